@@ -1,0 +1,282 @@
+"""Builds or updates the index: load -> clean and chunk -> embed what changed -> store.
+
+Incremental: an article whose text and metadata are unchanged keeps its chunks and vectors, so
+re-indexing an unchanged corpus embeds nothing and a changed file re-embeds only its own chunks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.chunk import chunk_article, text_for_embedding
+from index.documents import Article, Chunk
+from index.embed import Embedder, load_embedder
+from index.errors import IndexCorruptError, IndexMissingError, UnknownDocumentError
+from index.load import Skipped, load_articles
+from index.settings import Settings
+from index.store import IndexStore, Manifest, StoredIndex, build_bm25, build_dense_index
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class IndexReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks_embedded: int = 0
+    articles_total: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    rebuilt_damaged: str | None = None
+    saved: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+def article_hash(article: Article) -> str:
+    digest = hashlib.sha256()
+    for part in (article.text, article.title, article.source, article.published, article.author):
+        digest.update((part or "").encode("utf-8") + b"\x00")
+    return digest.hexdigest()
+
+
+class IndexBuilder:
+    """Owns the writes to one index directory. The embedder is loaded on first need."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.store = IndexStore(settings.index_dir)
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.index.embed_model)
+        return self._embedder
+
+    def run(
+        self,
+        paths: list[Path],
+        prune: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> IndexReport:
+        """Indexes the files under `paths`. `progress(done, total)` is called as chunks are embedded."""
+        started = time.perf_counter()
+        report = IndexReport()
+        with self.store.writer_lock():
+            old = self._load_previous(report)
+            loaded = load_articles(paths, self.settings.index.max_file_mb)
+            report.skipped.extend(loaded.skipped)
+
+            articles: dict[str, Article] = dict(old.articles) if old else {}
+            hashes: dict[str, str] = dict(old.article_hashes) if old else {}
+            owner_of_hash = {digest: doc_id for doc_id, digest in hashes.items()}
+            produced: set[str] = set()
+            to_chunk: list[Article] = []
+            for article in loaded.articles:
+                digest = article_hash(article)
+                previous = articles.get(article.doc_id)
+                if article.doc_id in produced:
+                    report.skipped.append(
+                        Skipped(
+                            article.path, f"duplicate document id '{article.doc_id}' in this run"
+                        )
+                    )
+                    continue
+                if previous is not None and previous.path != article.path:
+                    report.skipped.append(
+                        Skipped(
+                            article.path,
+                            f"document id '{article.doc_id}' is already indexed from "
+                            f"{previous.path}; rename the file or run `newsqa remove "
+                            f"{article.doc_id}` first",
+                        )
+                    )
+                    continue
+                twin = owner_of_hash.get(digest)
+                if twin is not None and twin != article.doc_id:
+                    report.skipped.append(
+                        Skipped(article.path, f"same text as already indexed '{twin}' (duplicate)")
+                    )
+                    continue
+                produced.add(article.doc_id)
+                owner_of_hash[digest] = article.doc_id
+                if previous is not None and hashes.get(article.doc_id) == digest:
+                    report.unchanged.append(article.doc_id)
+                    continue
+                (report.updated if previous is not None else report.added).append(article.doc_id)
+                articles[article.doc_id] = article
+                hashes[article.doc_id] = digest
+                to_chunk.append(article)
+
+            if prune:
+                for doc_id, article in list(articles.items()):
+                    file_gone = not Path(article.path).exists()
+                    record_gone = article.path in loaded.files_seen and doc_id not in produced
+                    if file_gone or record_gone:
+                        report.removed.append(doc_id)
+                        del articles[doc_id]
+                        del hashes[doc_id]
+            for skipped in report.skipped[len(loaded.skipped) :]:
+                log.warning("%s", skipped)
+
+            if old is not None and not report.changed:
+                report.articles_total = len(old.articles)
+                report.chunks_total = len(old.chunks)
+                report.seconds = time.perf_counter() - started
+                return report
+
+            chunks, embeddings = self._assemble(old, articles, to_chunk, report, progress)
+            self._save(articles, hashes, chunks, embeddings)
+            report.saved = True
+            report.articles_total = len(articles)
+            report.chunks_total = len(chunks)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def remove(self, doc_ids: list[str]) -> IndexReport:
+        started = time.perf_counter()
+        report = IndexReport()
+        with self.store.writer_lock():
+            old = self.store.load()
+            unknown = [doc_id for doc_id in doc_ids if doc_id not in old.articles]
+            if unknown:
+                raise UnknownDocumentError(
+                    f"Not in the index: {', '.join(unknown)}. `newsqa info --articles` lists the ids."
+                )
+            articles = {k: v for k, v in old.articles.items() if k not in doc_ids}
+            hashes = {k: v for k, v in old.article_hashes.items() if k in articles}
+            keep = [row for row, chunk in enumerate(old.chunks) if chunk.doc_id in articles]
+            chunks = [old.chunks[row] for row in keep]
+            embeddings = old.embeddings[keep]
+            self._save(articles, hashes, chunks, embeddings)
+            report.removed = list(doc_ids)
+            report.articles_total, report.chunks_total, report.saved = (
+                len(articles),
+                len(chunks),
+                True,
+            )
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _load_previous(self, report: IndexReport) -> StoredIndex | None:
+        """The current index if it is sound and was made the same way; otherwise start afresh."""
+        if not self.store.exists():
+            return None
+        try:
+            old = self.store.load()
+        except IndexMissingError:
+            return None
+        except IndexCorruptError as error:
+            log.warning("%s Rebuilding it from the files given.", error)
+            report.rebuilt_damaged = str(error)
+            self.store.reset()
+            return None
+        recipe = self.settings.index
+        if not old.manifest.same_recipe(
+            recipe.embed_model, recipe.chunk_size, recipe.chunk_overlap
+        ):
+            log.warning(
+                "The index was built with other model or chunk settings; its articles are "
+                "re-chunked and re-embedded."
+            )
+            old.article_hashes = {doc_id: "stale" for doc_id in old.articles}
+        return old
+
+    def _assemble(
+        self,
+        old: StoredIndex | None,
+        articles: dict[str, Article],
+        to_chunk: list[Article],
+        report: IndexReport,
+        progress: Callable[[int, int], None] | None,
+    ) -> tuple[list[Chunk], np.ndarray]:
+        """Kept articles reuse their stored rows; new and changed ones are chunked and embedded."""
+        recipe = self.settings.index
+        renewed = {article.doc_id for article in to_chunk}
+        stale = old is not None and any(v == "stale" for v in old.article_hashes.values())
+        kept_rows: list[int] = []
+        if old is not None:
+            kept_rows = [
+                row
+                for row, chunk in enumerate(old.chunks)
+                if chunk.doc_id in articles and chunk.doc_id not in renewed
+            ]
+        if stale and old is not None:
+            # Settings changed: every article goes through chunking and embedding again.
+            to_chunk = list(articles.values())
+            kept_rows = []
+        new_chunks = [
+            chunk
+            for article in to_chunk
+            for chunk in chunk_article(article, recipe.chunk_size, recipe.chunk_overlap)
+        ]
+        texts = [text_for_embedding(articles[c.doc_id], c) for c in new_chunks]
+        if texts:
+            _ = self.embedder  # load the model first so the embedding time is the encoding alone
+        embed_started = time.perf_counter()
+        new_vectors = self._embed(texts, progress)
+        report.embed_seconds = time.perf_counter() - embed_started
+        report.chunks_embedded = len(new_chunks)
+
+        kept_chunks = [old.chunks[row] for row in kept_rows] if old is not None else []
+        dim = new_vectors.shape[1] if len(new_vectors) else (old.embeddings.shape[1] if old else 0)
+        kept_vectors = (
+            old.embeddings[kept_rows] if old is not None else np.zeros((0, dim), np.float32)
+        )
+        return kept_chunks + new_chunks, np.vstack([kept_vectors, new_vectors]).astype(np.float32)
+
+    def _embed(self, texts: list[str], progress: Callable[[int, int], None] | None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        batch = self.settings.index.embed_batch_size
+        # Embed in slices so a progress bar moves; each slice is several model batches.
+        step = batch * 8
+        parts = []
+        for offset in range(0, len(texts), step):
+            parts.append(self.embedder.embed(texts[offset : offset + step], batch_size=batch))
+            if progress:
+                progress(min(offset + step, len(texts)), len(texts))
+        return np.vstack(parts)
+
+    def _save(
+        self,
+        articles: dict[str, Article],
+        hashes: dict[str, str],
+        chunks: list[Chunk],
+        embeddings: np.ndarray,
+    ) -> None:
+        recipe = self.settings.index
+        dim = (
+            embeddings.shape[1]
+            if embeddings.ndim == 2 and embeddings.shape[1]
+            else self.embedder.dim
+        )
+        embeddings = embeddings.reshape(len(chunks), dim).astype(np.float32)
+        dense, kind = build_dense_index(embeddings, recipe.exact_search_max_chunks)
+        manifest = Manifest(
+            embed_model=recipe.embed_model,
+            dim=dim,
+            chunk_size=recipe.chunk_size,
+            chunk_overlap=recipe.chunk_overlap,
+            n_articles=len(articles),
+            n_chunks=len(chunks),
+            index_type=kind,
+            created_at=time.time(),
+        )
+        self.store.save(
+            manifest, articles, hashes, chunks, embeddings, dense, build_bm25(articles, chunks)
+        )

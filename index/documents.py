@@ -1,0 +1,36 @@
+"""Value types shared by every package: an article as loaded, and a chunk with its exact span."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One news article. `text` is what chunk spans index into.
+
+    For .txt/.md files `text` is the whole file as decoded UTF-8; for JSON records, the `body`
+    string; for HTML, the main text trafilatura extracts (HTML source offsets are meaningless to a
+    reader, so the extracted text is stored and shown).
+    """
+
+    doc_id: str
+    text: str
+    path: str
+    title: str | None = None
+    source: str | None = None
+    # ISO 8601: "2023-09-26", or "--09-12" when the article states no year (never invented).
+    published: str | None = None
+    author: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A piece of an article: `text == article.text[start:end]`."""
+
+    chunk_id: str
+    doc_id: str
+    start: int
+    end: int
+    text: str

@@ -1,0 +1,203 @@
+"""Reads articles from files and folders: .txt, .md, .html/.htm, .json (array of objects), .jsonl.
+
+A file that can't be read as an article (binary, not UTF-8, empty, unparsable, too large) is
+skipped with a warning that names it; the rest of the run goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from index.documents import Article
+from index.metadata import describe_text, normalise_date
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = {".txt", ".md"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSON_SUFFIXES = {".json", ".jsonl"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+RECORD_FIELDS = {"title", "body", "url", "source", "published_at", "author"}
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"skipped {self.path}: {self.reason}"
+
+
+@dataclass(slots=True)
+class LoadResult:
+    articles: list[Article]
+    skipped: list[Skipped]
+    # Every file that was read (even if it yielded nothing), so pruning can tell "gone" from "empty".
+    files_seen: set[str]
+
+
+class _SkipFile(Exception):
+    pass
+
+
+def find_files(paths: list[Path]) -> Iterator[Path]:
+    """Yields supported files under `paths` in a stable order, skipping hidden folders."""
+    for path in paths:
+        if path.is_dir():
+            for found in sorted(path.rglob("*")):
+                relative = found.relative_to(path)
+                if any(part.startswith(".") for part in relative.parts):
+                    continue
+                if found.is_file() and found.suffix.lower() in SUPPORTED_SUFFIXES:
+                    yield found
+        else:
+            yield path
+
+
+def load_articles(paths: list[Path], max_file_mb: float = 50.0) -> LoadResult:
+    result = LoadResult(articles=[], skipped=[], files_seen=set())
+    for path in find_files(paths):
+        if not path.exists():
+            result.skipped.append(Skipped(str(path), "no such file or folder"))
+            continue
+        result.files_seen.add(str(path.resolve()))
+        try:
+            articles = load_file(path, max_file_mb, result.skipped)
+        except _SkipFile as skip:
+            result.skipped.append(Skipped(str(path), str(skip)))
+            continue
+        result.articles.extend(articles)
+    for skipped in result.skipped:
+        log.warning("%s", skipped)
+    return result
+
+
+def load_file(path: Path, max_file_mb: float, skipped: list[Skipped]) -> list[Article]:
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise _SkipFile(
+            f"unsupported file type '{suffix or '(none)'}'; use "
+            + ", ".join(sorted(SUPPORTED_SUFFIXES))
+        )
+    text = read_text(path, max_file_mb)
+    resolved = str(path.resolve())
+    if suffix in TEXT_SUFFIXES:
+        return [article_from_text(path.stem, text, resolved)]
+    if suffix in HTML_SUFFIXES:
+        return [article_from_html(path.stem, text, resolved)]
+    records = parse_json_records(text, suffix)
+    articles = []
+    for number, record in records:
+        try:
+            articles.append(article_from_record(record, f"{path.stem}#{number}", resolved))
+        except _SkipFile as skip:
+            skipped.append(Skipped(f"{path}, record {number}", str(skip)))
+    return articles
+
+
+def read_text(path: Path, max_file_mb: float) -> str:
+    size = path.stat().st_size
+    if size > max_file_mb * 1024 * 1024:
+        raise _SkipFile(
+            f"file is {size / 1024 / 1024:.1f} MB, over the {max_file_mb:g} MB limit "
+            "(NEWSQA_INDEX__MAX_FILE_MB)"
+        )
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise _SkipFile("binary file (contains NUL bytes), not text")
+    try:
+        # No newline translation: spans index into exactly these characters.
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _SkipFile(
+            f"not UTF-8 text (invalid byte at offset {error.start}); re-save it as UTF-8"
+        ) from None
+    if not text.strip():
+        raise _SkipFile("empty file")
+    return text
+
+
+def article_from_text(doc_id: str, text: str, path: str) -> Article:
+    described = describe_text(text)
+    return Article(
+        doc_id=doc_id,
+        text=text,
+        path=path,
+        title=described.headline,
+        source=described.outlet,
+        published=described.published,
+    )
+
+
+def article_from_html(doc_id: str, html: str, path: str) -> Article:
+    import trafilatura
+
+    body = trafilatura.extract(
+        html, include_comments=False, include_tables=False, favor_precision=True
+    )
+    if not body or not body.strip():
+        raise _SkipFile("no article text found in the HTML")
+    meta = trafilatura.extract_metadata(html)
+    described = describe_text(body)
+    return Article(
+        doc_id=doc_id,
+        text=body,
+        path=path,
+        title=(meta.title if meta and meta.title else None) or described.headline,
+        source=(meta.sitename if meta and meta.sitename else None) or described.outlet,
+        published=normalise_date(meta.date) if meta and meta.date else described.published,
+        author=meta.author if meta and meta.author else None,
+        url=meta.url if meta and meta.url else None,
+    )
+
+
+def parse_json_records(text: str, suffix: str) -> list[tuple[int, Any]]:
+    """Returns (record number, object) pairs; numbers are 1-based lines for .jsonl, indexes for .json."""
+    if suffix == ".jsonl":
+        records = []
+        for line_number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append((line_number, json.loads(line)))
+            except json.JSONDecodeError as error:
+                raise _SkipFile(f"line {line_number} is not valid JSON: {error.msg}") from None
+        return records
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise _SkipFile(f"not valid JSON ({error.msg} at line {error.lineno})") from None
+    if not isinstance(data, list):
+        raise _SkipFile(f"expected a JSON array of article objects, found a {type(data).__name__}")
+    return list(enumerate(data))
+
+
+def article_from_record(record: Any, fallback_id: str, path: str) -> Article:
+    if not isinstance(record, dict):
+        raise _SkipFile(f"expected an object with a 'body', found a {type(record).__name__}")
+    body = record.get("body")
+    if not isinstance(body, str) or not body.strip():
+        raise _SkipFile("no 'body' text")
+
+    def field(name: str) -> str | None:
+        value = record.get(name)
+        return value.strip() or None if isinstance(value, str) else None
+
+    described = describe_text(body)
+    published = field("published_at")
+    return Article(
+        doc_id=field("url") or fallback_id,
+        text=body,
+        path=path,
+        title=field("title") or described.headline,
+        source=field("source") or described.outlet,
+        published=normalise_date(published) if published else described.published,
+        author=field("author"),
+        url=field("url"),
+    )

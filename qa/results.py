@@ -1,0 +1,67 @@
+"""What qa/ hands to the CLI, the UI and the eval: passages, citations and the one Answer object."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from index.documents import Article, Chunk
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrieved chunk with its article's metadata and how it ranked."""
+
+    chunk: Chunk
+    article: Article
+    score: float  # fused rank score (weighted reciprocal rank)
+    dense_score: float  # cosine similarity of question and chunk
+    bm25_score: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.chunk.doc_id,
+            "title": self.article.title,
+            "source": self.article.source,
+            "published": self.article.published,
+            "chunk_id": self.chunk.chunk_id,
+            "start": self.chunk.start,
+            "end": self.chunk.end,
+            "text": self.chunk.text,
+            "score": round(self.score, 6),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """An exact span of an article that supports one claim of the answer: `text == article.text[start:end]`."""
+
+    n: int
+    doc_id: str
+    title: str | None
+    source: str | None
+    published: str | None
+    start: int
+    end: int
+    text: str
+    score: float
+    # The retrieved passage the span was found in, for showing it in context.
+    passage_start: int
+    passage_end: int
+
+
+@dataclass(slots=True)
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    nearest: list[dict[str, Any]] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    backend: str = "extractive"
+    query: str = ""  # the standalone query retrieval used (differs for follow-up questions)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)

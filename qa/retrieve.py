@@ -1,0 +1,150 @@
+"""Finds the passages that best match a question: dense (FAISS) and BM25 rankings, fused.
+
+Weighted reciprocal rank fusion, then optional MMR to spread the picks over different articles,
+with optional outlet and date filters applied before ranking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.embed import Embedder
+from index.settings import RetrievalSettings
+from index.store import StoredIndex, bm25_tokenize
+from qa.results import Passage
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    outlets: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.outlets or self.since or self.until)
+
+
+def fuse_rankings(rankings: Sequence[tuple[Sequence[int], float]], k: int) -> dict[int, float]:
+    """Weighted reciprocal rank fusion: each ranking adds weight / (k + rank) to its items."""
+    fused: dict[int, float] = {}
+    for ranking, weight in rankings:
+        for rank, row in enumerate(ranking, start=1):
+            fused[row] = fused.get(row, 0.0) + weight / (k + rank)
+    return fused
+
+
+class Retriever:
+    def __init__(self, index: StoredIndex, embedder: Embedder, settings: RetrievalSettings) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+
+    def allowed_rows(self, filters: Filters) -> np.ndarray | None:
+        """Boolean mask of chunks passing the filters, or None when there are no filters."""
+        if not filters.active:
+            return None
+        wanted = {outlet.casefold() for outlet in filters.outlets}
+        allowed_docs = set()
+        for doc_id, article in self.index.articles.items():
+            if wanted and (article.source or "").casefold() not in wanted:
+                continue
+            if filters.since or filters.until:
+                # An article whose full date is unknown can't be shown to fall in the range.
+                if not article.published or article.published.startswith("--"):
+                    continue
+                published = dt.date.fromisoformat(article.published[:10])
+                if (filters.since and published < filters.since) or (
+                    filters.until and published > filters.until
+                ):
+                    continue
+            allowed_docs.add(doc_id)
+        return np.array([chunk.doc_id in allowed_docs for chunk in self.index.chunks], dtype=bool)
+
+    def run(
+        self,
+        query: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        mmr: bool | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> list[Passage]:
+        top_k = top_k or self.settings.top_k
+        filters = filters or Filters()
+        total = len(self.index.chunks)
+        if total == 0:
+            return []
+        mask = self.allowed_rows(filters)
+        if mask is not None and not mask.any():
+            return []
+        depth = min(max(self.settings.candidates, top_k), total)
+        vector = query_vector if query_vector is not None else self.embedder.embed([query])[0]
+
+        dense_rows = self._dense_ranking(vector, depth, mask)
+        bm25_scores = self._bm25_scores(query, mask)
+        bm25_rows = [int(row) for row in np.argsort(-bm25_scores)[:depth] if bm25_scores[row] > 0]
+        fused = fuse_rankings(
+            [(dense_rows, self.settings.dense_weight), (bm25_rows, self.settings.bm25_weight)],
+            self.settings.rrf_k,
+        )
+        ordered = sorted(fused, key=lambda row: -fused[row])
+        use_mmr = self.settings.mmr if mmr is None else mmr
+        if use_mmr:
+            ordered = self._mmr(ordered, fused, top_k)
+        passages = []
+        for row in ordered[:top_k]:
+            chunk = self.index.chunks[row]
+            passages.append(
+                Passage(
+                    chunk=chunk,
+                    article=self.index.articles[chunk.doc_id],
+                    score=fused[row],
+                    dense_score=float(self.index.embeddings[row] @ vector),
+                    bm25_score=float(bm25_scores[row]),
+                )
+            )
+        return passages
+
+    def _dense_ranking(self, vector: np.ndarray, depth: int, mask: np.ndarray | None) -> list[int]:
+        if mask is None:
+            _, rows = self.index.dense.search(vector.reshape(1, -1).astype(np.float32), depth)
+            return [int(row) for row in rows[0] if row >= 0]
+        # Filtered: score the allowed rows exactly; filters usually leave few of them.
+        allowed = np.flatnonzero(mask)
+        scores = self.index.embeddings[allowed] @ vector
+        best = np.argsort(-scores)[:depth]
+        return [int(allowed[i]) for i in best]
+
+    def _bm25_scores(self, query: str, mask: np.ndarray | None) -> np.ndarray:
+        tokens = bm25_tokenize([query])[0]
+        vocabulary = getattr(self.index.bm25, "vocab_dict", None) or {}
+        tokens = [token for token in tokens if token in vocabulary]
+        if not tokens:
+            return np.zeros(len(self.index.chunks), dtype=np.float32)
+        scores = np.asarray(self.index.bm25.get_scores(tokens), dtype=np.float32)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0).astype(np.float32)
+        return scores
+
+    def _mmr(self, ordered: list[int], fused: dict[int, float], top_k: int) -> list[int]:
+        """Maximal marginal relevance: trade relevance against similarity to what's picked."""
+        candidates = ordered[: max(top_k * 4, top_k)]
+        best = fused[candidates[0]]
+        relevance = {row: fused[row] / best for row in candidates}
+        vectors = self.index.embeddings
+        picked: list[int] = []
+        lam = self.settings.mmr_lambda
+        while candidates and len(picked) < top_k:
+
+            def gain(row: int) -> float:
+                redundancy = max((float(vectors[row] @ vectors[p]) for p in picked), default=0.0)
+                return lam * relevance[row] - (1 - lam) * redundancy
+
+            choice = max(candidates, key=gain)
+            picked.append(choice)
+            candidates.remove(choice)
+        return picked + [row for row in ordered if row not in picked]

@@ -1,0 +1,158 @@
+"""Index building, incremental updates and the on-disk store, with the real model and FAISS."""
+
+import multiprocessing
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index.build import IndexBuilder
+from index.errors import (
+    IndexCorruptError,
+    IndexLockedError,
+    IndexMissingError,
+    UnknownDocumentError,
+)
+from index.settings import Settings
+from index.store import IndexStore
+from tests.conftest import SEED_IDS, CountingEmbedder
+
+
+def build(settings: Settings, embedder: CountingEmbedder, *paths: Path, prune: bool = False):  # type: ignore[no-untyped-def]
+    return IndexBuilder(settings, embedder).run(list(paths), prune=prune)
+
+
+def test_seed_index_round_trips_through_disk(seed_index: Settings) -> None:
+    stored = IndexStore(seed_index.index_dir).load()
+    assert sorted(stored.articles) == SEED_IDS
+    assert stored.dense.ntotal == len(stored.chunks) == stored.embeddings.shape[0]
+    assert stored.manifest.index_type == "flat"
+    for chunk in stored.chunks:
+        assert stored.articles[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
+
+
+def test_unchanged_reindex_embeds_nothing_and_writes_nothing(
+    tmp_path: Path, seed_copy: Path, counting_embedder: CountingEmbedder
+) -> None:
+    settings = Settings(index_dir=tmp_path / "ix")
+    first = build(settings, counting_embedder, seed_copy)
+    assert first.chunks_embedded == first.chunks_total > 0
+    version = IndexStore(settings.index_dir).current_version()
+    counting_embedder.texts.clear()
+    second = build(settings, counting_embedder, seed_copy)
+    assert second.chunks_embedded == 0
+    assert counting_embedder.texts == []
+    assert sorted(second.unchanged) == SEED_IDS
+    assert IndexStore(settings.index_dir).current_version() == version
+
+
+def test_changed_file_reembeds_only_its_chunks(
+    tmp_path: Path, seed_copy: Path, counting_embedder: CountingEmbedder
+) -> None:
+    settings = Settings(index_dir=tmp_path / "ix")
+    build(settings, counting_embedder, seed_copy)
+    changed = seed_copy / "004_af93de6b00e6d4fa.txt"
+    changed.write_text(
+        changed.read_text() + "\nKim later sent a second letter about fishing rights.\n"
+    )
+    counting_embedder.texts.clear()
+    report = build(settings, counting_embedder, seed_copy)
+    stored = IndexStore(settings.index_dir).load()
+    own_chunks = [c for c in stored.chunks if c.doc_id == "004_af93de6b00e6d4fa"]
+    assert report.updated == ["004_af93de6b00e6d4fa"]
+    assert report.chunks_embedded == len(own_chunks) == len(counting_embedder.texts)
+    assert any("fishing rights" in text for text in counting_embedder.texts)
+    assert len(stored.articles) == 5
+
+
+def test_prune_and_remove(
+    tmp_path: Path, seed_copy: Path, counting_embedder: CountingEmbedder
+) -> None:
+    settings = Settings(index_dir=tmp_path / "ix")
+    build(settings, counting_embedder, seed_copy)
+    (seed_copy / "000_b32fb440e881743b.txt").unlink()
+    kept = build(settings, counting_embedder, seed_copy)
+    assert kept.articles_total == 5  # without --prune nothing is lost
+    pruned = build(settings, counting_embedder, seed_copy, prune=True)
+    assert pruned.removed == ["000_b32fb440e881743b"]
+    removed = IndexBuilder(settings, counting_embedder).remove(["001_7df2c242344af025"])
+    assert removed.articles_total == 3
+    stored = IndexStore(settings.index_dir).load()
+    assert "001_7df2c242344af025" not in stored.articles
+    assert all(c.doc_id in stored.articles for c in stored.chunks)
+    assert stored.dense.ntotal == len(stored.chunks)
+    with pytest.raises(UnknownDocumentError, match="no-such-doc"):
+        IndexBuilder(settings, counting_embedder).remove(["no-such-doc"])
+
+
+def test_duplicates_are_skipped_with_a_reason(
+    tmp_path: Path, seed_copy: Path, counting_embedder: CountingEmbedder
+) -> None:
+    settings = Settings(index_dir=tmp_path / "ix")
+    build(settings, counting_embedder, seed_copy)
+    twin = tmp_path / "other"
+    twin.mkdir()
+    shutil.copy(seed_copy / "002_164cd89d12bb7479.txt", twin / "copy-of-002.txt")
+    (twin / "003_006df795ca171f94.txt").write_text("A different story that reuses an id.")
+    report = build(settings, counting_embedder, twin)
+    reasons = sorted(s.reason for s in report.skipped)
+    assert "same text as already indexed '002_164cd89d12bb7479' (duplicate)" in reasons
+    assert any("already indexed from" in r and "newsqa remove" in r for r in reasons)
+    assert report.articles_total == 5
+
+
+def test_missing_and_damaged_index_give_clear_errors_and_index_rebuilds(
+    tmp_path: Path, seed_copy: Path, counting_embedder: CountingEmbedder
+) -> None:
+    settings = Settings(index_dir=tmp_path / "ix")
+    with pytest.raises(IndexMissingError, match="newsqa index"):
+        IndexStore(settings.index_dir).load()
+    build(settings, counting_embedder, seed_copy)
+    store = IndexStore(settings.index_dir)
+    version_dir = settings.index_dir / "versions" / store.current_version()
+    # Truncate the vectors file, as a full disk or a killed copy would.
+    vectors = version_dir / "dense.faiss"
+    vectors.write_bytes(vectors.read_bytes()[:100])
+    with pytest.raises(IndexCorruptError, match=r"damaged .*newsqa index"):
+        store.load()
+    report = build(settings, counting_embedder, seed_copy)
+    assert report.rebuilt_damaged is not None
+    assert len(store.load().articles) == 5
+    # A garbled chunk table is caught too.
+    version_dir = settings.index_dir / "versions" / store.current_version()
+    (version_dir / "chunks.jsonl").write_text("{not json")
+    with pytest.raises(IndexCorruptError):
+        store.load()
+    (settings.index_dir / "CURRENT").write_text("v-missing")
+    with pytest.raises(IndexCorruptError, match="missing"):
+        store.load()
+
+
+def _hold_lock(
+    index_dir: str,
+    ready: "multiprocessing.synchronize.Event",
+    done: "multiprocessing.synchronize.Event",
+) -> None:  # type: ignore[name-defined]
+    with IndexStore(Path(index_dir)).writer_lock():
+        ready.set()
+        done.wait(30)
+
+
+def test_second_writer_is_refused(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("fork")
+    ready, done = context.Event(), context.Event()
+    holder = context.Process(target=_hold_lock, args=(str(tmp_path / "ix"), ready, done))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        with (
+            pytest.raises(IndexLockedError, match=f"process {holder.pid}"),
+            IndexStore(tmp_path / "ix").writer_lock(),
+        ):
+            pass
+    finally:
+        done.set()
+        holder.join(30)
+    with IndexStore(tmp_path / "ix").writer_lock():
+        assert os.path.exists(tmp_path / "ix" / "LOCK")
