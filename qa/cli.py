@@ -134,6 +134,161 @@ def search(
         typer.echo("   " + passage.chunk.text.replace("\n", " ")[:400])
 
 
+Backend = Annotated[
+    str | None,
+    typer.Option(
+        "--backend", help="extractive (default, offline) or openai (NEWSQA_LLM__BASE_URL)."
+    ),
+]
+
+
+def print_answer(answer: Any) -> None:
+    """The answer, then each citation with its outlet, date, headline and quoted span."""
+    from index.metadata import describe_date
+
+    for notice in answer.notices:
+        typer.secho(f"note: {notice}", fg="yellow", err=True)
+    typer.secho(answer.answer, fg="red" if answer.abstained else None)
+    if answer.abstained:
+        for rank, passage in enumerate(answer.nearest, start=1):
+            typer.echo(
+                f"\n  nearest {rank}: {passage['title'] or passage['doc_id']} ({passage['doc_id']})"
+            )
+            typer.echo("    " + passage["text"].replace("\n", " ")[:300] + "…")
+        return
+    for c in answer.citations:
+        where = " · ".join(
+            part
+            for part in (c.source or "outlet unknown", describe_date(c.published), c.title)
+            if part
+        )
+        typer.secho(f"\n[{c.n}] {where}", bold=True)
+        typer.echo(f"    {c.doc_id} [{c.start}:{c.end}]")
+        typer.echo("    “" + " ".join(c.text.split()) + "”")
+    for flag in answer.flags:
+        typer.secho(f"flag: {flag}", fg="yellow", err=True)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question about the articles.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
+    backend: Backend = None,
+    k: Annotated[int | None, typer.Option("-k", help="Passages to retrieve.")] = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Answer QUESTION from the indexed articles, citing the exact sentences it relies on."""
+    from qa.pipeline import Pipeline
+
+    settings = make_settings(index_dir)
+    try:
+        pipeline = Pipeline.load(settings)
+        if as_json:
+            answer = pipeline.ask(question, top_k=k, backend=backend)
+            typer.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=1))
+            return
+        answer = stream_answer(pipeline, question, None, k, backend)
+    except NewsqaError as error:
+        raise fail(str(error)) from None
+    print_answer(answer)
+
+
+def stream_answer(
+    pipeline: Any, question: str, history: Any, k: int | None, backend: str | None
+) -> Any:
+    """Shows LLM tokens as they arrive (dimmed: not yet verified), then returns the Answer."""
+    from qa.results import Answer
+
+    streamed = False
+    for item in pipeline.stream(question, history=history, top_k=k, backend=backend):
+        if isinstance(item, Answer):
+            if streamed:
+                typer.echo("\n--- verified answer ---", err=True)
+            return item
+        streamed = True
+        typer.secho(item, nl=False, dim=True, err=True)
+    raise AssertionError("the pipeline ended without an answer")
+
+
+@app.command()
+def chat(
+    backend: Backend = None,
+    k: Annotated[int | None, typer.Option("-k", help="Passages to retrieve.")] = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """A conversation in the terminal: follow-up questions use the earlier turns."""
+    from qa.pipeline import Pipeline
+    from qa.session import ChatHistory
+
+    settings = make_settings(index_dir)
+    try:
+        pipeline = Pipeline.load(settings)
+    except NewsqaError as error:
+        raise fail(str(error)) from None
+    history = ChatHistory()
+    typer.echo("Ask about the indexed articles. Empty line or Ctrl-D to quit; /new starts over.")
+    while True:
+        try:
+            question = input("\n> ")
+        except (EOFError, KeyboardInterrupt):
+            typer.echo()
+            return
+        if not question.strip():
+            return
+        if question.strip() == "/new":
+            history = ChatHistory()
+            typer.echo("(new conversation)")
+            continue
+        try:
+            answer = stream_answer(pipeline, question, history, k, backend)
+        except NewsqaError as error:
+            typer.secho(f"error: {error}", fg="red", err=True)
+            continue
+        if answer.query != answer.question:
+            typer.secho(f"(searched for: {answer.query})", dim=True, err=True)
+        print_answer(answer)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 7860).")] = None,
+    seeds: Annotated[
+        Path, typer.Option(help="Articles to index first when there is no index yet.")
+    ] = Path(__file__).resolve().parent.parent / "seeds",
+    index_dir: IndexDir = None,
+) -> None:
+    """Start the chat web app; with no index yet, the seed articles are indexed first."""
+    from index.build import IndexBuilder
+    from index.settings import UISettings
+    from index.store import IndexStore
+
+    settings = make_settings(index_dir)
+    ui = settings.ui
+    settings = settings.model_copy(
+        update={"ui": UISettings(host=host or ui.host, port=port or ui.port)}
+    )
+    try:
+        from ui.app import port_is_free
+
+        if not port_is_free(settings.ui.host, settings.ui.port):
+            raise fail(
+                f"port {settings.ui.port} on {settings.ui.host} is already in use. Stop the other "
+                "program or choose another port with --port."
+            )
+        if not IndexStore(settings.index_dir).exists():
+            typer.echo(f"No index at {settings.index_dir} yet: indexing {seeds} first.")
+            index_command([seeds], index_dir=settings.index_dir, prune=False)
+        from ui.app import serve as serve_app
+
+        typer.echo(f"Starting newsqa on http://{settings.ui.host}:{settings.ui.port} …")
+        serve_app(settings, seeds)
+    except NewsqaError as error:
+        raise fail(str(error)) from None
+
+
 @app.command()
 def remove(
     doc_ids: Annotated[list[str], typer.Argument(help="Document ids to drop.")],

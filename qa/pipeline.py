@@ -6,14 +6,20 @@ The CLI, the UI and the eval all go through one Pipeline, so they behave the sam
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from index.embed import Embedder, load_embedder
 from index.errors import BadQuestionError
 from index.settings import Settings
 from index.store import IndexStore, StoredIndex
-from qa.results import Passage
+from qa.extractive import ExtractiveAnswerer
+from qa.llm import OpenAIAnswerer
+from qa.results import Answer, Passage
 from qa.retrieve import Filters, Retriever
+from qa.session import ChatHistory
+from qa.verify import verify_answer
 
 
 def parse_filters(outlets: list[str] | None, since: str | None, until: str | None) -> Filters:
@@ -38,12 +44,71 @@ class Pipeline:
     index: StoredIndex
     embedder: Embedder
     retriever: Retriever
+    extractive: ExtractiveAnswerer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.extractive = ExtractiveAnswerer(self.index, self.embedder, self.settings.answer)
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> Pipeline:
         index = IndexStore(settings.index_dir).load()
         embedder = embedder or load_embedder(index.manifest.embed_model)
         return cls(settings, index, embedder, Retriever(index, embedder, settings.retrieval))
+
+    def ask(
+        self,
+        question: str,
+        history: ChatHistory | None = None,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        backend: str | None = None,
+    ) -> Answer:
+        """Answers one question (a turn of `history`, if given) with verified citations."""
+        result: Answer | None = None
+        for item in self.stream(question, history, top_k, filters, backend):
+            if isinstance(item, Answer):
+                result = item
+        assert result is not None
+        return result
+
+    def stream(
+        self,
+        question: str,
+        history: ChatHistory | None = None,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        backend: str | None = None,
+    ) -> Iterator[str | Answer]:
+        """Like ask, but first yields generated text as it arrives (LLM backend only)."""
+        started = time.perf_counter()
+        question, notices = prepare_question(question, self.settings)
+        query = history.rewrite(question) if history else question
+        query_vector = self.embedder.embed([query])[0]
+        embedded = time.perf_counter()
+        passages = self.retriever.run(query, top_k, filters, query_vector=query_vector)
+        retrieved = time.perf_counter()
+        answer: Answer | None = None
+        if (backend or self.settings.answer.backend) == "openai":
+            for item in OpenAIAnswerer(self.settings.llm, self.embedder, self.extractive).stream(
+                question, passages, query=query, query_vector=query_vector
+            ):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    yield item
+        else:
+            answer = self.extractive.run(question, passages, query=query, query_vector=query_vector)
+        assert answer is not None
+        if history is not None:
+            history.remember(query)
+        verify_answer(answer, self.index)
+        answer.notices.extend(notices)
+        answer.timings_ms.update(
+            embed_query=round((embedded - started) * 1000, 1),
+            retrieve=round((retrieved - embedded) * 1000, 1),
+            total=round((time.perf_counter() - started) * 1000, 1),
+        )
+        yield answer
 
     def search(
         self,
@@ -52,11 +117,20 @@ class Pipeline:
         filters: Filters | None = None,
         mmr: bool | None = None,
     ) -> list[Passage]:
-        return self.retriever.run(check_question(question, self.settings), top_k, filters, mmr)
+        question, _ = prepare_question(question, self.settings)
+        return self.retriever.run(question, top_k, filters, mmr)
 
 
-def check_question(question: str, settings: Settings) -> str:
-    cleaned = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t").strip()
+def prepare_question(question: str, settings: Settings) -> tuple[str, list[str]]:
+    """The question without control characters, cut to the length limit; notices say what changed."""
+    notices = []
+    cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in question).split())
     if not cleaned:
         raise BadQuestionError("The question is empty. Type a question about the articles.")
-    return cleaned[: settings.answer.max_question_chars]
+    limit = settings.answer.max_question_chars
+    if len(cleaned) > limit:
+        notices.append(
+            f"Your question was {len(cleaned):,} characters long; only the first {limit:,} were used."
+        )
+        cleaned = cleaned[:limit].rsplit(" ", 1)[0] or cleaned[:limit]
+    return cleaned, notices

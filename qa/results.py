@@ -61,6 +61,8 @@ class Answer:
     notices: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     backend: str = "extractive"
+    # Score of the best supporting sentence (extractive); below the threshold it abstains.
+    evidence: float | None = None
     query: str = ""  # the standalone query retrieval used (differs for follow-up questions)
 
     def to_json(self) -> dict[str, Any]:

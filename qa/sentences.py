@@ -1,0 +1,183 @@
+"""Splits passage text into sentences with exact character spans, and picks out key terms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Abbreviations whose period doesn't end a sentence ("Mr. Kim", "U.S. officials").
+ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "st", "gen", "lt", "col", "sgt", "sen", "rep", "gov", "prof", "jr",
+    "sr", "inc", "co", "corp", "ltd", "no", "vs", "etc", "jan", "feb", "mar", "apr", "jun", "jul",
+    "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "e.g", "i.e", "a.m", "p.m", "capt",
+    "cmdr", "adm", "maj", "rev", "fig", "approx", "est", "dept",
+}  # fmt: skip
+# A sentence ends at . ! or ? (plus closing quotes/brackets) before a space and a capital, digit
+# or opening quote; newlines always end one (headlines and subheadings stand alone).
+BOUNDARY = re.compile(r"(?<=[.!?])[\"”’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9])|\n")
+WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’]*")
+PRONOUN_START = re.compile(
+    r"^(?:he|she|it|they|them|his|her|its|their|this|these|that|those|but|however|also|"
+    r"meanwhile|instead|still|yet)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    start: int  # offsets in the article text
+    end: int
+    text: str
+
+
+def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
+    """Sentences of `text`, with spans shifted by `offset` (the text's start in its article)."""
+    sentences: list[Sentence] = []
+    cursor = 0
+    for match in BOUNDARY.finditer(text):
+        end = match.end()
+        if match.group(0) != "\n":
+            last_word = re.search(r"(\S+)$", text[cursor:end])
+            token = last_word.group(1).rstrip(".!?\"”’')]").lower() if last_word else ""
+            # "Mr." or an initial ("J.") is not a sentence end.
+            if token in ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+                continue
+        _add(sentences, text, cursor, end, offset)
+        cursor = end
+    _add(sentences, text, cursor, len(text), offset)
+    return sentences
+
+
+def _add(sentences: list[Sentence], text: str, start: int, end: int, offset: int) -> None:
+    piece = text[start:end]
+    stripped = piece.strip()
+    if not stripped:
+        return
+    lead = len(piece) - len(piece.lstrip())
+    begin = start + lead
+    sentences.append(Sentence(offset + begin, offset + begin + len(stripped), stripped))
+
+
+def starts_with_reference(sentence: str) -> bool:
+    """Whether the sentence leans on the one before it ("He said...", "But...")."""
+    return bool(PRONOUN_START.match(sentence.lstrip("\"“‘' ")))
+
+
+# Words that carry no topic: question words, auxiliaries and reporting verbs.
+QUESTION_WORDS = {
+    "what", "who", "whom", "whose", "which", "when", "where", "why", "how", "did", "does", "do",
+    "is", "are", "was", "were", "will", "would", "can", "could", "should", "has", "have", "had",
+    "say", "said", "says", "tell", "told", "about", "many", "much", "there", "any", "get", "also", "and", "the", "a", "an", "of", "to", "in", "on", "for", "with", "by", "at",
+    "from", "as", "it", "its", "this", "that", "these", "those", "he", "she", "they", "him", "her",
+    "them", "his", "their", "be", "been", "being", "or", "not", "no", "yes", "so", "if", "then",
+    "than", "into", "after", "before", "during", "between", "other", "else", "happen",
+    "happened", "according", "article", "articles", "report", "reported", "news", "me", "i", "you",
+    "we", "us", "our", "your", "my", "some", "one", "ones",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    stem: str
+    surface: str
+    is_entity: bool  # a capitalised name or a number: must be matched, not paraphrased
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    """Lemma, then Snowball stem: "gave" and "give", "ministers" and "minister" meet."""
+    import simplemma
+
+    lower = word.lower().replace("’", "'").removesuffix("'s")
+    return str(_stemmer().stemWord(simplemma.lemmatize(lower, lang="en").lower()))
+
+
+def key_terms(question: str) -> list[Term]:
+    """Content words of a question, stemmed; names and numbers are marked as entities."""
+    terms: dict[str, Term] = {}
+    for index, match in enumerate(WORD.finditer(question)):
+        word = match.group(0).strip("'’")
+        lower = word.lower()
+        # "US" the country is not "us" the pronoun: an all-capitals word is always kept.
+        if len(lower) < 2 or (lower in QUESTION_WORDS and not word.isupper()):
+            continue
+        is_entity = word[0].isdigit() or (word[0].isupper() and (index > 0 or word.isupper()))
+        key = stem(word)
+        previous = terms.get(key)
+        terms[key] = Term(key, word, is_entity or bool(previous and previous.is_entity))
+    return list(terms.values())
+
+
+def stems_of(text: str) -> set[str]:
+    return {stem(m.group(0).strip("'’")) for m in WORD.finditer(text)}
+
+
+WH_WORD = re.compile(r"\b(who|whom|whose|when|where|how (?:many|much|long|old|far|often))\b", re.I)
+NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[ \-][A-Z][a-z]+)+")
+DATE_WORDS = re.compile(
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|"
+    r"tomorrow|\d{4}|\d+ (?:days?|weeks?|months?|years?) ago)\b"
+)
+PLACE = re.compile(
+    r"\b(?:in|at|to|from|near|outside)\s+(?:the\s+)?([A-Z][\w’'\-]+(?:\s[A-Z][\w’'\-]+)*)"
+)
+QUANTITY = re.compile(
+    r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
+    r"hundreds?|thousands?|millions?|billions?|half)\b",
+    re.I,
+)
+
+
+WHICH_NOUN = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(\w+)", re.I)
+NOUN_TYPES = {
+    "name": {"minister", "ministers", "official", "officials", "leader", "leaders", "people",
+             "person", "expert", "experts", "spokesman", "spokesperson", "president", "journalist",
+             "journalists", "reporter", "reporters", "analyst", "analysts", "company", "companies"},
+    "place": {"region", "city", "country", "countries", "place", "province", "state", "town",
+              "area", "venue", "capital", "territory", "territories"},
+    "date": {"year", "month", "day", "date", "week", "time"},
+}  # fmt: skip
+
+
+def expected_answer_type(question: str) -> str | None:
+    """What kind of thing the question asks for: a name, a date, a place or a quantity."""
+    match = WH_WORD.search(question)
+    if not match:
+        for noun in WHICH_NOUN.finditer(question):
+            for kind, nouns in NOUN_TYPES.items():
+                if noun.group(1).lower() in nouns:
+                    return kind
+        return None
+    word = match.group(1).lower()
+    if word in {"who", "whom", "whose"}:
+        return "name"
+    if word == "when":
+        return "date"
+    if word == "where":
+        return "place"
+    return "quantity"
+
+
+def has_answer_type(sentence: str, answer_type: str, question_stems: set[str]) -> bool:
+    """Whether the sentence contains a thing of that kind that the question didn't already name."""
+    if answer_type == "name":
+        found = [m.group(0) for m in NAME.finditer(sentence)]
+    elif answer_type == "date":
+        found = [m.group(0) for m in DATE_WORDS.finditer(sentence)]
+    elif answer_type == "place":
+        found = [m.group(1) for m in PLACE.finditer(sentence)]
+    else:
+        found = [m.group(0) for m in QUANTITY.finditer(sentence)]
+    if answer_type == "name":
+        # A name is new only if none of its words was asked about ("Mr Putin" is not new when
+        # the question names Putin; "Andrei Belousov" is).
+        return any(not stems_of(item) & question_stems for item in found)
+    return any(not stems_of(item) <= question_stems for item in found)

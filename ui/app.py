@@ -1,0 +1,272 @@
+"""The Gradio chat app: renders what qa/ returns, nothing more.
+
+One Pipeline (model and index) is loaded at start and shared by every request; an upload builds
+the new index version on disk and then swaps in a freshly loaded Pipeline, so a question being
+answered keeps the index it started with and never sees a half-updated one.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from index.build import IndexBuilder
+from index.embed import Embedder
+from index.errors import NewsqaError
+from index.load import SUPPORTED_SUFFIXES
+from index.settings import Settings
+from qa.pipeline import Pipeline, parse_filters
+from qa.results import Answer
+from qa.session import ChatHistory
+from ui import render
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = [
+    "What gifts did Putin and Kim exchange?",
+    "Which ministers travelled with Putin to North Korea?",
+    "How long did the negotiations at the cosmodrome last?",
+    "What does North Korea need from Russia?",
+    "When did Japan occupy the Korean peninsula?",
+]
+CSS = (Path(__file__).parent / "style.css").read_text(encoding="utf-8")
+HEAD = (Path(__file__).parent / "head.html").read_text(encoding="utf-8")
+
+
+class PortInUseError(NewsqaError):
+    pass
+
+
+@dataclass
+class Conversation:
+    """Per-browser-session state: the chat history and each turn's answer."""
+
+    history: ChatHistory = field(default_factory=ChatHistory)
+    turns: list[tuple[str, Answer]] = field(default_factory=list)
+
+
+class LiveIndex:
+    """The pipeline every request uses, swapped whole after an upload."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._pipeline = Pipeline.load(settings, embedder)
+        self._write_lock = threading.Lock()
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return self._pipeline
+
+    def outlets(self) -> list[str]:
+        return sorted({a.source for a in self._pipeline.index.articles.values() if a.source})
+
+    def add_files(self, paths: list[Path], progress: Any = None) -> str:
+        """Indexes uploaded files, then swaps in the new index. Returns a report for the user."""
+        with self._write_lock:
+
+            def report_progress(done: int, total: int) -> None:
+                if progress is not None:
+                    progress(done / max(total, 1), desc=f"Embedding {done}/{total} chunks")
+
+            builder = IndexBuilder(self.settings, self._pipeline.embedder)
+            report = builder.run(paths, progress=report_progress)
+            self._pipeline = Pipeline.load(self.settings, self._pipeline.embedder)
+        lines = []
+        if report.added or report.updated:
+            lines.append(
+                f"Indexed {len(report.added) + len(report.updated)} article(s) "
+                f"({report.chunks_embedded} passages): " + ", ".join(report.added + report.updated)
+            )
+        if report.unchanged:
+            lines.append("Already indexed, unchanged: " + ", ".join(report.unchanged))
+        lines.extend(f"Rejected {Path(s.path).name}: {s.reason}" for s in report.skipped)
+        return "\n".join(lines) or "Nothing to index."
+
+
+def safe_upload_name(name: str) -> str:
+    """The file's own name only: no folders, no '..', nothing but ordinary characters."""
+    base = Path(name.replace("\\", "/")).name
+    cleaned = re.sub(r"[^\w.\-]+", "_", base).strip("._") or "upload"
+    return cleaned[:120]
+
+
+def build_app(live: LiveIndex) -> gr.Blocks:
+    settings = live.settings
+
+    def respond(
+        message: str,
+        chat: list[dict[str, str]],
+        state: Conversation | None,
+        backend: str,
+        k: float,
+        outlets: list[str] | None,
+        since: str,
+        until: str,
+    ) -> Iterator[tuple[Any, ...]]:
+        state = state or Conversation()
+        pipeline = live.pipeline  # one index for the whole answer, even if an upload lands
+        try:
+            filters = parse_filters(outlets, since.strip() or None, until.strip() or None)
+            stream = pipeline.stream(
+                message, history=state.history, top_k=int(k), filters=filters,
+                backend="openai" if backend.startswith("LLM") else "extractive",
+            )  # fmt: skip
+            chat = [*chat, {"role": "user", "content": render.user_message(message)}]
+            answer: Answer | None = None
+            partial = ""
+            for item in stream:
+                if isinstance(item, Answer):
+                    answer = item
+                    break
+                partial += item
+                pending = {"role": "assistant", "content": render.pending_message(partial)}
+                yield [*chat, pending], gr.skip(), state, ""
+        except NewsqaError as error:
+            gr.Warning(str(error))
+            yield gr.skip(), gr.skip(), state, message
+            return
+        assert answer is not None
+        state.turns.append((answer.question, answer))
+        turn = len(state.turns) - 1
+        chat = [*chat, {"role": "assistant", "content": render.answer_message(answer, turn)}]
+        sources = render.source_cards(state.turns, pipeline.index.articles)
+        yield chat, sources, state, ""
+
+    def clear() -> tuple[Any, ...]:
+        return [], render.source_cards([], {}), Conversation(), ""
+
+    def upload(files: list[Any] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        if not files:
+            return gr.skip(), gr.skip(), None
+        folder = settings.index_dir.resolve().parent / "uploads" / uuid.uuid4().hex[:12]
+        folder.mkdir(parents=True, exist_ok=True)
+        saved, rejected = [], []
+        for item in files:
+            source = Path(item if isinstance(item, str) else item.name)
+            name = safe_upload_name(getattr(item, "orig_name", None) or source.name)
+            if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+                rejected.append(
+                    f"Rejected {name}: unsupported type; use {', '.join(sorted(SUPPORTED_SUFFIXES))}"
+                )
+                continue
+            target = folder / name
+            shutil.copyfile(source, target)
+            saved.append(target)
+        report = live.add_files(saved, progress) if saved else ""
+        message = "\n".join(filter(None, [report, *rejected]))
+        return (
+            render.escape(message).replace("\n", "<br>"),
+            gr.update(choices=live.outlets()),
+            None,
+        )
+
+    def ask_api(question: str) -> dict[str, Any]:
+        """Answers one question; returns the Answer as JSON (question, answer, citations, ...)."""
+        try:
+            return live.pipeline.ask(question).to_json()
+        except NewsqaError as error:
+            raise gr.Error(str(error)) from None
+
+    with gr.Blocks(title="newsqa: answers you can check") as app:
+        gr.HTML(
+            '<div class="nq-title"><h1>newsqa</h1><span>Ask about the indexed news articles. '
+            "Every claim links to the passage it quotes.</span></div>"
+        )
+        state = gr.State(None)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Chat", height=520, elem_id="nq-chat", sanitize_html=True,
+                    render_markdown=False, feedback_options=None, group_consecutive_messages=False,
+                )  # fmt: skip
+                with gr.Row():
+                    box = gr.Textbox(
+                        placeholder="Ask a question about the articles…", show_label=False,
+                        scale=5, max_lines=4, elem_id="nq-question", autofocus=True,
+                    )  # fmt: skip
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="nq-send")
+                gr.Examples(EXAMPLES, inputs=box, label="Example questions about the seed articles")
+                clear_button = gr.Button("Clear chat", size="sm", elem_id="nq-clear")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(render.source_cards([], {}), elem_id="nq-sources")
+        with gr.Accordion("Settings and filters", open=False):
+            with gr.Row():
+                llm_ready = f"LLM ({settings.llm.base_url})"
+                backend = gr.Radio(
+                    ["Extractive (offline)", llm_ready],
+                    value="Extractive (offline)"
+                    if settings.answer.backend == "extractive"
+                    else llm_ready,
+                    label="Answer backend",
+                )
+                k = gr.Slider(
+                    1, 20, value=settings.retrieval.top_k, step=1, label="Passages to read"
+                )
+            with gr.Row():
+                outlets = gr.Dropdown(live.outlets(), multiselect=True, label="Only these outlets")
+                since = gr.Textbox(label="Published on or after (YYYY-MM-DD)", max_lines=1)
+                until = gr.Textbox(label="Published on or before (YYYY-MM-DD)", max_lines=1)
+        with gr.Accordion("Add articles", open=False):
+            files = gr.File(
+                file_count="multiple", label="Upload .txt .md .html .json .jsonl",
+                file_types=sorted(SUPPORTED_SUFFIXES), elem_id="nq-upload",
+            )  # fmt: skip
+            upload_status = gr.HTML(elem_id="nq-upload-status")
+
+        inputs = [box, chatbot, state, backend, k, outlets, since, until]
+        outputs = [chatbot, sources, state, box]
+        box.submit(respond, inputs, outputs, api_visibility="private")
+        send.click(respond, inputs, outputs, api_visibility="private")
+        clear_button.click(clear, None, outputs, api_visibility="private")
+        files.upload(upload, files, [upload_status, outlets, files], api_visibility="private")
+        gr.api(ask_api, api_name="ask")
+    return app
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def serve(settings: Settings, seeds: Path, prevent_thread_lock: bool = False) -> gr.Blocks:
+    """Indexes the seeds if there is no index yet, then serves the app."""
+    host, port = settings.ui.host, settings.ui.port
+    if not port_is_free(host, port):
+        raise PortInUseError(
+            f"Port {port} on {host} is already in use. Stop the other program or choose another "
+            "port with --port (or NEWSQA_UI__PORT)."
+        )
+    auth = None
+    if settings.auth:
+        user, _, password = settings.auth.partition(":")
+        if not user or not password:
+            raise NewsqaError("NEWSQA_AUTH must look like user:password.")
+        auth = (user, password)
+    live = LiveIndex(settings)
+    app = build_app(live)
+    app.queue(default_concurrency_limit=4)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        prevent_thread_lock=prevent_thread_lock,
+        css=CSS,
+        head=HEAD,
+        footer_links=["api"],
+        show_error=True,
+        quiet=False,
+    )
+    return app
