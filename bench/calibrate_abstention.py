@@ -6,7 +6,7 @@ questions right: answerable ones answered correctly above it, unanswerable ones 
 Questions that abstain for another reason (a name no article contains) are listed but can't
 move the threshold. Writes bench/out/abstention.json.
 
-    .venv/bin/python bench/calibrate_abstention.py
+    .venv/bin/python -m bench.calibrate_abstention
 """
 
 from __future__ import annotations

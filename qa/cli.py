@@ -16,6 +16,8 @@ import typer
 from index.errors import NewsqaError
 from index.settings import Settings
 
+BUNDLED_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
 app = typer.Typer(
     help="Ask questions of news articles; every answer cites passages you can check.",
     no_args_is_help=True,
@@ -257,11 +259,10 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default 7860).")] = None,
     seeds: Annotated[
         Path, typer.Option(help="Articles to index first when there is no index yet.")
-    ] = Path(__file__).resolve().parent.parent / "seeds",
+    ] = BUNDLED_SEEDS,
     index_dir: IndexDir = None,
 ) -> None:
     """Start the chat web app; with no index yet, the seed articles are indexed first."""
-    from index.build import IndexBuilder
     from index.settings import UISettings
     from index.store import IndexStore
 
@@ -287,6 +288,120 @@ def serve(
         serve_app(settings, seeds)
     except NewsqaError as error:
         raise fail(str(error)) from None
+
+
+DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent / "bench" / "seed_questions.jsonl"
+DEFAULT_MULTIHOP = (
+    Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "multihop_rag"
+)
+MinOption = Annotated[float | None, typer.Option(help="Exit non-zero if the metric is below this.")]
+
+
+@app.command("eval")
+def eval_command(
+    questions: Annotated[
+        Path, typer.Option(help="Canned questions, JSON Lines.")
+    ] = DEFAULT_QUESTIONS,
+    out: Annotated[
+        Path, typer.Option(help="Folder for results.jsonl, summary.json, report.*")
+    ] = Path("eval-out"),
+    backend: Backend = None,
+    index_dir: IndexDir = None,
+    min_accuracy: MinOption = None,
+    min_hit_at_1: MinOption = None,
+    min_hit_at_3: MinOption = None,
+    min_mrr: MinOption = None,
+    min_fact_recall: MinOption = None,
+    min_all_facts: MinOption = None,
+    min_citation_precision: MinOption = None,
+    min_abstention_precision: MinOption = None,
+    min_abstention_recall: MinOption = None,
+) -> None:
+    """Run canned questions through the app's pipeline and score them (the seeds by default)."""
+    from index.store import IndexStore
+    from qa.evaluate import run_eval, write_report
+    from qa.pipeline import Pipeline
+    from qa.questions import load_questions
+
+    settings = make_settings(index_dir)
+    gates = {
+        "accuracy": min_accuracy, "hit_at_1": min_hit_at_1, "hit_at_3": min_hit_at_3,
+        "mrr": min_mrr, "fact_recall": min_fact_recall, "all_facts": min_all_facts,
+        "citation_precision": min_citation_precision,
+        "abstention_precision": min_abstention_precision,
+        "abstention_recall": min_abstention_recall,
+    }  # fmt: skip
+    try:
+        canned = load_questions(questions)
+        if not IndexStore(settings.index_dir).exists():
+            typer.echo(f"No index at {settings.index_dir} yet: indexing {BUNDLED_SEEDS} first.")
+            index_command([BUNDLED_SEEDS], index_dir=settings.index_dir, prune=False)
+        pipeline = Pipeline.load(settings)
+        rows, summary = run_eval(pipeline, canned, backend)
+    except NewsqaError as error:
+        raise fail(str(error)) from None
+    write_report(out, rows, summary, f"newsqa eval: {questions.name}")
+    for name in ("accuracy", "hit_at_1", "hit_at_3", "mrr", "fact_recall", "all_facts",
+                 "citation_precision", "abstention_precision", "abstention_recall"):  # fmt: skip
+        typer.echo(f"{name:>22}: {summary[name]:.3f}")
+    typer.echo(
+        f"{'latency p50 / p95':>22}: {summary['latency_ms_p50']:.0f} / {summary['latency_ms_p95']:.0f} ms"
+    )
+    typer.echo(f"wrote {out}/results.jsonl, summary.json, report.md, report.png")
+    missed = [
+        f"{k} {summary[k]:.3f} < {v}" for k, v in gates.items() if v is not None and summary[k] < v
+    ]
+    if missed:
+        raise fail("below the minimum: " + "; ".join(missed))
+
+
+bench_app = typer.Typer(help="Benchmarks that print and save numbers.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("multihop")
+def bench_multihop(
+    data: Annotated[
+        Path, typer.Option(help="Folder with corpus.json and MultiHopRAG.json.")
+    ] = DEFAULT_MULTIHOP,
+    out: Annotated[
+        Path, typer.Option(help="Folder for retrieval.jsonl, summary.json, report.md.")
+    ] = Path("bench/out/multihop"),
+    limit: Annotated[int | None, typer.Option(help="Only the first N query records.")] = None,
+    index_dir: Annotated[
+        Path, typer.Option("--index-dir", help="The benchmark's own index (reused when unchanged).")
+    ] = Path(".newsqa-multihop"),
+) -> None:
+    """MultiHop-RAG retrieval: Hits@4/10, MAP@10, MRR@10 with the authors' metric, beside Table 5."""
+    from tqdm import tqdm
+
+    from qa.benchmark import METRICS, run_multihop
+
+    if not (data / "corpus.json").exists() or not (data / "MultiHopRAG.json").exists():
+        raise fail(f"{data} must hold corpus.json and MultiHopRAG.json (see --data).")
+    settings = make_settings(index_dir)
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    try:
+        summary = run_multihop(settings, data, out, limit, progress)
+    except NewsqaError as error:
+        raise fail(str(error)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    for metric in (*METRICS, "fact_coverage"):
+        typer.echo(f"{metric:>14}: {summary[metric]:.4f}")
+    for kind, values in summary["per_type"].items():
+        typer.echo(f"{kind:>20}: Hits@10 {values['Hits@10']:.4f}  MRR@10 {values['MRR@10']:.4f}")
+    typer.echo(
+        f"{summary['queries']} queries; wrote {out}/retrieval.jsonl, summary.json, report.md"
+    )
 
 
 @app.command()

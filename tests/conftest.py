@@ -18,6 +18,8 @@ SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
 MULTIHOP = SHARED / "benchmarks" / "multihop_rag"
 SEED_IDS = sorted(path.stem for path in SEEDS.glob("*.txt"))
+# The running app and the browser, shared by tests/ui and tests/e2e.
+pytest_plugins = ["tests.app_fixtures"]
 
 
 class CountingEmbedder:

@@ -108,13 +108,13 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         backend: str,
         k: float,
         outlets: list[str] | None,
-        since: str,
-        until: str,
+        since: str | None,
+        until: str | None,
     ) -> Iterator[tuple[Any, ...]]:
         state = state or Conversation()
         pipeline = live.pipeline  # one index for the whole answer, even if an upload lands
         try:
-            filters = parse_filters(outlets, since.strip() or None, until.strip() or None)
+            filters = parse_filters(outlets, (since or "").strip() or None, (until or "").strip() or None)
             stream = pipeline.stream(
                 message, history=state.history, top_k=int(k), filters=filters,
                 backend="openai" if backend.startswith("LLM") else "extractive",
@@ -216,9 +216,11 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                 since = gr.Textbox(label="Published on or after (YYYY-MM-DD)", max_lines=1)
                 until = gr.Textbox(label="Published on or before (YYYY-MM-DD)", max_lines=1)
         with gr.Accordion("Add articles", open=False):
+            # No file_types filter: the browser would drop other files silently, while the
+            # server rejects them with a reason the user can read.
             files = gr.File(
                 file_count="multiple", label="Upload .txt .md .html .json .jsonl",
-                file_types=sorted(SUPPORTED_SUFFIXES), elem_id="nq-upload",
+                elem_id="nq-upload",
             )  # fmt: skip
             upload_status = gr.HTML(elem_id="nq-upload-status")
 
@@ -228,8 +230,8 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         send.click(respond, inputs, outputs, api_visibility="private")
         clear_button.click(clear, None, outputs, api_visibility="private")
         files.upload(upload, files, [upload_status, outlets, files], api_visibility="private")
-        gr.api(ask_api, api_name="ask")
-    return app
+        gr.api(ask_api, api_name="ask")  # type: ignore[attr-defined]
+    return app  # type: ignore[no-any-return]
 
 
 def port_is_free(host: str, port: int) -> bool:

@@ -52,7 +52,7 @@ def answer_message(answer: Answer, turn: int) -> str:
             n = int(match.group(1))
             target = card_id(turn, n)
             pieces.append(
-                f'<a class="nq-marker" href="#{target}" data-card="{target}" '
+                f'<a class="nq-marker" href="#{target}" '
                 f'title="Show source {n}">[{n}]</a>'
             )
             last = match.end()

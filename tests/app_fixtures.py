@@ -1,0 +1,89 @@
+"""Starts the real app (`newsqa serve`) on loopback, and a real Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from index.settings import Settings
+from tests.conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningApp:
+    url: str
+    index_dir: Path
+    process: subprocess.Popen[bytes]
+
+
+def start_app(index_dir: Path, env: dict[str, str] | None = None, timeout: float = 180) -> RunningApp:
+    port = free_port()
+    log = open(index_dir.parent / f"serve-{port}.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--index-dir", str(index_dir)],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"newsqa serve exited: {Path(log.name).read_text()[-2000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code in (200, 401):
+                return RunningApp(url, index_dir, process)
+        except httpx.HTTPError:
+            time.sleep(0.5)  # polling the server's start-up
+    process.kill()
+    raise RuntimeError("newsqa serve did not start in time")
+
+
+def stop_app(app: RunningApp) -> None:
+    app.process.terminate()
+    try:
+        app.process.wait(20)
+    except subprocess.TimeoutExpired:
+        app.process.kill()
+
+
+@pytest.fixture(scope="session")
+def running_app(seed_index: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """The app on a private copy of the seed index (uploads change it)."""
+    index_dir = tmp_path_factory.mktemp("app") / ".newsqa"
+    shutil.copytree(seed_index.index_dir, index_dir)
+    app = start_app(index_dir)
+    yield app
+    stop_app(app)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -1,0 +1,124 @@
+"""The real app in a real browser: ask, check sources, open the article, follow up, upload."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.app_fixtures import RunningApp
+
+pytestmark = pytest.mark.browser
+TIMEOUT = 120_000  # ms; the first answer warms the model on a 2-core machine
+
+
+def upload(page: Any, *paths: Path) -> None:
+    accordion = page.get_by_text("Add articles", exact=True)
+    if not page.locator("#nq-upload").is_visible():
+        accordion.click()
+    page.locator("#nq-upload input[type=file]").set_input_files([str(p) for p in paths])
+
+
+def ask(page: Any, question: str) -> Any:
+    """Types a question, sends it, and returns the newest assistant message once it has rendered."""
+    count = page.locator(".nq-answer, .nq-abstain").count()
+    page.locator("#nq-question textarea").fill(question)
+    page.locator("#nq-send").click()
+    newest = page.locator(".nq-answer, .nq-abstain").nth(count)
+    newest.wait_for(timeout=TIMEOUT)
+    return newest
+
+
+@pytest.fixture
+def page(browser: Any, running_app: RunningApp) -> Any:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(running_app.url, wait_until="load")
+    page.locator("#nq-question textarea").wait_for(timeout=TIMEOUT)
+    yield page
+    context.close()
+
+
+def test_ask_check_sources_open_article_and_follow_up(page: Any, tmp_path: Path) -> None:
+    answer = ask(page, "What gifts did Putin and Kim exchange?")
+    text = answer.inner_text()
+    assert "glove" in text and "rifle" in text and "gun" in text
+    card = page.locator("#nq-sources .nq-card").first
+    card.wait_for(timeout=TIMEOUT)
+    assert "Russia, DPRK to strengthen good-neighbourly relations" in card.locator(".nq-card-head").inner_text()
+    highlighted = card.locator(".nq-excerpt mark.nq-span")
+    assert "glove" in highlighted.inner_text() or "gun" in highlighted.inner_text()
+    page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
+
+    # A marker in the answer brings up its card.
+    answer.locator("a.nq-marker").first.click()
+    page.wait_for_selector("#nq-sources .nq-card.nq-flash", timeout=5_000)
+
+    # The whole article opens with the quoted span highlighted and scrolled into view.
+    card.locator("details.nq-full summary").click()
+    article = card.locator(".nq-article")
+    article.wait_for(state="visible", timeout=5_000)
+    assert "Vostochny Cosmodrome" in article.inner_text()
+    mark = article.locator("mark.nq-span")
+    page.wait_for_function(
+        """(m) => { const box = m.getBoundingClientRect();
+                    const pane = m.closest('.nq-article').getBoundingClientRect();
+                    return box.top >= pane.top - 1 && box.bottom <= pane.bottom + 1; }""",
+        arg=mark.element_handle(), timeout=5_000,
+    )  # fmt: skip
+
+    follow_up = ask(page, "And what did Kim give in return?")
+    assert "gun" in follow_up.inner_text()
+
+
+def test_unanswerable_question_looks_different(page: Any) -> None:
+    answer = ask(page, "What did the Pope say about the summit?")
+    assert "nq-abstain" in (answer.get_attribute("class") or "")
+    assert "Not found in the articles" in answer.inner_text()
+    assert "Nearest passages" in answer.inner_text()
+
+
+def test_upload_then_ask_about_it(page: Any, tmp_path: Path) -> None:
+    article = tmp_path / "harbour-report.txt"
+    article.write_text(
+        "Zorblat harbour reopens after storm\n\n"
+        "ZORBLAT, March 3 (Harbour Wire) - The harbour of Zorblat reopened on Monday after a storm "
+        "damaged two piers. Repairs to the northern pier will cost 42 million ducats, the port "
+        "authority said.\n"
+    )
+    bad = tmp_path / "notes.exe"
+    bad.write_bytes(b"MZ\x00\x00binary")
+    upload(page, article, bad)
+    status = page.locator("#nq-upload-status")
+    page.wait_for_function(
+        "(el) => /Indexed 1 article/.test(el.innerText)", arg=status.element_handle(), timeout=TIMEOUT
+    )
+    assert "Rejected notes.exe" in status.inner_text()
+    answer = ask(page, "How much will the repairs to the Zorblat pier cost?")
+    assert "42 million ducats" in answer.inner_text()
+    assert "Harbour Wire" in page.locator("#nq-sources .nq-card").first.inner_text()
+
+
+def test_html_and_script_in_articles_and_questions_stay_inert(page: Any, tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.txt"
+    hostile.write_text(
+        "Quokka council scandal deepens\n\n"
+        "The Quokka council treasurer <script>window.__pwned = 'script'</script> resigned on "
+        "Friday, and <img src=x onerror=\"window.__pwned = 'img'\"> auditors found 7 missing "
+        "ledgers in the Quokka council archive.\n"
+    )
+    upload(page, hostile)
+    page.wait_for_function(
+        "(el) => /hostile/.test(el.innerText)",
+        arg=page.locator("#nq-upload-status").element_handle(), timeout=TIMEOUT,
+    )  # fmt: skip
+    answer = ask(page, "Why did the Quokka council treasurer resign? <img src=y onerror=\"window.__pwned='q'\">")
+    page.locator("#nq-sources .nq-card").first.wait_for(timeout=TIMEOUT)
+    page.locator("#nq-sources details.nq-full summary").first.click()
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#nq-chat img[src=y], #nq-sources img[src=x], #nq-sources script").count() == 0
+    assert re.search(r"<script>|<img", page.locator("#nq-sources").inner_text())
+    assert "<img src=y" in page.locator("#nq-chat").inner_text()
+    assert "Quokka" in answer.inner_text()

@@ -1,0 +1,70 @@
+"""The app's named /ask endpoint through gradio_client, the port check, and basic auth."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from index.settings import Settings
+from tests.conftest import ROOT, SEEDS
+from tests.app_fixtures import RunningApp, start_app, stop_app
+from ui.app import safe_upload_name
+
+
+def test_gradio_client_ask_returns_the_answer_json(running_app: RunningApp) -> None:
+    from gradio_client import Client
+
+    client = Client(running_app.url, verbose=False)
+    result: Any = client.predict("What gifts did Putin and Kim exchange?", api_name="/ask")
+    answer = json.loads(result) if isinstance(result, str) else result
+    assert answer["abstained"] is False
+    assert answer["citations"][0]["doc_id"] == "002_164cd89d12bb7479"
+    for citation in answer["citations"]:
+        source = (SEEDS / f"{citation['doc_id']}.txt").read_bytes().decode("utf-8")
+        assert source[citation["start"] : citation["end"]] == citation["text"]
+    assert "glove" in answer["answer"]
+
+
+def test_port_in_use_gives_a_clear_message(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--index-dir", str(tmp_path / "ix")],
+            capture_output=True, text=True, cwd=ROOT, timeout=120,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "--port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_basic_auth_guards_the_app(seed_index: Settings, tmp_path: Path) -> None:
+    index_dir = tmp_path / ".newsqa"
+    shutil.copytree(seed_index.index_dir, index_dir)
+    app = start_app(index_dir, env={"NEWSQA_AUTH": "editor:s3cret"})
+    try:
+        assert httpx.get(f"{app.url}/config", timeout=10).status_code == 401
+        with httpx.Client(base_url=app.url, timeout=10) as client:
+            assert client.post("/login", data={"username": "editor", "password": "wrong"}).status_code >= 400
+            assert client.post("/login", data={"username": "editor", "password": "s3cret"}).status_code == 200
+            assert client.get("/config").status_code == 200
+    finally:
+        stop_app(app)
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [("../../etc/passwd", "passwd"), ("..\\..\\win.ini", "win.ini"), ("a b?.txt", "a_b_.txt"),
+     ("....", "upload"), ("/abs/path/x.md", "x.md")],
+)  # fmt: skip
+def test_upload_names_cannot_escape_the_upload_folder(name: str, safe: str) -> None:
+    assert safe_upload_name(name) == safe
