@@ -1,6 +1,6 @@
 """Takes docs/screenshot.png: the real app on the seeds, after a seed question, in Chromium.
 
-    .venv/bin/python -m bench.screenshot
+.venv/bin/python -m bench.screenshot
 """
 
 from __future__ import annotations

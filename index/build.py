@@ -17,7 +17,7 @@ import numpy as np
 
 from index.chunk import chunk_article, text_for_embedding
 from index.documents import Article, Chunk
-from index.embed import Embedder, load_embedder
+from index.embed import Embedder, load_embedder, token_counter
 from index.errors import IndexCorruptError, IndexMissingError, UnknownDocumentError
 from index.load import Skipped, load_articles
 from index.settings import Settings
@@ -60,11 +60,15 @@ class IndexBuilder:
         self.settings = settings
         self.store = IndexStore(settings.index_dir)
         self._embedder = embedder
+        self._count_tokens: Callable[[str], int] | None = None
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.index.embed_model)
+            recipe = self.settings.index
+            self._embedder = load_embedder(
+                recipe.embed_model, recipe.embed_backend, self.settings.index_dir
+            )
         return self._embedder
 
     def run(
@@ -219,10 +223,11 @@ class IndexBuilder:
             # Settings changed: every article goes through chunking and embedding again.
             to_chunk = list(articles.values())
             kept_rows = []
+        length = self._token_counter()
         new_chunks = [
             chunk
             for article in to_chunk
-            for chunk in chunk_article(article, recipe.chunk_size, recipe.chunk_overlap)
+            for chunk in chunk_article(article, recipe.chunk_size, recipe.chunk_overlap, length)
         ]
         texts = [text_for_embedding(articles[c.doc_id], c) for c in new_chunks]
         if texts:
@@ -238,6 +243,11 @@ class IndexBuilder:
             old.embeddings[kept_rows] if old is not None else np.zeros((0, dim), np.float32)
         )
         return kept_chunks + new_chunks, np.vstack([kept_vectors, new_vectors]).astype(np.float32)
+
+    def _token_counter(self) -> Callable[[str], int]:
+        if self._count_tokens is None:
+            self._count_tokens = token_counter(self.settings.index.embed_model)
+        return self._count_tokens
 
     def _embed(self, texts: list[str], progress: Callable[[int, int], None] | None) -> np.ndarray:
         if not texts:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 from index.clean import content_spans
@@ -13,7 +14,7 @@ SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ": ", ", ", " ", ""]
 
 
 @lru_cache(maxsize=8)
-def _splitter(chunk_size: int, chunk_overlap: int):  # type: ignore[no-untyped-def]
+def _splitter(chunk_size: int, chunk_overlap: int, length: Callable[[str], int]):  # type: ignore[no-untyped-def]
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     return RecursiveCharacterTextSplitter(
@@ -22,11 +23,18 @@ def _splitter(chunk_size: int, chunk_overlap: int):  # type: ignore[no-untyped-d
         separators=SEPARATORS,
         keep_separator="end",
         strip_whitespace=True,
+        length_function=length,
     )
 
 
-def chunk_article(article: Article, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
-    splitter = _splitter(chunk_size, chunk_overlap)
+def chunk_article(
+    article: Article,
+    chunk_size: int,
+    chunk_overlap: int,
+    length: Callable[[str], int] = len,
+) -> list[Chunk]:
+    """Chunks of at most `chunk_size` as measured by `length` (characters by default)."""
+    splitter = _splitter(chunk_size, chunk_overlap, length)
     chunks: list[Chunk] = []
     for span_start, span_end in content_spans(article.text, article.title):
         section = article.text[span_start:span_end]

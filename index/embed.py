@@ -7,7 +7,7 @@ hub is switched off so nothing is ever fetched.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -83,5 +83,36 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load_embedder(model: str = PACKAGED_MODEL) -> Embedder:
-    return SentenceTransformerEmbedder(model)
+def token_counter(model: str = PACKAGED_MODEL) -> Callable[[str], int]:
+    """Counts the model's word pieces in a text (without [CLS]/[SEP]), using its fast tokenizer."""
+    from tokenizers import Tokenizer
+
+    path = Path(resolve_model(model)) / "tokenizer.json"
+    if not path.exists():
+        raise ModelUnavailableError(
+            f"The model '{model}' has no tokenizer.json to measure chunks with; use a local "
+            "sentence-transformers folder that includes one."
+        )
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()  # the packaged tokenizer.json pads everything to 128
+
+    def count(text: str) -> int:
+        return len(tokenizer.encode(text, add_special_tokens=False).ids)
+
+    return count
+
+
+def load_embedder(
+    model: str = PACKAGED_MODEL, backend: str = "torch", index_dir: Path | None = None
+) -> Embedder:
+    """The embedder for `backend`; the ONNX ones are exported into `index_dir` on first use."""
+    if backend == "torch" or index_dir is None:
+        return SentenceTransformerEmbedder(model)
+    from index.onnx_embed import OnnxEmbedder, export_onnx, onnx_cache_dir
+
+    quantized = backend == "onnx-int8"
+    folder = onnx_cache_dir(index_dir, model, quantized)
+    if not (folder / "model.onnx").exists():
+        export_onnx(model, folder, quantized)
+    return OnnxEmbedder(folder, model)

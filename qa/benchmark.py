@@ -76,6 +76,7 @@ def token_lengths(texts: list[str], model: str) -> list[int]:
     folder = packaged_model_path() if model == PACKAGED_MODEL else Path(model)
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.no_truncation()
+    tokenizer.no_padding()  # the packaged tokenizer.json pads everything to 128
     return [len(e.ids) for e in tokenizer.encode_batch(texts)]
 
 

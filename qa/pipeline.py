@@ -52,7 +52,9 @@ class Pipeline:
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> Pipeline:
         index = IndexStore(settings.index_dir).load()
-        embedder = embedder or load_embedder(index.manifest.embed_model)
+        embedder = embedder or load_embedder(
+            index.manifest.embed_model, settings.index.embed_backend, settings.index_dir
+        )
         return cls(settings, index, embedder, Retriever(index, embedder, settings.retrieval))
 
     def ask(

@@ -38,7 +38,9 @@ class RunningApp:
     process: subprocess.Popen[bytes]
 
 
-def start_app(index_dir: Path, env: dict[str, str] | None = None, timeout: float = 180) -> RunningApp:
+def start_app(
+    index_dir: Path, env: dict[str, str] | None = None, timeout: float = 180
+) -> RunningApp:
     port = free_port()
     log = open(index_dir.parent / f"serve-{port}.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
@@ -68,7 +70,9 @@ def stop_app(app: RunningApp) -> None:
 
 
 @pytest.fixture(scope="session")
-def running_app(seed_index: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+def running_app(
+    seed_index: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
     """The app on a private copy of the seed index (uploads change it)."""
     index_dir = tmp_path_factory.mktemp("app") / ".newsqa"
     shutil.copytree(seed_index.index_dir, index_dir)

@@ -114,7 +114,9 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         state = state or Conversation()
         pipeline = live.pipeline  # one index for the whole answer, even if an upload lands
         try:
-            filters = parse_filters(outlets, (since or "").strip() or None, (until or "").strip() or None)
+            filters = parse_filters(
+                outlets, (since or "").strip() or None, (until or "").strip() or None
+            )
             stream = pipeline.stream(
                 message, history=state.history, top_k=int(k), filters=filters,
                 backend="openai" if backend.startswith("LLM") else "extractive",

@@ -52,8 +52,7 @@ def answer_message(answer: Answer, turn: int) -> str:
             n = int(match.group(1))
             target = card_id(turn, n)
             pieces.append(
-                f'<a class="nq-marker" href="#{target}" '
-                f'title="Show source {n}">[{n}]</a>'
+                f'<a class="nq-marker" href="#{target}" title="Show source {n}">[{n}]</a>'
             )
             last = match.end()
         pieces.append(escape(paragraph[last:]))

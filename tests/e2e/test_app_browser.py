@@ -47,7 +47,10 @@ def test_ask_check_sources_open_article_and_follow_up(page: Any, tmp_path: Path)
     assert "glove" in text and "rifle" in text and "gun" in text
     card = page.locator("#nq-sources .nq-card").first
     card.wait_for(timeout=TIMEOUT)
-    assert "Russia, DPRK to strengthen good-neighbourly relations" in card.locator(".nq-card-head").inner_text()
+    assert (
+        "Russia, DPRK to strengthen good-neighbourly relations"
+        in card.locator(".nq-card-head").inner_text()
+    )
     highlighted = card.locator(".nq-excerpt mark.nq-span")
     assert "glove" in highlighted.inner_text() or "gun" in highlighted.inner_text()
     page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
@@ -93,7 +96,9 @@ def test_upload_then_ask_about_it(page: Any, tmp_path: Path) -> None:
     upload(page, article, bad)
     status = page.locator("#nq-upload-status")
     page.wait_for_function(
-        "(el) => /Indexed 1 article/.test(el.innerText)", arg=status.element_handle(), timeout=TIMEOUT
+        "(el) => /Indexed 1 article/.test(el.innerText)",
+        arg=status.element_handle(),
+        timeout=TIMEOUT,
     )
     assert "Rejected notes.exe" in status.inner_text()
     answer = ask(page, "How much will the repairs to the Zorblat pier cost?")
@@ -114,11 +119,16 @@ def test_html_and_script_in_articles_and_questions_stay_inert(page: Any, tmp_pat
         "(el) => /hostile/.test(el.innerText)",
         arg=page.locator("#nq-upload-status").element_handle(), timeout=TIMEOUT,
     )  # fmt: skip
-    answer = ask(page, "Why did the Quokka council treasurer resign? <img src=y onerror=\"window.__pwned='q'\">")
+    answer = ask(
+        page,
+        "Why did the Quokka council treasurer resign? <img src=y onerror=\"window.__pwned='q'\">",
+    )
     page.locator("#nq-sources .nq-card").first.wait_for(timeout=TIMEOUT)
     page.locator("#nq-sources details.nq-full summary").first.click()
     assert page.evaluate("window.__pwned") is None
-    assert page.locator("#nq-chat img[src=y], #nq-sources img[src=x], #nq-sources script").count() == 0
+    assert (
+        page.locator("#nq-chat img[src=y], #nq-sources img[src=x], #nq-sources script").count() == 0
+    )
     assert re.search(r"<script>|<img", page.locator("#nq-sources").inner_text())
     assert "<img src=y" in page.locator("#nq-chat").inner_text()
     assert "Quokka" in answer.inner_text()

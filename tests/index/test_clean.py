@@ -107,3 +107,15 @@ def test_dates_never_invent_a_year() -> None:
     assert normalise_date("not a date at all") is None
     assert describe_date("--09-12") == "12 September (year not stated)"
     assert describe_date("2023-09-26") == "26 September 2023"
+
+
+def test_token_sized_chunks_fit_the_model(seed_articles) -> None:  # type: ignore[no-untyped-def]
+    from index.embed import token_counter
+
+    count = token_counter()
+    for article in seed_articles.values():
+        chunks = chunk_article(article, chunk_size=200, chunk_overlap=40, length=count)
+        assert chunks
+        for chunk in chunks:
+            assert count(chunk.text) <= 200
+            assert article.text[chunk.start : chunk.end] == chunk.text

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from index.settings import Settings
-from tests.conftest import ROOT, SEEDS
 from tests.app_fixtures import RunningApp, start_app, stop_app
+from tests.conftest import ROOT, SEEDS
 from ui.app import safe_upload_name
 
 
@@ -54,8 +54,14 @@ def test_basic_auth_guards_the_app(seed_index: Settings, tmp_path: Path) -> None
     try:
         assert httpx.get(f"{app.url}/config", timeout=10).status_code == 401
         with httpx.Client(base_url=app.url, timeout=10) as client:
-            assert client.post("/login", data={"username": "editor", "password": "wrong"}).status_code >= 400
-            assert client.post("/login", data={"username": "editor", "password": "s3cret"}).status_code == 200
+            assert (
+                client.post("/login", data={"username": "editor", "password": "wrong"}).status_code
+                >= 400
+            )
+            assert (
+                client.post("/login", data={"username": "editor", "password": "s3cret"}).status_code
+                == 200
+            )
             assert client.get("/config").status_code == 200
     finally:
         stop_app(app)

@@ -1,0 +1,167 @@
+"""A faster embedding backend: the same model run by ONNX Runtime, optionally int8-quantised.
+
+The ONNX file is exported once from the local model folder (this needs torch, so it happens at
+index time) and cached in the index directory. Answering a question then needs only
+onnxruntime and tokenizers, which import in well under a second, instead of torch and
+sentence-transformers, which take 8-11 s here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.embed import resolve_model
+from index.errors import ModelUnavailableError
+from index.settings import PACKAGED_MODEL
+
+MAX_TOKENS = 256
+
+
+def onnx_cache_dir(index_dir: Path, model: str, quantized: bool) -> Path:
+    name = "all-MiniLM-L6-v2" if model == PACKAGED_MODEL else Path(model).name
+    return Path(index_dir) / "onnx" / f"{name}-{'int8' if quantized else 'fp32'}"
+
+
+def uses_mean_pooling(model_dir: Path) -> bool:
+    """The ONNX path re-implements pooling; only mean pooling (+ normalise) is supported."""
+    config = model_dir / "1_Pooling" / "config.json"
+    if not config.exists():
+        return False
+    pooling = json.loads(config.read_text())
+    return bool(pooling.get("pooling_mode_mean_tokens")) and not any(
+        pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens")
+    )
+
+
+def export_onnx(model: str, target: Path, quantized: bool) -> Path:
+    """Exports the model's transformer to ONNX (and quantises MatMuls to int8 per channel)."""
+    # The exporter's tracer warnings and the quantiser's advice are about generic models; for
+    # this fixed BERT graph they are noise on the user's terminal.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _export(model, target, quantized)
+    finally:
+        root.setLevel(level)
+
+
+def _export(model: str, target: Path, quantized: bool) -> Path:
+    model_dir = Path(resolve_model(model))
+    if not uses_mean_pooling(model_dir) or not (model_dir / "tokenizer.json").exists():
+        raise ModelUnavailableError(
+            f"The ONNX backend supports mean-pooled sentence-transformers folders with a "
+            f"tokenizer.json; '{model}' is not one. Use NEWSQA_INDEX__EMBED_BACKEND=torch."
+        )
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import torch
+    from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    staging = target.with_name(target.name + ".staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    network = AutoModel.from_pretrained(str(model_dir)).eval()
+
+    class LastHiddenState(torch.nn.Module):
+        # transformers 5 models take keyword arguments; the ONNX exporter passes positionals.
+        def __init__(self) -> None:
+            super().__init__()
+            self.network = network
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.network(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    sample = torch.ones((2, 16), dtype=torch.long)
+    fp32 = staging / "model-fp32.onnx"
+    axes = {0: "batch", 1: "tokens"}
+    torch.onnx.export(
+        LastHiddenState(),
+        (sample, sample, torch.zeros_like(sample)),
+        str(fp32),
+        input_names=["input_ids", "attention_mask", "token_type_ids"],
+        output_names=["last_hidden_state"],
+        dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                      "last_hidden_state": axes},
+        opset_version=17,
+        dynamo=False,
+    )  # fmt: skip
+    final = staging / "model.onnx"
+    if quantized:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        # MatMul-only, per channel: cosine 0.99+ to fp32; quantising everything loses too much.
+        quantize_dynamic(
+            str(fp32), str(final), op_types_to_quantize=["MatMul"], per_channel=True,
+            weight_type=QuantType.QInt8,
+        )  # fmt: skip
+        fp32.unlink()
+    else:
+        fp32.rename(final)
+    shutil.copy(model_dir / "tokenizer.json", staging / "tokenizer.json")
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(staging, target)
+    return target
+
+
+class OnnxEmbedder:
+    def __init__(self, folder: Path, model_id: str, threads: int | None = None) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        try:
+            self._session = onnxruntime.InferenceSession(
+                str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as error:
+            raise ModelUnavailableError(
+                f"The ONNX model in {folder} can't be loaded ({error}); delete that folder and run "
+                "newsqa index again to re-export it."
+            ) from error
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.enable_padding()
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self.model_id = model_id
+        self.dim = int(self._session.get_outputs()[0].shape[-1] or 384)
+
+    def embed(
+        self, texts: Sequence[str], batch_size: int = 32, progress: bool = False
+    ) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Sorting by length keeps padding (wasted work) small within each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for offset in range(0, len(order), batch_size):
+            rows = order[offset : offset + batch_size]
+            encoded = self._tokenizer.encode_batch([texts[i] for i in rows])
+            ids = np.array([e.ids for e in encoded], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[
+                0
+            ]
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            out[rows] = pooled
+        return out
