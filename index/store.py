@@ -100,20 +100,31 @@ def bm25_text(article: Article, chunk: Chunk) -> str:
     return " ".join(part for part in (article.source, article.title, chunk.text) if part)
 
 
+def ivf_lists(rows: int) -> int:
+    """IVF list count for `rows` vectors: about 1,000 vectors a list, at least 64 lists."""
+    return int(max(64, min(4096, rows // 1000)))
+
+
 def build_dense_index(embeddings: np.ndarray, exact_max: int) -> tuple[Any, str]:
+    """Exact inner-product search up to `exact_max` vectors; above it IVF with 8-bit scalar
+    quantisation (a quarter of the memory), whose candidates the retriever re-scores exactly."""
     import faiss
 
     dim = embeddings.shape[1]
     dense: Any
     if len(embeddings) <= exact_max:
-        dense, kind = faiss.IndexFlatIP(dim), "flat"
-    else:
-        dense, kind = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT), "hnsw32"
-        dense.hnsw.efConstruction = 80
-        dense.hnsw.efSearch = 128
-    if len(embeddings):
-        dense.add(embeddings)
-    return dense, kind
+        dense = faiss.IndexFlatIP(dim)
+        if len(embeddings):
+            dense.add(embeddings)
+        return dense, "flat"
+    lists = ivf_lists(len(embeddings))
+    dense = faiss.index_factory(dim, f"IVF{lists},SQ8", faiss.METRIC_INNER_PRODUCT)
+    sample = np.random.default_rng(0).choice(
+        len(embeddings), size=min(len(embeddings), lists * 64), replace=False
+    )
+    dense.train(embeddings[np.sort(sample)])
+    dense.add(embeddings)
+    return dense, f"ivf{lists}-sq8"
 
 
 def build_bm25(articles: dict[str, Article], chunks: list[Chunk]) -> Any:
@@ -202,7 +213,8 @@ class IndexStore:
                     text=article.text[line["start"] : line["end"]],
                 )
             )
-        embeddings = np.load(folder / "embeddings.npy", allow_pickle=False)
+        # Memory-mapped: exact re-scoring touches a few rows per query, not the whole matrix.
+        embeddings = np.load(folder / "embeddings.npy", allow_pickle=False, mmap_mode="r")
         dense = faiss.read_index(str(folder / "dense.faiss"))
         bm25 = (
             bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if chunks else bm25s.BM25()

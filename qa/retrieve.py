@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +37,22 @@ def fuse_rankings(rankings: Sequence[tuple[Sequence[int], float]], k: int) -> di
         for rank, row in enumerate(ranking, start=1):
             fused[row] = fused.get(row, 0.0) + weight / (k + rank)
     return fused
+
+
+def dense_search(
+    dense: Any, embeddings: np.ndarray, vector: np.ndarray, depth: int, settings: RetrievalSettings
+) -> list[int]:
+    """Top `depth` rows by inner product. An IVF index proposes candidates from its 8-bit codes;
+    they are re-scored with the exact vectors, so quantisation costs little recall."""
+    query = vector.reshape(1, -1).astype(np.float32)
+    if not hasattr(dense, "nprobe"):
+        _, rows = dense.search(query, depth)
+        return [int(row) for row in rows[0] if row >= 0]
+    dense.nprobe = settings.ivf_probes
+    _, rows = dense.search(query, max(depth, settings.ivf_rescore))
+    candidates = np.sort(rows[0][rows[0] >= 0])
+    exact = np.asarray(embeddings[candidates]) @ vector
+    return [int(candidates[i]) for i in np.argsort(-exact)[:depth]]
 
 
 class Retriever:
@@ -111,8 +128,9 @@ class Retriever:
 
     def _dense_ranking(self, vector: np.ndarray, depth: int, mask: np.ndarray | None) -> list[int]:
         if mask is None:
-            _, rows = self.index.dense.search(vector.reshape(1, -1).astype(np.float32), depth)
-            return [int(row) for row in rows[0] if row >= 0]
+            return dense_search(
+                self.index.dense, self.index.embeddings, vector, depth, self.settings
+            )
         # Filtered: score the allowed rows exactly; filters usually leave few of them.
         allowed = np.flatnonzero(mask)
         scores = self.index.embeddings[allowed] @ vector

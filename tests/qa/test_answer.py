@@ -22,7 +22,6 @@ KNOWN_MISSES = {
     "tourism": "the answer is in a two-word sentence ('Take tourism.') the scorer can't favour",
     "ukraine-cut-ties": "'How did Ukraine respond' needs the action, which shares no key term",
     "followup-who-went": "'went with' vs 'accompanied by': too weak a match for MiniLM",
-    "followup-where-next": "'where does he go afterwards' vs 'After North Korea, ... visit Vietnam'",
 }
 BOILERPLATE = ["All news", "Follow us", "Comments", "Ctrl+Enter", "©", "A- A A+", "Post a Comment"]
 
