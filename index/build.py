@@ -32,6 +32,7 @@ class IndexReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     chunks_embedded: int = 0
     articles_total: int = 0
@@ -43,7 +44,7 @@ class IndexReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
+        return bool(self.added or self.updated or self.removed or self.moved)
 
 
 def article_hash(article: Article) -> str:
@@ -100,12 +101,14 @@ class IndexBuilder:
                         )
                     )
                     continue
-                if previous is not None and previous.path != article.path:
+                old_path = previous.path if previous is not None else article.path
+                moved = old_path != article.path
+                if moved and Path(old_path).exists():
                     report.skipped.append(
                         Skipped(
                             article.path,
                             f"document id '{article.doc_id}' is already indexed from "
-                            f"{previous.path}; rename the file or run `newsqa remove "
+                            f"{old_path}; rename the file or run `newsqa remove "
                             f"{article.doc_id}` first",
                         )
                     )
@@ -119,7 +122,13 @@ class IndexBuilder:
                 produced.add(article.doc_id)
                 owner_of_hash[digest] = article.doc_id
                 if previous is not None and hashes.get(article.doc_id) == digest:
-                    report.unchanged.append(article.doc_id)
+                    if moved:
+                        # Same text at a new place (the folder was moved): keep the vectors,
+                        # record the new path so --prune doesn't think the file is gone.
+                        articles[article.doc_id] = article
+                        report.moved.append(article.doc_id)
+                    else:
+                        report.unchanged.append(article.doc_id)
                     continue
                 (report.updated if previous is not None else report.added).append(article.doc_id)
                 articles[article.doc_id] = article

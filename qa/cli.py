@@ -84,7 +84,8 @@ def index_command(
     typer.echo(
         f"{settings.index_dir}: {report.articles_total} articles, {report.chunks_total} chunks "
         f"({len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} "
-        f"unchanged, {len(report.removed)} removed, {len(report.skipped)} skipped); "
+        f"unchanged, {len(report.moved)} moved, {len(report.removed)} removed, "
+        f"{len(report.skipped)} skipped); "
         f"embedded {report.chunks_embedded} chunks in {report.seconds:.1f} s"
         + (f" ({rate:.1f} chunks/s)" if rate else "")
     )

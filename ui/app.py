@@ -177,7 +177,8 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         except NewsqaError as error:
             raise gr.Error(str(error)) from None
 
-    with gr.Blocks(title="newsqa: answers you can check") as app:
+    # No usage analytics: the app is meant to run offline and to phone nowhere.
+    with gr.Blocks(title="newsqa: answers you can check", analytics_enabled=False) as app:
         gr.HTML(
             '<div class="nq-title"><h1>newsqa</h1><span>Ask about the indexed news articles. '
             "Every claim links to the passage it quotes.</span></div>"

@@ -102,6 +102,20 @@ def test_duplicates_are_skipped_with_a_reason(
     assert report.articles_total == 5
 
 
+def test_a_moved_folder_keeps_its_vectors(
+    tmp_path: Path, seed_copy: Path, counting_embedder: CountingEmbedder
+) -> None:
+    settings = Settings(index_dir=tmp_path / "ix")
+    build(settings, counting_embedder, seed_copy)
+    moved = seed_copy.rename(tmp_path / "moved-seeds")
+    counting_embedder.texts.clear()
+    report = build(settings, counting_embedder, moved, prune=True)
+    assert sorted(report.moved) == SEED_IDS
+    assert report.removed == [] and counting_embedder.texts == []
+    stored = IndexStore(settings.index_dir).load()
+    assert all(Path(a.path).parent == moved.resolve() for a in stored.articles.values())
+
+
 def test_missing_and_damaged_index_give_clear_errors_and_index_rebuilds(
     tmp_path: Path, seed_copy: Path, counting_embedder: CountingEmbedder
 ) -> None:

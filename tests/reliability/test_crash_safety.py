@@ -1,0 +1,57 @@
+"""SIGKILL `newsqa index` at random moments while it re-indexes: the index always still loads."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from index.settings import Settings
+from index.store import IndexStore
+from qa.pipeline import Pipeline
+from tests.conftest import ROOT, SEEDS
+
+KILLS = 20
+
+
+def test_killed_reindex_never_leaves_a_broken_index(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    index_dir = tmp_path / ".newsqa"
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    rng = random.Random(1234)
+    command = [sys.executable, "-m", "qa.cli", "index", str(corpus), "--index-dir", str(index_dir)]
+    subprocess.run(command, cwd=ROOT, capture_output=True, check=True)  # the first index
+    target = corpus / "004_af93de6b00e6d4fa.txt"
+    target.write_text(target.read_text() + "\nKim later sent a second letter.\n")
+    began = time.monotonic()
+    subprocess.run(command, cwd=ROOT, capture_output=True, check=True)  # a full re-index, timed
+    full_run = time.monotonic() - began
+    versions_seen = set()
+    for attempt in range(KILLS):
+        # Change one article so each run really re-embeds and writes a new version.
+        target.write_text(target.read_text() + f"\nUpdate {attempt}: Kim replied to the letter.\n")
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        # The kill lands at a random moment: from start-up to past the end of a typical run.
+        time.sleep(rng.uniform(0.1, 1.6) * full_run)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        stored = IndexStore(index_dir).load()  # the old or the new version, never a broken one
+        versions_seen.add(stored.version)
+        assert len(stored.articles) == 5
+        assert stored.dense.ntotal == len(stored.chunks) == stored.embeddings.shape[0]
+        settings = Settings(index_dir=index_dir)
+        answer = Pipeline.load(settings, embedder).ask("What gifts did Putin and Kim exchange?")
+        assert "glove" in answer.answer
+    # Some kills landed after the switch to a new version, some before it.
+    assert len(versions_seen) >= 2
+    # Leftovers of killed writers are cleaned up by the next complete run.
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "5 articles" in finished.stdout
+    assert len(os.listdir(index_dir / "versions")) == 1
