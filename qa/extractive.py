@@ -291,7 +291,13 @@ class ExtractiveAnswerer:
         for claim in claims:
             markers = []
             for candidate in claim.candidates:
-                citation = self._cite(candidate, len(answer.citations) + 1)
+                citation = Citation.of_span(
+                    len(answer.citations) + 1,
+                    candidate.passage,
+                    candidate.start,
+                    candidate.end,
+                    candidate.score,
+                )
                 answer.citations.append(citation)
                 markers.append(f"[{citation.n}]")
             quoted = answer.citations[-len(claim.candidates)].text
@@ -301,23 +307,6 @@ class ExtractiveAnswerer:
         newer = dating_note(answer.citations)
         if newer:
             answer.answer += "\n\n" + newer
-
-    def _cite(self, candidate: Candidate, n: int) -> Citation:
-        article = candidate.passage.article
-        start, end = candidate.start, candidate.end
-        return Citation(
-            n=n,
-            doc_id=article.doc_id,
-            title=article.title,
-            source=article.source,
-            published=article.published,
-            start=start,
-            end=end,
-            text=article.text[start:end],
-            score=round(candidate.score, 4),
-            passage_start=candidate.passage.chunk.start,
-            passage_end=candidate.passage.chunk.end,
-        )
 
     def _abstain(
         self, answer: Answer, passages: Sequence[Passage], why: str, started: float

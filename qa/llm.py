@@ -20,7 +20,7 @@ from index.embed import Embedder
 from index.metadata import describe_date
 from index.settings import LLMSettings
 from qa.extractive import ExtractiveAnswerer
-from qa.results import Answer, Citation, Passage
+from qa.results import Answer, Citation, Passage, final_answer
 from qa.sentences import Sentence, split_sentences
 from qa.verify import MARKER, marker_numbers, support
 
@@ -155,12 +155,7 @@ class OpenAIAnswerer:
         query: str | None = None,
         query_vector: np.ndarray | None = None,
     ) -> Answer:
-        result: Answer | None = None
-        for item in self.stream(question, passages, query, query_vector):
-            if isinstance(item, Answer):
-                result = item
-        assert result is not None
-        return result
+        return final_answer(self.stream(question, passages, query, query_vector))
 
     def verify(self, question: str, generated: str, passages: list[Passage], query: str) -> Answer:
         """Keeps each generated sentence only if the passage it cites supports it."""
@@ -199,19 +194,8 @@ class OpenAIAnswerer:
             passage = passages[passage_index]
             key = (passage.chunk.doc_id, span.start)
             if key not in cited:
-                article = passage.article
-                cited[key] = Citation(
-                    n=len(cited) + 1,
-                    doc_id=article.doc_id,
-                    title=article.title,
-                    source=article.source,
-                    published=article.published,
-                    start=span.start,
-                    end=span.end,
-                    text=article.text[span.start : span.end],
-                    score=round(best[0], 4),
-                    passage_start=passage.chunk.start,
-                    passage_end=passage.chunk.end,
+                cited[key] = Citation.of_span(
+                    len(cited) + 1, passage, span.start, span.end, best[0]
                 )
             kept.append(f"{claim} [{cited[key].n}]")
         answer.citations = list(cited.values())

@@ -16,7 +16,7 @@ from index.settings import Settings
 from index.store import IndexStore, StoredIndex
 from qa.extractive import ExtractiveAnswerer
 from qa.llm import OpenAIAnswerer
-from qa.results import Answer, Passage
+from qa.results import Answer, Passage, final_answer
 from qa.retrieve import Filters, Retriever
 from qa.session import ChatHistory
 from qa.verify import verify_answer
@@ -66,12 +66,7 @@ class Pipeline:
         backend: str | None = None,
     ) -> Answer:
         """Answers one question (a turn of `history`, if given) with verified citations."""
-        result: Answer | None = None
-        for item in self.stream(question, history, top_k, filters, backend):
-            if isinstance(item, Answer):
-                result = item
-        assert result is not None
-        return result
+        return final_answer(self.stream(question, history, top_k, filters, backend))
 
     def stream(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -49,6 +50,24 @@ class Citation:
     passage_start: int
     passage_end: int
 
+    @classmethod
+    def of_span(cls, n: int, passage: Passage, start: int, end: int, score: float) -> Citation:
+        """Cites `passage.article.text[start:end]`, a span found in (or next to) `passage`."""
+        article = passage.article
+        return cls(
+            n=n,
+            doc_id=article.doc_id,
+            title=article.title,
+            source=article.source,
+            published=article.published,
+            start=start,
+            end=end,
+            text=article.text[start:end],
+            score=round(score, 4),
+            passage_start=passage.chunk.start,
+            passage_end=passage.chunk.end,
+        )
+
 
 @dataclass(slots=True)
 class Answer:
@@ -67,3 +86,14 @@ class Answer:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def final_answer(items: Iterable[str | Answer]) -> Answer:
+    """Runs a stream of text pieces to its end and returns the Answer it closes with."""
+    result: Answer | None = None
+    for item in items:
+        if isinstance(item, Answer):
+            result = item
+    if result is None:
+        raise AssertionError("the answer stream ended without an Answer")
+    return result
