@@ -50,6 +50,8 @@ ANSWER_TYPE_BONUS = 0.06
 # Terms carried over from earlier chat turns count for less than the question's own.
 CONTEXT_TERM_WEIGHT = 0.5
 PASSAGES_READ = 6
+# Sentence vectors kept between questions (about 1.5 KB each).
+VECTOR_CACHE_SIZE = 20_000
 MIN_WORDS = 4
 ABSTAIN_TEXT = (
     "The indexed articles don't answer this question. The closest passages are listed below; "
@@ -131,6 +133,7 @@ class ExtractiveAnswerer:
         self.settings = settings
         self.stats = TermStats(index)
         self._section_cache: dict[str, list[list[Sentence]]] = {}
+        self._vector_cache: dict[str, np.ndarray] = {}
 
     def run(
         self,
@@ -149,7 +152,7 @@ class ExtractiveAnswerer:
             return self._abstain(answer, passages, "no passages", started)
         if query_vector is None:
             query_vector = self.embedder.embed([query])[0]
-        vectors = self.embedder.embed([c.text() for c in candidates])
+        vectors = self._vectors([c.text() for c in candidates])
         self._score(candidates, question, query, query_vector, vectors)
         best = max(candidates, key=lambda c: c.score)
         answer.evidence = round(best.score, 4)
@@ -164,6 +167,17 @@ class ExtractiveAnswerer:
         self._compose(answer, claims)
         answer.timings_ms["answer"] = round((time.perf_counter() - started) * 1000, 1)
         return answer
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        """Embeds candidate texts, reusing vectors of texts seen in earlier questions: follow-ups
+        and related questions read the same passages again."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vector_cache))
+        if missing:
+            for text, vector in zip(missing, self.embedder.embed(missing), strict=True):
+                self._vector_cache[text] = vector
+            while len(self._vector_cache) > VECTOR_CACHE_SIZE:
+                self._vector_cache.pop(next(iter(self._vector_cache)))  # oldest first
+        return np.stack([self._vector_cache[t] for t in texts])
 
     def _candidates(self, passages: Sequence[Passage]) -> list[Candidate]:
         """Single sentences and neighbouring pairs from the top passages, each span once.
