@@ -17,9 +17,9 @@ from pathlib import Path
 
 from index.build import IndexBuilder
 from index.settings import AnswerSettings, Settings
+from qa.evaluate import run_eval
 from qa.pipeline import Pipeline
-from qa.questions import load_questions, score_answer
-from qa.session import ChatHistory
+from qa.questions import load_questions
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -29,22 +29,17 @@ def main() -> None:
     settings = Settings(index_dir=OUT / "seed-index", answer=AnswerSettings(abstain_below=-1.0))
     IndexBuilder(settings).run([ROOT / "seeds"])
     pipeline = Pipeline.load(settings)
-    rows = []
-    for question in load_questions(ROOT / "bench" / "seed_questions.jsonl"):
-        history = ChatHistory()
-        for turn in question.turns:
-            pipeline.ask(turn, history=history)
-        answer = pipeline.ask(question.question, history=history)
-        score = score_answer(question, answer)
-        rows.append(
-            {
-                "id": question.id,
-                "answerable": question.answerable,
-                "best_score": answer.evidence,
-                "abstained_for_other_reason": answer.abstained,
-                "correct_if_answered": question.answerable and score.correct,
-            }
-        )
+    results, _ = run_eval(pipeline, load_questions(ROOT / "bench" / "seed_questions.jsonl"))
+    rows = [
+        {
+            "id": result["id"],
+            "answerable": result["answerable"],
+            "best_score": result["evidence"],
+            "abstained_for_other_reason": result["abstained"],
+            "correct_if_answered": result["answerable"] and result["scores"]["correct"],
+        }
+        for result in results
+    ]
     scored = [
         r for r in rows if not r["abstained_for_other_reason"] and r["best_score"] is not None
     ]

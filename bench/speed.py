@@ -49,10 +49,8 @@ def peak_rss_mb(command: list[str]) -> tuple[float, float, str]:
 
 
 def ingest(work: Path) -> dict[str, Any]:
-    from index.chunk import chunk_article, text_for_embedding
-    from index.embed import SentenceTransformerEmbedder, token_counter
-    from index.load import load_articles
-    from index.settings import IndexSettings
+    from bench.embed_backends import sample_texts
+    from index.embed import SentenceTransformerEmbedder
 
     index_dir = work / "ingest"
     seconds, rss, out = peak_rss_mb(
@@ -61,16 +59,7 @@ def ingest(work: Path) -> dict[str, Any]:
     stored = json.loads((next((index_dir / "versions").iterdir()) / "manifest.json").read_text())
     chunks, articles = stored["n_chunks"], stored["n_articles"]
     # The floor: sentence-transformers fp32 encode of the same texts (a 512-chunk sample).
-    settings = IndexSettings()
-    count = token_counter()
-    texts: list[str] = []
-    for article in load_articles([DATA / "corpus.json"]).articles:
-        texts.extend(
-            text_for_embedding(article, c)
-            for c in chunk_article(article, settings.chunk_size, settings.chunk_overlap, count)
-        )
-        if len(texts) >= 512:
-            break
+    texts = sample_texts(512)
     model = SentenceTransformerEmbedder()
     model.embed(texts[:32])
     began = time.perf_counter()

@@ -83,8 +83,10 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def token_counter(model: str = PACKAGED_MODEL) -> Callable[[str], int]:
-    """Counts the model's word pieces in a text (without [CLS]/[SEP]), using its fast tokenizer."""
+def token_counter(
+    model: str = PACKAGED_MODEL, with_special_tokens: bool = False
+) -> Callable[[str], int]:
+    """Counts the model's word pieces in a text ([CLS]/[SEP] only if asked), with its fast tokenizer."""
     from tokenizers import Tokenizer
 
     path = Path(resolve_model(model)) / "tokenizer.json"
@@ -98,7 +100,7 @@ def token_counter(model: str = PACKAGED_MODEL) -> Callable[[str], int]:
     tokenizer.no_padding()  # the packaged tokenizer.json pads everything to 128
 
     def count(text: str) -> int:
-        return len(tokenizer.encode(text, add_special_tokens=False).ids)
+        return len(tokenizer.encode(text, add_special_tokens=with_special_tokens).ids)
 
     return count
 

@@ -15,8 +15,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from index.embed import packaged_model_path
-from index.settings import PACKAGED_MODEL, Settings
+from index.embed import token_counter
+from index.settings import Settings
 from qa.pipeline import Pipeline
 
 # The paper's Table 5 (arXiv:2401.15391v1): MRR@10, MAP@10, Hits@10, Hits@4, without / with
@@ -70,14 +70,10 @@ def average(rows: list[dict[str, float]]) -> dict[str, float]:
 
 
 def token_lengths(texts: list[str], model: str) -> list[int]:
-    """Passage lengths in the embedding model's word pieces (the paper's 256-token limit)."""
-    from tokenizers import Tokenizer
-
-    folder = packaged_model_path() if model == PACKAGED_MODEL else Path(model)
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()  # the packaged tokenizer.json pads everything to 128
-    return [len(e.ids) for e in tokenizer.encode_batch(texts)]
+    """Passage lengths in the embedding model's word pieces, as the model reads them (with
+    [CLS]/[SEP]): the paper's limit is 256."""
+    count = token_counter(model, with_special_tokens=True)
+    return [count(text) for text in texts]
 
 
 def run_multihop(

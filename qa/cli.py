@@ -5,9 +5,11 @@ Heavy libraries are imported inside the commands, so `newsqa --help` and errors 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,6 +48,26 @@ def setup_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
+@contextlib.contextmanager
+def embedding_progress() -> Iterator[Callable[[int, int], None]]:
+    """A progress(done, total) callback drawing a tqdm bar on stderr, opened on first call."""
+    from tqdm import tqdm
+
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    try:
+        yield progress
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 @app.callback()
 def main() -> None:
     setup_logging()
@@ -60,26 +82,14 @@ def index_command(
     ] = False,
 ) -> None:
     """Index articles (.txt .md .html .json .jsonl); only new or changed ones are embedded."""
-    from tqdm import tqdm
-
     from index.build import IndexBuilder
 
     settings = make_settings(index_dir)
-    bar: Any = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr)
-        bar.update(done - bar.n)
-
     try:
-        report = IndexBuilder(settings).run(paths, prune=prune, progress=progress)
+        with embedding_progress() as progress:
+            report = IndexBuilder(settings).run(paths, prune=prune, progress=progress)
     except NewsqaError as error:
         raise fail(str(error)) from None
-    finally:
-        if bar is not None:
-            bar.close()
     rate = report.chunks_embedded / report.embed_seconds if report.embed_seconds else 0.0
     typer.echo(
         f"{settings.index_dir}: {report.articles_total} articles, {report.chunks_total} chunks "
@@ -273,20 +283,16 @@ def serve(
         update={"ui": UISettings(host=host or ui.host, port=port or ui.port)}
     )
     try:
-        from ui.app import port_is_free
+        from ui.app import check_port
 
-        if not port_is_free(settings.ui.host, settings.ui.port):
-            raise fail(
-                f"port {settings.ui.port} on {settings.ui.host} is already in use. Stop the other "
-                "program or choose another port with --port."
-            )
+        check_port(settings.ui.host, settings.ui.port)  # before any slow indexing
         if not IndexStore(settings.index_dir).exists():
             typer.echo(f"No index at {settings.index_dir} yet: indexing {seeds} first.")
             index_command([seeds], index_dir=settings.index_dir, prune=False)
         from ui.app import serve as serve_app
 
         typer.echo(f"Starting newsqa on http://{settings.ui.host}:{settings.ui.port} …")
-        serve_app(settings, seeds)
+        serve_app(settings)
     except NewsqaError as error:
         raise fail(str(error)) from None
 
@@ -374,28 +380,16 @@ def bench_multihop(
     ] = Path(".newsqa-multihop"),
 ) -> None:
     """MultiHop-RAG retrieval: Hits@4/10, MAP@10, MRR@10 with the authors' metric, beside Table 5."""
-    from tqdm import tqdm
-
     from qa.benchmark import METRICS, run_multihop
 
     if not (data / "corpus.json").exists() or not (data / "MultiHopRAG.json").exists():
         raise fail(f"{data} must hold corpus.json and MultiHopRAG.json (see --data).")
     settings = make_settings(index_dir)
-    bar: Any = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr)
-        bar.update(done - bar.n)
-
     try:
-        summary = run_multihop(settings, data, out, limit, progress)
+        with embedding_progress() as progress:
+            summary = run_multihop(settings, data, out, limit, progress)
     except NewsqaError as error:
         raise fail(str(error)) from None
-    finally:
-        if bar is not None:
-            bar.close()
     for metric in (*METRICS, "fact_coverage"):
         typer.echo(f"{metric:>14}: {summary[metric]:.4f}")
     for kind, values in summary["per_type"].items():

@@ -60,6 +60,7 @@ def run_eval(
                 "answerable": question.answerable,
                 "answer": answer.answer,
                 "abstained": answer.abstained,
+                "evidence": answer.evidence,
                 "citations": [asdict(c) for c in answer.citations],
                 "notices": answer.notices,
                 "flags": answer.flags,

@@ -22,7 +22,6 @@ import gradio as gr
 from index.build import IndexBuilder
 from index.embed import Embedder
 from index.errors import NewsqaError
-from index.load import SUPPORTED_SUFFIXES
 from index.settings import Settings
 from qa.pipeline import Pipeline, parse_filters
 from qa.results import Answer
@@ -78,7 +77,8 @@ class LiveIndex:
 
             builder = IndexBuilder(self.settings, self._pipeline.embedder)
             report = builder.run(paths, progress=report_progress)
-            self._pipeline = Pipeline.load(self.settings, self._pipeline.embedder)
+            if report.saved:
+                self._pipeline = Pipeline.load(self.settings, self._pipeline.embedder)
         lines = []
         if report.added or report.updated:
             lines.append(
@@ -150,20 +150,14 @@ def build_app(live: LiveIndex) -> gr.Blocks:
             return gr.skip(), gr.skip(), None
         folder = settings.index_dir.resolve().parent / "uploads" / uuid.uuid4().hex[:12]
         folder.mkdir(parents=True, exist_ok=True)
-        saved, rejected = [], []
+        saved = []
         for item in files:
             source = Path(item if isinstance(item, str) else item.name)
-            name = safe_upload_name(getattr(item, "orig_name", None) or source.name)
-            if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-                rejected.append(
-                    f"Rejected {name}: unsupported type; use {', '.join(sorted(SUPPORTED_SUFFIXES))}"
-                )
-                continue
-            target = folder / name
+            target = folder / safe_upload_name(getattr(item, "orig_name", None) or source.name)
             shutil.copyfile(source, target)
             saved.append(target)
-        report = live.add_files(saved, progress) if saved else ""
-        message = "\n".join(filter(None, [report, *rejected]))
+        # The loader rejects what it can't read (type, encoding, size, shape) and says why.
+        message = live.add_files(saved, progress)
         return (
             render.escape(message).replace("\n", "<br>"),
             gr.update(choices=live.outlets()),
@@ -237,6 +231,14 @@ def build_app(live: LiveIndex) -> gr.Blocks:
     return app  # type: ignore[no-any-return]
 
 
+def check_port(host: str, port: int) -> None:
+    if not port_is_free(host, port):
+        raise PortInUseError(
+            f"port {port} on {host} is already in use. Stop the other program or choose another "
+            "port with --port (or NEWSQA_UI__PORT)."
+        )
+
+
 def port_is_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
@@ -246,14 +248,10 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def serve(settings: Settings, seeds: Path, prevent_thread_lock: bool = False) -> gr.Blocks:
-    """Indexes the seeds if there is no index yet, then serves the app."""
+def serve(settings: Settings, prevent_thread_lock: bool = False) -> gr.Blocks:
+    """Serves the app on the existing index (`newsqa serve` builds one from the seeds first)."""
     host, port = settings.ui.host, settings.ui.port
-    if not port_is_free(host, port):
-        raise PortInUseError(
-            f"Port {port} on {host} is already in use. Stop the other program or choose another "
-            "port with --port (or NEWSQA_UI__PORT)."
-        )
+    check_port(host, port)
     auth = None
     if settings.auth:
         user, _, password = settings.auth.partition(":")
