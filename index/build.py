@@ -147,6 +147,9 @@ class IndexBuilder:
                 log.warning("%s", skipped)
 
             if old is not None and not report.changed:
+                # Nothing to write, but a writer killed after its switch may have left the
+                # version it replaced behind.
+                self.store.collect_garbage(keep=old.version)
                 report.articles_total = len(old.articles)
                 report.chunks_total = len(old.chunks)
                 report.seconds = time.perf_counter() - started

@@ -32,19 +32,26 @@ def test_seed_index_round_trips_through_disk(seed_index: Settings) -> None:
         assert stored.articles[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
 
 
-def test_unchanged_reindex_embeds_nothing_and_writes_nothing(
+def test_unchanged_reindex_embeds_nothing_writes_nothing_and_clears_leftovers(
     tmp_path: Path, seed_copy: Path, counting_embedder: CountingEmbedder
 ) -> None:
     settings = Settings(index_dir=tmp_path / "ix")
     first = build(settings, counting_embedder, seed_copy)
     assert first.chunks_embedded == first.chunks_total > 0
     version = IndexStore(settings.index_dir).current_version()
+    # What a writer killed mid-save leaves behind: a half-written version, a spare pointer file.
+    versions = settings.index_dir / "versions"
+    shutil.copytree(versions / version, versions / ".staging-v-killed")
+    (settings.index_dir / ".CURRENT.dead").write_text("v-killed")
     counting_embedder.texts.clear()
     second = build(settings, counting_embedder, seed_copy)
     assert second.chunks_embedded == 0
     assert counting_embedder.texts == []
     assert sorted(second.unchanged) == SEED_IDS
     assert IndexStore(settings.index_dir).current_version() == version
+    # Nothing new is written, but the leftovers are cleared.
+    assert os.listdir(versions) == [version]
+    assert not (settings.index_dir / ".CURRENT.dead").exists()
 
 
 def test_changed_file_reembeds_only_its_chunks(
