@@ -20,6 +20,7 @@ from index.documents import Article, Chunk
 from index.embed import Embedder, load_embedder, token_counter
 from index.errors import IndexCorruptError, IndexMissingError, UnknownDocumentError
 from index.load import Skipped, load_articles
+from index.sentences import Sentence, SentenceTable, article_sections
 from index.settings import Settings
 from index.store import IndexStore, Manifest, StoredIndex, build_bm25, build_dense_index
 
@@ -155,8 +156,10 @@ class IndexBuilder:
                 report.seconds = time.perf_counter() - started
                 return report
 
-            chunks, embeddings = self._assemble(old, articles, to_chunk, report, progress)
-            self._save(articles, hashes, chunks, embeddings)
+            chunks, embeddings, sentences = self._assemble(
+                old, articles, to_chunk, report, progress
+            )
+            self._save(articles, hashes, chunks, embeddings, sentences)
             report.saved = True
             report.articles_total = len(articles)
             report.chunks_total = len(chunks)
@@ -178,7 +181,11 @@ class IndexBuilder:
             keep = [row for row, chunk in enumerate(old.chunks) if chunk.doc_id in articles]
             chunks = [old.chunks[row] for row in keep]
             embeddings = old.embeddings[keep]
-            self._save(articles, hashes, chunks, embeddings)
+            sentences = SentenceTable.concatenate(
+                ((doc_id, *old.sentences.of(doc_id)) for doc_id in articles),
+                old.embeddings.shape[1],
+            )
+            self._save(articles, hashes, chunks, embeddings, sentences)
             report.removed = list(doc_ids)
             report.articles_total, report.chunks_total, report.saved = (
                 len(articles),
@@ -219,7 +226,7 @@ class IndexBuilder:
         to_chunk: list[Article],
         report: IndexReport,
         progress: Callable[[int, int], None] | None,
-    ) -> tuple[list[Chunk], np.ndarray]:
+    ) -> tuple[list[Chunk], np.ndarray, SentenceTable]:
         """Kept articles reuse their stored rows; new and changed ones are chunked and embedded."""
         recipe = self.settings.index
         renewed = {article.doc_id for article in to_chunk}
@@ -234,6 +241,7 @@ class IndexBuilder:
         if stale and old is not None:
             # Settings changed: every article goes through chunking and embedding again.
             to_chunk = list(articles.values())
+            renewed = set(articles)
             kept_rows = []
         length = self._token_counter()
         new_chunks = [
@@ -242,37 +250,65 @@ class IndexBuilder:
             for chunk in chunk_article(article, recipe.chunk_size, recipe.chunk_overlap, length)
         ]
         texts = [text_for_embedding(articles[c.doc_id], c) for c in new_chunks]
+        sentences = NewSentences(to_chunk)
+        spans = [
+            sentences.claim(chunk, len(text) - len(chunk.text))
+            for chunk, text in zip(new_chunks, texts, strict=True)
+        ]
         if texts:
             _ = self.embedder  # load the model first so the embedding time is the encoding alone
         embed_started = time.perf_counter()
-        new_vectors = self._embed(texts, progress)
+        new_vectors, span_vectors = self._embed(texts, spans, progress)
         report.embed_seconds = time.perf_counter() - embed_started
         report.chunks_embedded = len(new_chunks)
+        sentences.fill(new_chunks, span_vectors)
 
         kept_chunks = [old.chunks[row] for row in kept_rows] if old is not None else []
         dim = new_vectors.shape[1] if len(new_vectors) else (old.embeddings.shape[1] if old else 0)
         kept_vectors = (
             old.embeddings[kept_rows] if old is not None else np.zeros((0, dim), np.float32)
         )
-        return kept_chunks + new_chunks, np.vstack([kept_vectors, new_vectors]).astype(np.float32)
+
+        def sentence_rows(doc_id: str) -> tuple[np.ndarray, np.ndarray]:
+            if old is None or doc_id in renewed:
+                return sentences.of(doc_id, dim)
+            return old.sentences.of(doc_id)
+
+        table = SentenceTable.concatenate(
+            ((doc_id, *sentence_rows(doc_id)) for doc_id in articles), dim
+        )
+        return (
+            kept_chunks + new_chunks,
+            np.vstack([kept_vectors, new_vectors]).astype(np.float32),
+            table,
+        )
 
     def _token_counter(self) -> Callable[[str], int]:
         if self._count_tokens is None:
             self._count_tokens = token_counter(self.settings.index.embed_model)
         return self._count_tokens
 
-    def _embed(self, texts: list[str], progress: Callable[[int, int], None] | None) -> np.ndarray:
+    def _embed(
+        self,
+        texts: list[str],
+        spans: list[list[tuple[int, int]]],
+        progress: Callable[[int, int], None] | None,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         if not texts:
-            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+            return np.zeros((0, self.embedder.dim), dtype=np.float32), []
         batch = self.settings.index.embed_batch_size
         # Embed in slices so a progress bar moves; each slice is several model batches.
         step = batch * 8
-        parts = []
+        parts, span_vectors = [], []
         for offset in range(0, len(texts), step):
-            parts.append(self.embedder.embed(texts[offset : offset + step], batch_size=batch))
+            vectors, sums = self.embedder.embed_spans(
+                texts[offset : offset + step], spans[offset : offset + step], batch_size=batch
+            )
+            parts.append(vectors)
+            span_vectors.extend(sums)
             if progress:
                 progress(min(offset + step, len(texts)), len(texts))
-        return np.vstack(parts)
+        return np.vstack(parts), span_vectors
 
     def _save(
         self,
@@ -280,6 +316,7 @@ class IndexBuilder:
         hashes: dict[str, str],
         chunks: list[Chunk],
         embeddings: np.ndarray,
+        sentences: SentenceTable,
     ) -> None:
         recipe = self.settings.index
         dim = (
@@ -300,5 +337,63 @@ class IndexBuilder:
             created_at=time.time(),
         )
         self.store.save(
-            manifest, articles, hashes, chunks, embeddings, dense, build_bm25(articles, chunks)
+            manifest,
+            articles,
+            hashes,
+            chunks,
+            embeddings,
+            dense,
+            build_bm25(articles, chunks),
+            sentences,
         )
+
+
+class NewSentences:
+    """The sentences of the articles being (re-)embedded, and the chunk each takes its vector from.
+
+    A sentence takes its vector from the first chunk that holds it whole: the chunk pass returns
+    the sum of that sentence's token vectors (index.embed.span_sums), at no extra model cost.
+    """
+
+    def __init__(self, articles: list[Article]) -> None:
+        self._sentences: dict[str, list[tuple[int, Sentence]]] = {
+            article.doc_id: [
+                (number, sentence)
+                for number, section in enumerate(article_sections(article))
+                for sentence in section
+            ]
+            for article in articles
+        }
+        self._provider: dict[str, list[int]] = {}  # chunk_id -> positions of its sentences
+        self._taken: set[tuple[str, int]] = set()
+        self._vectors: dict[tuple[str, int], np.ndarray] = {}
+
+    def claim(self, chunk: Chunk, prefix: int) -> list[tuple[int, int]]:
+        """Spans, in the chunk's embedding text (`prefix` characters of headline first), of the
+        sentences that take their vectors from this chunk."""
+        spans, positions = [], []
+        shift = prefix - chunk.start
+        for position, (_, sentence) in enumerate(self._sentences.get(chunk.doc_id, [])):
+            whole = chunk.start <= sentence.start and sentence.end <= chunk.end
+            if whole and (chunk.doc_id, position) not in self._taken:
+                self._taken.add((chunk.doc_id, position))
+                positions.append(position)
+                spans.append((sentence.start + shift, sentence.end + shift))
+        self._provider[chunk.chunk_id] = positions
+        return spans
+
+    def fill(self, chunks: list[Chunk], sums: list[np.ndarray]) -> None:
+        for chunk, chunk_sums in zip(chunks, sums, strict=True):
+            for position, vector in zip(self._provider[chunk.chunk_id], chunk_sums, strict=True):
+                self._vectors[(chunk.doc_id, position)] = vector
+
+    def of(self, doc_id: str, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """The article's (section, start, end) rows and vectors; zero where no chunk held one."""
+        sentences = self._sentences.get(doc_id, [])
+        spans = np.array([(n, s.start, s.end) for n, s in sentences], dtype=np.int64)
+        vectors = np.zeros((len(sentences), dim), dtype=np.float16)
+        for position in range(len(sentences)):
+            vector = self._vectors.get((doc_id, position))
+            if vector is not None:
+                vectors[position] = vector
+        return spans.reshape(-1, 3), vectors

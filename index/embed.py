@@ -27,6 +27,39 @@ class Embedder(Protocol):
         """Returns float32 rows of unit length, one per text."""
         ...
 
+    def embed_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        batch_size: int = 32,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Like embed, plus for each text the sums of its token vectors inside each of its
+        character spans (see span_sums)."""
+        ...
+
+
+SpanList = Sequence[tuple[int, int]]
+
+
+def span_sums(hidden: np.ndarray, offsets: np.ndarray, spans: SpanList) -> np.ndarray:
+    """Sums of the token vectors whose characters lie inside each span, one row per span.
+
+    A span's vector is its sum normalised: the model's mean pooling restricted to those tokens,
+    which keep the context of the whole text they were encoded in. This is how the index gets a
+    vector for every sentence from the chunk passes it makes anyway. A span with no token of its
+    own (cut off by truncation) gets a zero row.
+    """
+    if not spans:
+        return np.zeros((0, hidden.shape[-1]), dtype=np.float32)
+    bounds = np.asarray(spans, dtype=np.int64)
+    real = offsets[:, 1] > offsets[:, 0]  # [CLS], [SEP] and padding have empty offsets
+    inside = (
+        (offsets[None, :, 0] >= bounds[:, None, 0])
+        & (offsets[None, :, 1] <= bounds[:, None, 1])
+        & real[None, :]
+    )
+    return (inside.astype(np.float32) @ hidden.astype(np.float32)).astype(np.float32)
+
 
 def packaged_model_path() -> Path:
     try:
@@ -81,6 +114,30 @@ class SentenceTransformerEmbedder:
             show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def embed_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[SpanList],
+        batch_size: int = 32,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        outputs = self._model.encode(list(texts), batch_size=batch_size, output_value=None)
+        tokenizer = self._model.tokenizer
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        sums = []
+        for row, (text, own_spans, output) in enumerate(zip(texts, spans, outputs, strict=True)):
+            vector = output["sentence_embedding"].float().numpy()
+            vectors[row] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+            # The same fast tokenizer and truncation as encode, so tokens line up one to one.
+            offsets = tokenizer(
+                text, return_offsets_mapping=True, truncation=True,
+                max_length=self._model.max_seq_length,
+            )["offset_mapping"]  # fmt: skip
+            hidden = output["token_embeddings"].float().numpy()[: len(offsets)]
+            sums.append(span_sums(hidden, np.asarray(offsets, dtype=np.int64), own_spans))
+        return vectors, sums
 
 
 def token_counter(

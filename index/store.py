@@ -4,7 +4,8 @@ Layout:
     INDEX_DIR/CURRENT            name of the complete version in use (replaced atomically)
     INDEX_DIR/LOCK               held by the one writer
     INDEX_DIR/versions/<name>/   manifest.json, articles.jsonl, chunks.jsonl, embeddings.npy,
-                                 dense.faiss, bm25/
+                                 dense.faiss, bm25/, sentences.json, sentence_spans.npy,
+                                 sentence_vectors.npy
 A writer builds a whole new version beside the old one and only then points CURRENT at it, so a
 reader (or a crash at any moment) sees either the old index or the new one, never a mix.
 """
@@ -29,8 +30,10 @@ import numpy as np
 
 from index.documents import Article, Chunk
 from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
+from index.sentences import SentenceTable
 
-FORMAT_VERSION = 1
+# 2: sentence table added.
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 VERSIONS = "versions"
 BM25_STOPWORDS = "en"
@@ -67,6 +70,7 @@ class StoredIndex:
     embeddings: np.ndarray
     dense: Any  # faiss.Index
     bm25: Any  # bm25s.BM25
+    sentences: SentenceTable
     version: str = ""
 
     def chunks_of(self, doc_id: str) -> list[int]:
@@ -191,7 +195,11 @@ class IndexStore:
         manifest_data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         manifest = Manifest(**manifest_data)
         if manifest.format_version != FORMAT_VERSION:
-            raise self._damaged(f"unknown format version {manifest.format_version}")
+            raise IndexCorruptError(
+                f"The index at {self.index_dir} was built by another version of newsqa (format "
+                f"{manifest.format_version}, this one reads {FORMAT_VERSION}). Rebuild it with: "
+                f"newsqa index PATH --index-dir {self.index_dir}"
+            )
         for name, size in manifest.file_sizes.items():
             actual = (folder / name).stat().st_size if (folder / name).exists() else -1
             if actual != size:
@@ -219,16 +227,29 @@ class IndexStore:
         bm25 = (
             bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if chunks else bm25s.BM25()
         )
+        sentences = SentenceTable(
+            {
+                doc_id: (int(first), int(last))
+                for doc_id, (first, last) in json.loads(
+                    (folder / "sentences.json").read_text(encoding="utf-8")
+                ).items()
+            },
+            np.load(folder / "sentence_spans.npy", allow_pickle=False),
+            np.load(folder / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r"),
+        )
         counts = {
             "articles": (len(articles), manifest.n_articles),
             "chunks": (len(chunks), manifest.n_chunks),
             "vectors": (int(dense.ntotal), manifest.n_chunks),
             "embeddings": (int(embeddings.shape[0]), manifest.n_chunks),
+            "sentence vectors": (int(sentences.vectors.shape[0]), len(sentences.spans)),
         }
         for what, (found, expected) in counts.items():
             if found != expected:
                 raise self._damaged(f"{found} {what} stored, manifest says {expected}")
-        return StoredIndex(manifest, articles, hashes, chunks, embeddings, dense, bm25, version)
+        return StoredIndex(
+            manifest, articles, hashes, chunks, embeddings, dense, bm25, sentences, version
+        )
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -266,6 +287,7 @@ class IndexStore:
         embeddings: np.ndarray,
         dense: Any,
         bm25: Any,
+        sentences: SentenceTable,
     ) -> str:
         """Writes a complete new version, then switches CURRENT to it. Call under writer_lock."""
         import faiss
@@ -290,6 +312,9 @@ class IndexStore:
             ),
         )
         np.save(staging / "embeddings.npy", embeddings)
+        (staging / "sentences.json").write_text(json.dumps(sentences.ranges), encoding="utf-8")
+        np.save(staging / "sentence_spans.npy", sentences.spans)
+        np.save(staging / "sentence_vectors.npy", sentences.vectors)
         faiss.write_index(dense, str(staging / "dense.faiss"))
         if chunks:
             bm25.save(str(staging / "bm25"), show_progress=False)

@@ -1,7 +1,7 @@
 """The default, offline answerer: quotes the article sentences that answer the question.
 
-Each candidate sentence from the top passages is scored by meaning (cosine to the question with
-the same packaged embedder), by how many of the question's key terms and names it contains
+Each candidate sentence from the top passages is scored by meaning (cosine to the question of
+the sentence's vector, made at index time from the chunk pass: see index.sentences), by how many of the question's key terms and names it contains
 (IDF-weighted, names counted double), and by its passage's rank. The best few become the answer,
 each followed by a marker for the exact span it quotes. When the evidence is weak, or the
 question names something no article mentions, it abstains and lists the nearest passages instead.
@@ -17,18 +17,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.clean import content_spans
 from index.embed import Embedder
 from index.metadata import describe_date
+from index.sentences import Sentence, split_sentences
 from index.settings import AnswerSettings
 from index.store import StoredIndex
 from qa.results import Answer, Citation, Passage
 from qa.sentences import (
-    Sentence,
     expected_answer_type,
     has_answer_type,
     key_terms,
-    split_sentences,
     starts_with_reference,
     stems_of,
 )
@@ -50,7 +48,7 @@ ANSWER_TYPE_BONUS = 0.06
 # Terms carried over from earlier chat turns count for less than the question's own.
 CONTEXT_TERM_WEIGHT = 0.5
 PASSAGES_READ = 6
-# Sentence vectors kept between questions (about 1.5 KB each).
+# Vectors of sentences the index has none for, kept between questions (about 1.5 KB each).
 VECTOR_CACHE_SIZE = 20_000
 MIN_WORDS = 4
 ABSTAIN_TEXT = (
@@ -152,7 +150,7 @@ class ExtractiveAnswerer:
             return self._abstain(answer, passages, "no passages", started)
         if query_vector is None:
             query_vector = self.embedder.embed([query])[0]
-        vectors = self._vectors([c.text() for c in candidates])
+        vectors = self._vectors(candidates)
         self._score(candidates, question, query, query_vector, vectors)
         best = max(candidates, key=lambda c: c.score)
         answer.evidence = round(best.score, 4)
@@ -168,16 +166,31 @@ class ExtractiveAnswerer:
         answer.timings_ms["answer"] = round((time.perf_counter() - started) * 1000, 1)
         return answer
 
-    def _vectors(self, texts: list[str]) -> np.ndarray:
-        """Embeds candidate texts, reusing vectors of texts seen in earlier questions: follow-ups
-        and related questions read the same passages again."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._vector_cache))
+    def _vectors(self, candidates: list[Candidate]) -> np.ndarray:
+        """Candidate vectors from the index's sentence table. A sentence no chunk held whole
+        (rare) is embedded now, and kept for later questions."""
+        table = self.index.sentences
+        rows: list[np.ndarray | None] = [
+            table.vector([s.row for s in c.sentences]) for c in candidates
+        ]
+        missing = list(
+            dict.fromkeys(
+                c.text()
+                for c, row in zip(candidates, rows, strict=True)
+                if row is None and c.text() not in self._vector_cache
+            )
+        )
         if missing:
             for text, vector in zip(missing, self.embedder.embed(missing), strict=True):
                 self._vector_cache[text] = vector
             while len(self._vector_cache) > VECTOR_CACHE_SIZE:
                 self._vector_cache.pop(next(iter(self._vector_cache)))  # oldest first
-        return np.stack([self._vector_cache[t] for t in texts])
+        return np.stack(
+            [
+                row if row is not None else self._vector_cache[c.text()]
+                for c, row in zip(candidates, rows, strict=True)
+            ]
+        ).astype(np.float32)
 
     def _candidates(self, passages: Sequence[Passage]) -> list[Candidate]:
         """Single sentences and neighbouring pairs from the top passages, each span once.
@@ -218,14 +231,10 @@ class ExtractiveAnswerer:
         return split_sentences(chunk.text, chunk.start)
 
     def _sections(self, doc_id: str) -> list[list[Sentence]]:
-        """The article's story text as runs of sentences, one run per stretch between boilerplate."""
+        """The article's story text as runs of sentences (from the index's sentence table)."""
         cached = self._section_cache.get(doc_id)
         if cached is None:
-            article = self.index.articles[doc_id]
-            cached = [
-                split_sentences(article.text[start:end], start)
-                for start, end in content_spans(article.text, article.title)
-            ]
+            cached = self.index.sentences.sections(doc_id, self.index.articles[doc_id].text)
             if len(self._section_cache) > 2048:
                 self._section_cache.clear()
             self._section_cache[doc_id] = cached

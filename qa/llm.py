@@ -18,10 +18,10 @@ import numpy as np
 
 from index.embed import Embedder
 from index.metadata import describe_date
+from index.sentences import Sentence, split_sentences
 from index.settings import LLMSettings
 from qa.extractive import ExtractiveAnswerer
 from qa.results import Answer, Citation, Passage, final_answer
-from qa.sentences import Sentence, split_sentences
 from qa.verify import MARKER, marker_numbers, support
 
 SYSTEM_PROMPT = (

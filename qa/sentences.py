@@ -1,4 +1,4 @@
-"""Splits passage text into sentences with exact character spans, and picks out key terms."""
+"""Key terms of questions and sentences, and what kind of answer a question asks for."""
 
 from __future__ import annotations
 
@@ -6,57 +6,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Abbreviations whose period doesn't end a sentence ("Mr. Kim", "U.S. officials").
-ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "st", "gen", "lt", "col", "sgt", "sen", "rep", "gov", "prof", "jr",
-    "sr", "inc", "co", "corp", "ltd", "no", "vs", "etc", "jan", "feb", "mar", "apr", "jun", "jul",
-    "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "e.g", "i.e", "a.m", "p.m", "capt",
-    "cmdr", "adm", "maj", "rev", "fig", "approx", "est", "dept",
-}  # fmt: skip
-# A sentence ends at . ! or ? (plus closing quotes/brackets) before a space and a capital, digit
-# or opening quote; newlines always end one (headlines and subheadings stand alone).
-BOUNDARY = re.compile(r"(?<=[.!?])[\"”’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9])|\n")
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’]*")
 PRONOUN_START = re.compile(
     r"^(?:he|she|it|they|them|his|her|its|their|this|these|that|those|but|however|also|"
     r"meanwhile|instead|still|yet)\b",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Sentence:
-    start: int  # offsets in the article text
-    end: int
-    text: str
-
-
-def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
-    """Sentences of `text`, with spans shifted by `offset` (the text's start in its article)."""
-    sentences: list[Sentence] = []
-    cursor = 0
-    for match in BOUNDARY.finditer(text):
-        end = match.end()
-        if match.group(0) != "\n":
-            last_word = re.search(r"(\S+)$", text[cursor:end])
-            token = last_word.group(1).rstrip(".!?\"”’')]").lower() if last_word else ""
-            # "Mr." or an initial ("J.") is not a sentence end.
-            if token in ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
-                continue
-        _add(sentences, text, cursor, end, offset)
-        cursor = end
-    _add(sentences, text, cursor, len(text), offset)
-    return sentences
-
-
-def _add(sentences: list[Sentence], text: str, start: int, end: int, offset: int) -> None:
-    piece = text[start:end]
-    stripped = piece.strip()
-    if not stripped:
-        return
-    lead = len(piece) - len(piece.lstrip())
-    begin = start + lead
-    sentences.append(Sentence(offset + begin, offset + begin + len(stripped), stripped))
 
 
 def starts_with_reference(sentence: str) -> bool:
@@ -91,6 +46,8 @@ def _stemmer():  # type: ignore[no-untyped-def]
     return Stemmer.Stemmer("english")
 
 
+# Words repeat across sentences and questions; lemmatising dominated answer time uncached.
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """Lemma, then Snowball stem: "gave" and "give", "ministers" and "minister" meet."""
     import simplemma

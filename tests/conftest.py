@@ -37,6 +37,15 @@ class CountingEmbedder:
         self.texts.extend(texts)
         return self.inner.embed(texts, batch_size=batch_size, progress=progress)
 
+    def embed_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        batch_size: int = 32,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        self.texts.extend(texts)
+        return self.inner.embed_spans(texts, spans, batch_size=batch_size)
+
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:

@@ -5,6 +5,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.build import IndexBuilder
@@ -14,6 +15,7 @@ from index.errors import (
     IndexMissingError,
     UnknownDocumentError,
 )
+from index.sentences import article_sections
 from index.settings import Settings
 from index.store import IndexStore
 from tests.conftest import SEED_IDS, CountingEmbedder
@@ -30,6 +32,27 @@ def test_seed_index_round_trips_through_disk(seed_index: Settings) -> None:
     assert stored.manifest.index_type == "flat"
     for chunk in stored.chunks:
         assert stored.articles[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
+
+
+def test_every_story_sentence_gets_a_vector_from_its_chunk(seed_index: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
+    stored = IndexStore(seed_index.index_dir).load()
+    own_is_nearest = total = 0
+    for doc_id, article in stored.articles.items():
+        table_sections = stored.sentences.sections(doc_id, article.text)
+        expected = article_sections(article)
+        assert [[(s.start, s.end) for s in run] for run in table_sections] == [
+            [(s.start, s.end) for s in run] for run in expected
+        ]
+        sentences = [s for run in table_sections for s in run]
+        in_context = [stored.sentences.vector([s.row]) for s in sentences]
+        assert all(v is not None for v in in_context)  # no seed sentence is longer than a chunk
+        similarity = np.stack(in_context) @ embedder.embed([s.text for s in sentences]).T  # type: ignore[arg-type]
+        # Read in context a sentence's vector drifts toward its neighbours (a dateline, "But no
+        # less consequential."), but it is mostly nearest its own text: a vector shifted by one
+        # sentence, or taken from the wrong chunk, would fail this.
+        own_is_nearest += int((similarity.argmax(axis=1) == np.arange(len(sentences))).sum())
+        total += len(sentences)
+    assert own_is_nearest / total > 0.75
 
 
 def test_unchanged_reindex_embeds_nothing_writes_nothing_and_clears_leftovers(
@@ -59,6 +82,7 @@ def test_changed_file_reembeds_only_its_chunks(
 ) -> None:
     settings = Settings(index_dir=tmp_path / "ix")
     build(settings, counting_embedder, seed_copy)
+    before = IndexStore(settings.index_dir).load().sentences
     changed = seed_copy / "004_af93de6b00e6d4fa.txt"
     changed.write_text(
         changed.read_text() + "\nKim later sent a second letter about fishing rights.\n"
@@ -71,6 +95,17 @@ def test_changed_file_reembeds_only_its_chunks(
     assert report.chunks_embedded == len(own_chunks) == len(counting_embedder.texts)
     assert any("fishing rights" in text for text in counting_embedder.texts)
     assert len(stored.articles) == 5
+    # Sentence vectors: the other articles keep theirs; the changed one has its new sentence.
+    for doc_id in stored.articles:
+        if doc_id != "004_af93de6b00e6d4fa":
+            assert np.array_equal(stored.sentences.of(doc_id)[1], before.of(doc_id)[1])
+    sentences = [
+        s
+        for section in stored.sentences.sections("004_af93de6b00e6d4fa", changed.read_text())
+        for s in section
+    ]
+    assert sentences[-1].text == "Kim later sent a second letter about fishing rights."
+    assert stored.sentences.vector([sentences[-1].row]) is not None
 
 
 def test_prune_and_remove(

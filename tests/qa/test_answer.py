@@ -12,7 +12,7 @@ from index.settings import Settings
 from qa.pipeline import Pipeline
 from qa.questions import load_questions, score_answer
 from qa.session import ChatHistory
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import ROOT, SEEDS, CountingEmbedder
 
 QUESTIONS = load_questions(ROOT / "bench" / "seed_questions.jsonl")
 # Questions the extractive answerer gets wrong today, and why. strict: if one starts passing,
@@ -75,6 +75,17 @@ def test_gift_answer_quotes_exact_spans_without_boilerplate(pipeline: Pipeline) 
         assert not any(b in citation.text for b in BOILERPLATE)
         assert len(citation.text) < 400  # a sentence or two, not a whole chunk
     assert answer.flags == []
+
+
+def test_answering_runs_the_model_on_the_question_only(
+    seed_index: Settings, counting_embedder: CountingEmbedder
+) -> None:
+    # Candidate sentences are scored with the vectors stored at index time; embedding them at
+    # question time cost about 0.6 s per answer on 2 cores.
+    pipeline = Pipeline.load(seed_index, counting_embedder)
+    answer = pipeline.ask("Which ministers travelled with Putin to North Korea?")
+    assert "Belousov" in answer.answer
+    assert counting_embedder.texts == ["Which ministers travelled with Putin to North Korea?"]
 
 
 def test_pope_question_abstains_with_nearest_passages(pipeline: Pipeline) -> None:

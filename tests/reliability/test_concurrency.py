@@ -42,8 +42,8 @@ def test_fifty_concurrent_clients(seed_index: Settings, tmp_path: Path) -> None:
     try:
         with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
             futures = [pool.submit(client, n) for n in range(CLIENTS)]
-            _done, pending = wait(futures, timeout=240)  # bounded: the test stops by itself
-        assert not pending, f"{len(pending)} clients still waiting after 240 s"
+            _done, pending = wait(futures, timeout=60)  # bounded: the test stops by itself
+        assert not pending, f"{len(pending)} clients still waiting after 60 s"
     finally:
         stop_app(app)
     assert errors == []

@@ -1,0 +1,133 @@
+"""Sentences of an article with exact character spans: the unit an answer quotes.
+
+The index stores a vector for every sentence of the story text (see index.build), so the
+answerer can score candidate sentences without running the model at question time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.clean import content_spans
+from index.documents import Article
+
+# Abbreviations whose period doesn't end a sentence ("Mr. Kim", "U.S. officials").
+ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "st", "gen", "lt", "col", "sgt", "sen", "rep", "gov", "prof", "jr",
+    "sr", "inc", "co", "corp", "ltd", "no", "vs", "etc", "jan", "feb", "mar", "apr", "jun", "jul",
+    "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "e.g", "i.e", "a.m", "p.m", "capt",
+    "cmdr", "adm", "maj", "rev", "fig", "approx", "est", "dept",
+}  # fmt: skip
+# A sentence ends at . ! or ? (plus closing quotes/brackets) before a space and a capital, digit
+# or opening quote; newlines always end one (headlines and subheadings stand alone).
+BOUNDARY = re.compile(r"(?<=[.!?])[\"”’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9])|\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    start: int  # offsets in the article text
+    end: int
+    text: str
+    row: int = -1  # its row in the index's SentenceTable; -1 when it has none
+
+
+def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
+    """Sentences of `text`, with spans shifted by `offset` (the text's start in its article)."""
+    sentences: list[Sentence] = []
+    cursor = 0
+    for match in BOUNDARY.finditer(text):
+        end = match.end()
+        if match.group(0) != "\n":
+            last_word = re.search(r"(\S+)$", text[cursor:end])
+            token = last_word.group(1).rstrip(".!?\"”’')]").lower() if last_word else ""
+            # "Mr." or an initial ("J.") is not a sentence end.
+            if token in ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+                continue
+        _add(sentences, text, cursor, end, offset)
+        cursor = end
+    _add(sentences, text, cursor, len(text), offset)
+    return sentences
+
+
+def _add(sentences: list[Sentence], text: str, start: int, end: int, offset: int) -> None:
+    piece = text[start:end]
+    stripped = piece.strip()
+    if not stripped:
+        return
+    lead = len(piece) - len(piece.lstrip())
+    begin = start + lead
+    sentences.append(Sentence(offset + begin, offset + begin + len(stripped), stripped))
+
+
+def article_sections(article: Article) -> list[list[Sentence]]:
+    """The article's story text as runs of sentences, one run per stretch between boilerplate."""
+    return [
+        split_sentences(article.text[start:end], start)
+        for start, end in content_spans(article.text, article.title)
+    ]
+
+
+@dataclass(slots=True)
+class SentenceTable:
+    """Every story sentence of every indexed article, with a vector made at index time.
+
+    A row's vector is the sum of the token vectors the chunk pass produced for that sentence
+    (index.embed.span_sums), so a sentence, or two neighbours together, is scored without
+    running the model at question time. A zero row means no chunk held the whole sentence.
+    """
+
+    ranges: dict[str, tuple[int, int]]  # doc_id -> its rows [first, last)
+    spans: np.ndarray  # (n, 3) int64: section number, start, end
+    vectors: np.ndarray  # (n, dim) float16
+
+    @classmethod
+    def empty(cls, dim: int) -> SentenceTable:
+        return cls({}, np.zeros((0, 3), np.int64), np.zeros((0, dim), np.float16))
+
+    @classmethod
+    def concatenate(
+        cls, parts: Iterable[tuple[str, np.ndarray, np.ndarray]], dim: int
+    ) -> SentenceTable:
+        """One table from (doc_id, spans, vectors) per article, in that order."""
+        ranges: dict[str, tuple[int, int]] = {}
+        spans, vectors, row = [], [], 0
+        for doc_id, doc_spans, doc_vectors in parts:
+            ranges[doc_id] = (row, row + len(doc_spans))
+            row += len(doc_spans)
+            spans.append(doc_spans)
+            vectors.append(doc_vectors)
+        if not spans:
+            return cls.empty(dim)
+        return cls(
+            ranges,
+            np.vstack(spans).astype(np.int64),
+            np.vstack(vectors).astype(np.float16),
+        )
+
+    def of(self, doc_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """An article's spans and vectors, to carry into the next version unchanged."""
+        first, last = self.ranges.get(doc_id, (0, 0))
+        return self.spans[first:last], self.vectors[first:last]
+
+    def sections(self, doc_id: str, text: str) -> list[list[Sentence]]:
+        """The article's sentences grouped by story section, as article_sections gives them."""
+        first, last = self.ranges.get(doc_id, (0, 0))
+        grouped: dict[int, list[Sentence]] = {}
+        for row in range(first, last):
+            section, start, end = (int(v) for v in self.spans[row])
+            grouped.setdefault(section, []).append(Sentence(start, end, text[start:end], row))
+        return list(grouped.values())
+
+    def vector(self, rows: list[int]) -> np.ndarray | None:
+        """The unit vector of these sentences read together; None if one of them has none."""
+        if any(row < 0 for row in rows):
+            return None
+        parts = self.vectors[rows].astype(np.float32)
+        if not np.all(parts.any(axis=1)):
+            return None
+        total: np.ndarray = parts.sum(axis=0)
+        return total / max(float(np.linalg.norm(total)), 1e-12)
