@@ -17,6 +17,7 @@ import dataclasses
 import fcntl
 import json
 import logging
+import mmap
 import os
 import shutil
 import time
@@ -221,8 +222,7 @@ class IndexStore:
                     text=article.text[line["start"] : line["end"]],
                 )
             )
-        # Memory-mapped: exact re-scoring touches a few rows per query, not the whole matrix.
-        embeddings = np.load(folder / "embeddings.npy", allow_pickle=False, mmap_mode="r")
+        embeddings = open_vectors(folder / "embeddings.npy")
         dense = faiss.read_index(str(folder / "dense.faiss"))
         bm25 = (
             bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if chunks else bm25s.BM25()
@@ -235,7 +235,7 @@ class IndexStore:
                 ).items()
             },
             np.load(folder / "sentence_spans.npy", allow_pickle=False),
-            np.load(folder / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r"),
+            open_vectors(folder / "sentence_vectors.npy"),
         )
         counts = {
             "articles": (len(articles), manifest.n_articles),
@@ -356,6 +356,17 @@ class IndexStore:
         if versions.exists():
             for folder in versions.iterdir():
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def open_vectors(path: Path) -> np.ndarray:
+    """A vector file memory-mapped for reading a few rows at a time: exact re-scoring and
+    answering touch a few hundred rows per question, not the whole matrix. Read-ahead is switched
+    off, or each scattered row read would pull in its neighbours too."""
+    vectors: np.ndarray = np.load(path, allow_pickle=False, mmap_mode="r")
+    mapped = getattr(vectors, "_mmap", None)
+    if mapped is not None and hasattr(mmap, "MADV_RANDOM"):
+        mapped.madvise(mmap.MADV_RANDOM)
+    return vectors
 
 
 def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]] | Any) -> None:

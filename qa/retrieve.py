@@ -1,12 +1,15 @@
 """Finds the passages that best match a question: dense (FAISS) and BM25 rankings, fused.
 
 Weighted reciprocal rank fusion, then optional MMR to spread the picks over different articles,
-with optional outlet and date filters applied before ranking.
+with optional outlet and date filters applied before ranking. A question that names outlets
+("as reported by The Verge and TechCrunch") is also searched within each of them, and those
+rankings are interleaved with the whole index's, so every named outlet gets its best passages in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +63,8 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self._outlet_names: list[str] | None = None
+        self._outlet_masks: dict[str, np.ndarray] = {}
 
     def allowed_rows(self, filters: Filters) -> np.ndarray | None:
         """Boolean mask of chunks passing the filters, or None when there are no filters."""
@@ -100,18 +105,17 @@ class Retriever:
             return []
         depth = min(max(self.settings.candidates, top_k), total)
         vector = query_vector if query_vector is not None else self.embedder.embed([query])[0]
-
-        dense_rows = self._dense_ranking(vector, depth, mask)
         bm25_scores = self._bm25_scores(query, mask)
-        bm25_rows = [int(row) for row in np.argsort(-bm25_scores)[:depth] if bm25_scores[row] > 0]
-        fused = fuse_rankings(
-            [(dense_rows, self.settings.dense_weight), (bm25_rows, self.settings.bm25_weight)],
-            self.settings.rrf_k,
-        )
+        fused = self._fused(vector, bm25_scores, depth, mask)
         ordered = sorted(fused, key=lambda row: -fused[row])
         use_mmr = self.settings.mmr if mmr is None else mmr
         if use_mmr:
             ordered = self._mmr(ordered, fused, top_k)
+        named = self.named_outlets(query) if not filters.outlets else []
+        if named:
+            ordered = self._interleave_outlets(
+                named, ordered, vector, bm25_scores, depth, mask, fused
+            )
         passages = []
         for row in ordered[:top_k]:
             chunk = self.index.chunks[row]
@@ -119,12 +123,79 @@ class Retriever:
                 Passage(
                     chunk=chunk,
                     article=self.index.articles[chunk.doc_id],
-                    score=fused[row],
+                    score=fused.get(row, 0.0),
                     dense_score=float(self.index.embeddings[row] @ vector),
                     bm25_score=float(bm25_scores[row]),
                 )
             )
         return passages
+
+    def named_outlets(self, query: str) -> list[str]:
+        """Indexed outlets the question names, as written in the index ("The Verge", "TASS")."""
+        if not self.settings.outlet_search:
+            return []
+        named = []
+        for outlet in self._outlets():
+            # Case matters: "Fortune" the magazine, not "fortune" the word.
+            if re.search(rf"(?<!\w){re.escape(outlet)}(?!\w)", query):
+                named.append(outlet)
+        return named
+
+    def _outlets(self) -> list[str]:
+        if self._outlet_names is None:
+            names = {a.source for a in self.index.articles.values() if a.source}
+            # Longest first, so "The New York Times" is taken before a shorter name inside it.
+            self._outlet_names = sorted(names, key=len, reverse=True)
+        return self._outlet_names
+
+    def _fused(
+        self, vector: np.ndarray, bm25_scores: np.ndarray, depth: int, mask: np.ndarray | None
+    ) -> dict[int, float]:
+        dense_rows = self._dense_ranking(vector, depth, mask)
+        bm25_rows = [int(row) for row in np.argsort(-bm25_scores)[:depth] if bm25_scores[row] > 0]
+        return fuse_rankings(
+            [(dense_rows, self.settings.dense_weight), (bm25_rows, self.settings.bm25_weight)],
+            self.settings.rrf_k,
+        )
+
+    def _interleave_outlets(
+        self,
+        named: list[str],
+        ordered: list[int],
+        vector: np.ndarray,
+        bm25_scores: np.ndarray,
+        depth: int,
+        mask: np.ndarray | None,
+        fused: dict[int, float],
+    ) -> list[int]:
+        """Takes the best passage of each named outlet, then the next best of the whole index, in
+        turn. A question joining two outlets' reports needs both, and one outlet's article often
+        outranks the other's on every term."""
+        rankings = []
+        for outlet in named:
+            own = self._outlet_masks.get(outlet)
+            if own is None:
+                own = self.allowed_rows(Filters(outlets=(outlet,)))
+                assert own is not None
+                self._outlet_masks[outlet] = own
+            if mask is not None:
+                own = own & mask
+            if not own.any():
+                continue
+            scores = np.where(own, bm25_scores, 0.0).astype(np.float32)
+            outlet_fused = self._fused(vector, scores, depth, own)
+            rankings.append(sorted(outlet_fused, key=lambda row: -outlet_fused[row]))
+            for row, score in outlet_fused.items():
+                fused.setdefault(row, score)
+        rankings.append(ordered)
+        merged: list[int] = []
+        seen: set[int] = set()
+        for position in range(max(len(r) for r in rankings)):
+            for ranking in rankings:
+                if position < len(ranking) and ranking[position] not in seen:
+                    seen.add(ranking[position])
+                    merged.append(ranking[position])
+        return merged
 
     def _dense_ranking(self, vector: np.ndarray, depth: int, mask: np.ndarray | None) -> list[int]:
         if mask is None:

@@ -52,6 +52,26 @@ def test_outlet_filter_and_mmr(pipeline: Pipeline) -> None:
     assert pipeline.search("Kim", filters=Filters(since=dt.date(2020, 1, 1))) == []
 
 
+def test_a_question_naming_outlets_gets_passages_from_each(
+    seed_index: Settings, pipeline: Pipeline
+) -> None:
+    question = "How did TASS and Sputnik describe the talks?"
+    assert pipeline.retriever.named_outlets(question) == ["Sputnik", "TASS"]
+    # A name, not a word: lower case doesn't count.
+    assert pipeline.retriever.named_outlets("what did tass and sputnik say?") == []
+    passages = pipeline.search(question)
+    assert {p.article.source for p in passages[:2]} == {"TASS", "Sputnik"}
+    assert len({p.chunk.chunk_id for p in passages}) == len(passages)  # interleaved, no repeats
+    # Switched off, the outlets' own passages are not pulled up.
+    plain = Pipeline.load(
+        seed_index.model_copy(
+            update={"retrieval": seed_index.retrieval.model_copy(update={"outlet_search": False})}
+        ),
+        pipeline.embedder,
+    )
+    assert plain.retriever.named_outlets(question) == []
+
+
 def test_fuse_rankings_weights_each_list() -> None:
     fused = fuse_rankings([([1, 2, 3], 1.0), ([3, 2], 0.5)], k=60)
     assert fused[2] == pytest.approx(1 / 62 + 0.5 / 62)
