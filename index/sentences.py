@@ -122,12 +122,17 @@ class SentenceTable:
             grouped.setdefault(section, []).append(Sentence(start, end, text[start:end], row))
         return list(grouped.values())
 
-    def vector(self, rows: list[int]) -> np.ndarray | None:
-        """The unit vector of these sentences read together; None if one of them has none."""
-        if any(row < 0 for row in rows):
-            return None
-        parts = self.vectors[rows].astype(np.float32)
-        if not np.all(parts.any(axis=1)):
-            return None
-        total: np.ndarray = parts.sum(axis=0)
-        return total / max(float(np.linalg.norm(total)), 1e-12)
+    def vectors_of(self, groups: list[list[int]]) -> list[np.ndarray | None]:
+        """For each group of rows, the unit vector of those sentences read together; None where
+        one of them has none. The rows are read from the (memory-mapped) table in one go."""
+        wanted = sorted({row for rows in groups for row in rows if row >= 0})
+        found = dict(zip(wanted, self.vectors[wanted].astype(np.float32), strict=True))
+        out: list[np.ndarray | None] = []
+        for rows in groups:
+            parts = [found[row] for row in rows if row in found]
+            if not rows or len(parts) < len(rows) or not all(part.any() for part in parts):
+                out.append(None)
+                continue
+            total = np.sum(parts, axis=0)
+            out.append(total / max(float(np.linalg.norm(total)), 1e-12))
+        return out

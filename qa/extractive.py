@@ -170,9 +170,7 @@ class ExtractiveAnswerer:
         """Candidate vectors from the index's sentence table. A sentence no chunk held whole
         (rare) is embedded now, and kept for later questions."""
         table = self.index.sentences
-        rows: list[np.ndarray | None] = [
-            table.vector([s.row for s in c.sentences]) for c in candidates
-        ]
+        rows = table.vectors_of([[s.row for s in c.sentences] for c in candidates])
         missing = list(
             dict.fromkeys(
                 c.text()

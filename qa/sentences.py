@@ -72,8 +72,9 @@ def key_terms(question: str) -> list[Term]:
     return list(terms.values())
 
 
-def stems_of(text: str) -> set[str]:
-    return {stem(m.group(0).strip("'’")) for m in WORD.finditer(text)}
+@lru_cache(maxsize=50_000)  # the same sentences come back across questions
+def stems_of(text: str) -> frozenset[str]:
+    return frozenset(stem(m.group(0).strip("'’")) for m in WORD.finditer(text))
 
 
 WH_WORD = re.compile(r"\b(who|whom|whose|when|where|how (?:many|much|long|old|far|often))\b", re.I)
@@ -123,7 +124,7 @@ def expected_answer_type(question: str) -> str | None:
     return "quantity"
 
 
-def has_answer_type(sentence: str, answer_type: str, question_stems: set[str]) -> bool:
+def has_answer_type(sentence: str, answer_type: str, question_stems: frozenset[str]) -> bool:
     """Whether the sentence contains a thing of that kind that the question didn't already name."""
     if answer_type == "name":
         found = [m.group(0) for m in NAME.finditer(sentence)]

@@ -44,7 +44,7 @@ def test_every_story_sentence_gets_a_vector_from_its_chunk(seed_index: Settings,
             [(s.start, s.end) for s in run] for run in expected
         ]
         sentences = [s for run in table_sections for s in run]
-        in_context = [stored.sentences.vector([s.row]) for s in sentences]
+        in_context = stored.sentences.vectors_of([[s.row] for s in sentences])
         assert all(v is not None for v in in_context)  # no seed sentence is longer than a chunk
         similarity = np.stack(in_context) @ embedder.embed([s.text for s in sentences]).T  # type: ignore[arg-type]
         # Read in context a sentence's vector drifts toward its neighbours (a dateline, "But no
@@ -105,7 +105,7 @@ def test_changed_file_reembeds_only_its_chunks(
         for s in section
     ]
     assert sentences[-1].text == "Kim later sent a second letter about fishing rights."
-    assert stored.sentences.vector([sentences[-1].row]) is not None
+    assert stored.sentences.vectors_of([[sentences[-1].row]])[0] is not None
 
 
 def test_prune_and_remove(
