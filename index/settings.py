@@ -54,9 +54,10 @@ class RetrievalSettings(_Section):
     # 0.25 keeps dense retrieval's paraphrase matches, which the seed questions need.
     bm25_weight: float = Field(1.0, ge=0)
     dense_weight: float = Field(0.25, ge=0)
-    # A question naming indexed outlets ("as reported by The Verge") is also searched within
-    # each of them; see qa/retrieve.py and README, "Retrieval levers".
+    # A question naming indexed outlets ("as reported by The Verge") or full dates ("on
+    # October 7, 2023") is also searched within each of them; see README, "Retrieval levers".
     outlet_search: bool = True
+    date_search: bool = True
     mmr: bool = False
     mmr_lambda: float = Field(0.7, ge=0, le=1)
 

@@ -2,8 +2,9 @@
 
 Weighted reciprocal rank fusion, then optional MMR to spread the picks over different articles,
 with optional outlet and date filters applied before ranking. A question that names outlets
-("as reported by The Verge and TechCrunch") is also searched within each of them, and those
-rankings are interleaved with the whole index's, so every named outlet gets its best passages in.
+("as reported by The Verge and TechCrunch") or full dates ("on October 7, 2023") is also
+searched within each of them, and those rankings are interleaved with the whole index's, so
+every named report gets its best passages in.
 """
 
 from __future__ import annotations
@@ -20,6 +21,15 @@ from index.embed import Embedder
 from index.settings import RetrievalSettings
 from index.store import StoredIndex, bm25_tokenize
 from qa.results import Passage
+
+MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+FULL_DATE = re.compile(
+    rf"\b(?:{MONTH}\.? \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}|\d{{1,2}} {MONTH}\.?,? \d{{4}}|"
+    r"\d{4}-\d{2}-\d{2})\b"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +74,7 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self._outlet_names: list[str] | None = None
-        self._outlet_masks: dict[str, np.ndarray] = {}
+        self._scope_masks: dict[Filters, np.ndarray] = {}
 
     def allowed_rows(self, filters: Filters) -> np.ndarray | None:
         """Boolean mask of chunks passing the filters, or None when there are no filters."""
@@ -111,11 +121,9 @@ class Retriever:
         use_mmr = self.settings.mmr if mmr is None else mmr
         if use_mmr:
             ordered = self._mmr(ordered, fused, top_k)
-        named = self.named_outlets(query) if not filters.outlets else []
-        if named:
-            ordered = self._interleave_outlets(
-                named, ordered, vector, bm25_scores, depth, mask, fused
-            )
+        scopes = self.named_scopes(query, filters)
+        if scopes:
+            ordered = self._interleave(scopes, ordered, vector, bm25_scores, depth, mask, fused)
         passages = []
         for row in ordered[:top_k]:
             chunk = self.index.chunks[row]
@@ -130,6 +138,16 @@ class Retriever:
             )
         return passages
 
+    def named_scopes(self, query: str, filters: Filters) -> list[Filters]:
+        """A filter for each indexed outlet and each full date the question names, unless the
+        user already filtered on that."""
+        scopes = []
+        if not filters.outlets:
+            scopes += [Filters(outlets=(outlet,)) for outlet in self.named_outlets(query)]
+        if not (filters.since or filters.until):
+            scopes += [Filters(since=day, until=day) for day in self.named_days(query)]
+        return scopes
+
     def named_outlets(self, query: str) -> list[str]:
         """Indexed outlets the question names, as written in the index ("The Verge", "TASS")."""
         if not self.settings.outlet_search:
@@ -140,6 +158,25 @@ class Retriever:
             if re.search(rf"(?<!\w){re.escape(outlet)}(?!\w)", query):
                 named.append(outlet)
         return named
+
+    def named_days(self, query: str) -> list[dt.date]:
+        """Full dates the question names ("October 7, 2023", "7 October 2023", "2023-10-07").
+        A date without a year names no day: it is never completed with a guess."""
+        if not self.settings.date_search:
+            return []
+        days: list[dt.date] = []
+        for match in FULL_DATE.finditer(query):
+            text = re.sub(r"(?<=\d)(?:st|nd|rd|th)|[.,]", " ", match.group(0))
+            text = " ".join(re.sub(r"\bSept\b", "Sep", text).split())
+            for layout in ("%B %d %Y", "%d %B %Y", "%b %d %Y", "%d %b %Y", "%Y-%m-%d"):
+                try:
+                    day = dt.datetime.strptime(text, layout).date()
+                except ValueError:
+                    continue
+                if day not in days:
+                    days.append(day)
+                break
+        return days
 
     def _outlets(self) -> list[str]:
         if self._outlet_names is None:
@@ -158,9 +195,9 @@ class Retriever:
             self.settings.rrf_k,
         )
 
-    def _interleave_outlets(
+    def _interleave(
         self,
-        named: list[str],
+        scopes: list[Filters],
         ordered: list[int],
         vector: np.ndarray,
         bm25_scores: np.ndarray,
@@ -168,24 +205,24 @@ class Retriever:
         mask: np.ndarray | None,
         fused: dict[int, float],
     ) -> list[int]:
-        """Takes the best passage of each named outlet, then the next best of the whole index, in
-        turn. A question joining two outlets' reports needs both, and one outlet's article often
-        outranks the other's on every term."""
+        """Takes the best passage within each scope (a named outlet or day), then the next best of
+        the whole index, in turn. A question joining two reports needs both, and one report often
+        outranks the other on every term."""
         rankings = []
-        for outlet in named:
-            own = self._outlet_masks.get(outlet)
+        for scope in scopes:
+            own = self._scope_masks.get(scope)
             if own is None:
-                own = self.allowed_rows(Filters(outlets=(outlet,)))
+                own = self.allowed_rows(scope)
                 assert own is not None
-                self._outlet_masks[outlet] = own
+                self._scope_masks[scope] = own
             if mask is not None:
                 own = own & mask
             if not own.any():
                 continue
             scores = np.where(own, bm25_scores, 0.0).astype(np.float32)
-            outlet_fused = self._fused(vector, scores, depth, own)
-            rankings.append(sorted(outlet_fused, key=lambda row: -outlet_fused[row]))
-            for row, score in outlet_fused.items():
+            scope_fused = self._fused(vector, scores, depth, own)
+            rankings.append(sorted(scope_fused, key=lambda row: -scope_fused[row]))
+            for row, score in scope_fused.items():
                 fused.setdefault(row, score)
         rankings.append(ordered)
         merged: list[int] = []

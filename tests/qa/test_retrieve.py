@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from index.build import IndexBuilder
 from index.embed import Embedder
 from index.settings import Settings
 from qa.pipeline import Pipeline
@@ -70,6 +71,39 @@ def test_a_question_naming_outlets_gets_passages_from_each(
         pipeline.embedder,
     )
     assert plain.retriever.named_outlets(question) == []
+
+
+def test_a_question_naming_a_full_date_gets_that_days_report(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    reports = [
+        ("2023-10-07", "The port authority said repairs to the pier would start soon."),
+        ("2023-10-30", "The port authority said the pier repairs had been delayed again."),
+        ("2023-11-02", "Repairs to the pier and the port authority budget were discussed."),
+    ]
+    corpus = tmp_path / "reports.jsonl"
+    corpus.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "title": f"Pier report {day}",
+                    "body": body,
+                    "url": f"https://x/{day}",
+                    "source": "Harbour Wire",
+                    "published_at": f"{day}T09:00:00+00:00",
+                }
+            )
+            for day, body in reports
+        )
+    )
+    settings = Settings(index_dir=tmp_path / "ix")
+    IndexBuilder(settings, embedder).run([corpus])
+    pipeline = Pipeline.load(settings, embedder)
+    question = "What did the port authority say about the pier repairs on October 30th, 2023?"
+    assert pipeline.search(question)[0].article.published.startswith("2023-10-30")
+    assert pipeline.retriever.named_days(question) == [dt.date(2023, 10, 30)]
+    # No year, no day: "October 30" is not completed with a guessed year.
+    assert pipeline.retriever.named_days("What happened on October 30?") == []
 
 
 def test_fuse_rankings_weights_each_list() -> None:
