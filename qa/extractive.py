@@ -24,6 +24,7 @@ from index.settings import AnswerSettings
 from index.store import StoredIndex
 from qa.results import Answer, Citation, Passage
 from qa.sentences import (
+    asked_noun,
     expected_answer_type,
     has_answer_type,
     key_terms,
@@ -259,6 +260,7 @@ class ExtractiveAnswerer:
                 )
         total = sum(weights.values()) or 1.0
         answer_type = expected_answer_type(question)
+        noun = asked_noun(question)
         question_stems = stems_of(query)
         semantic = vectors @ query_vector
         for candidate, similarity in zip(candidates, semantic, strict=True):
@@ -272,7 +274,12 @@ class ExtractiveAnswerer:
                 + LEXICAL_WEIGHT * candidate.lexical
                 + RANK_WEIGHT * prior
             )
-            if answer_type and has_answer_type(text, answer_type, question_stems):
+            # "Which ministers": a new name counts only beside the word asked for.
+            if (
+                answer_type
+                and (noun is None or noun in stems)
+                and has_answer_type(text, answer_type, question_stems)
+            ):
                 candidate.score += ANSWER_TYPE_BONUS
             if len(candidate.sentences) > 1:
                 candidate.score -= PAIR_PENALTY

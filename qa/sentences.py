@@ -94,7 +94,8 @@ QUANTITY = re.compile(
 )
 
 
-WHICH_NOUN = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(\w+)", re.I)
+# "Which ministers", "which Russian ministers": the noun is the first or second word after.
+WHICH_NOUN = re.compile(r"\b(?:which|what)\s+(\w+)(?:\s+(\w+))?", re.I)
 NOUN_TYPES = {
     "name": {"minister", "ministers", "official", "officials", "leader", "leaders", "people",
              "person", "expert", "experts", "spokesman", "spokesperson", "president", "journalist",
@@ -109,10 +110,11 @@ def expected_answer_type(question: str) -> str | None:
     """What kind of thing the question asks for: a name, a date, a place or a quantity."""
     match = WH_WORD.search(question)
     if not match:
-        for noun in WHICH_NOUN.finditer(question):
-            for kind, nouns in NOUN_TYPES.items():
-                if noun.group(1).lower() in nouns:
-                    return kind
+        for match in WHICH_NOUN.finditer(question):
+            for word in filter(None, match.groups()):
+                for kind, nouns in NOUN_TYPES.items():
+                    if word.lower() in nouns:
+                        return kind
         return None
     word = match.group(1).lower()
     if word in {"who", "whom", "whose"}:
@@ -122,6 +124,16 @@ def expected_answer_type(question: str) -> str | None:
     if word == "where":
         return "place"
     return "quantity"
+
+
+def asked_noun(question: str) -> str | None:
+    """The stem of the thing a "which/what NOUN" question asks for ("Which ministers" ->
+    "minist"); a sentence that answers it names one ("defence minister Andrei Belousov")."""
+    for match in WHICH_NOUN.finditer(question):
+        for word in filter(None, match.groups()):
+            if any(word.lower() in nouns for nouns in NOUN_TYPES.values()):
+                return stem(word)
+    return None
 
 
 def has_answer_type(sentence: str, answer_type: str, question_stems: frozenset[str]) -> bool:
