@@ -181,6 +181,21 @@ class IndexStore:
         except Exception as error:
             raise self._damaged(f"{type(error).__name__}: {error}") from error
 
+    def outdated(self) -> bool:
+        """Whether the current version was written in another format than this newsqa reads."""
+        folder = self.index_dir / VERSIONS / self.current_version()
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False  # damaged, not outdated: load() says so
+        return bool(manifest.get("format_version") != FORMAT_VERSION)
+
+    def recorded_files(self) -> list[Path]:
+        """The files the current version was built from that still exist (to rebuild it)."""
+        folder = self.index_dir / VERSIONS / self.current_version()
+        paths = dict.fromkeys(Path(row["path"]) for row in _read_jsonl(folder / "articles.jsonl"))
+        return [path for path in paths if path.exists()]
+
     def _damaged(self, why: str) -> IndexCorruptError:
         return IndexCorruptError(
             f"The index at {self.index_dir} is damaged ({why}). Rebuild it with: newsqa index "

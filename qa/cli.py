@@ -286,9 +286,18 @@ def serve(
         from ui.app import check_port
 
         check_port(settings.ui.host, settings.ui.port)  # before any slow indexing
-        if not IndexStore(settings.index_dir).exists():
+        store = IndexStore(settings.index_dir)
+        if not store.exists():
             typer.echo(f"No index at {settings.index_dir} yet: indexing {seeds} first.")
             index_command([seeds], index_dir=settings.index_dir, prune=False)
+        elif store.outdated():
+            # After an upgrade: rebuild from the same files (seeds, uploads, folders).
+            files = store.recorded_files()
+            typer.echo(
+                f"The index at {settings.index_dir} was built by another version of newsqa: "
+                f"re-indexing its {len(files)} files."
+            )
+            index_command(files, index_dir=settings.index_dir, prune=False)
         from ui.app import serve as serve_app
 
         typer.echo(f"Starting newsqa on http://{settings.ui.host}:{settings.ui.port} …")

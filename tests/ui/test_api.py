@@ -74,3 +74,33 @@ def test_basic_auth_guards_the_app(seed_index: Settings, tmp_path: Path) -> None
 )  # fmt: skip
 def test_upload_names_cannot_escape_the_upload_folder(name: str, safe: str) -> None:
     assert safe_upload_name(name) == safe
+
+
+def test_serve_rebuilds_an_index_of_an_older_format(tmp_path: Path) -> None:
+    from gradio_client import Client
+
+    from index.store import IndexStore
+
+    corpus = tmp_path / "articles"
+    shutil.copytree(SEEDS, corpus)
+    index_dir = tmp_path / ".newsqa"
+    command = [sys.executable, "-m", "qa.cli", "index", str(corpus), "--index-dir", str(index_dir)]
+    subprocess.run(command, cwd=ROOT, capture_output=True, check=True)
+    # What an index written by the previous release looks like to this one.
+    store = IndexStore(index_dir)
+    manifest = index_dir / "versions" / store.current_version() / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"format_version": 2', '"format_version": 1'))
+    assert store.outdated()
+    app = start_app(index_dir)
+    try:
+        result = Client(app.url, verbose=False).predict(
+            "What gifts did Putin and Kim exchange?", api_name="/ask"
+        )
+    finally:
+        stop_app(app)
+    answer = json.loads(result) if isinstance(result, str) else result
+    assert "glove" in answer["answer"]
+    assert not store.outdated()
+    assert sorted(store.load().articles) == sorted(p.stem for p in corpus.glob("*.txt"))
+    log = next(tmp_path.glob("serve-*.log")).read_text()
+    assert "built by another version of newsqa: re-indexing its 5 files" in log
