@@ -1,10 +1,11 @@
 """The default, offline answerer: quotes the article sentences that answer the question.
 
 Each candidate sentence from the top passages is scored by meaning (cosine to the question of
-the sentence's vector, made at index time from the chunk pass: see index.sentences), by how many of the question's key terms and names it contains
-(IDF-weighted, names counted double), and by its passage's rank. The best few become the answer,
-each followed by a marker for the exact span it quotes. When the evidence is weak, or the
-question names something no article mentions, it abstains and lists the nearest passages instead.
+the sentence's vector, made at index time from the chunk pass: see index.sentences), by how
+many of the question's key terms and names it contains (IDF-weighted, names counted double),
+and by its passage's rank. The best few become the answer, each followed by a marker for the
+exact span it quotes. When the evidence is weak, or the question names something no article
+mentions, it abstains and lists the nearest passages instead.
 """
 
 from __future__ import annotations

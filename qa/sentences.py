@@ -106,16 +106,22 @@ NOUN_TYPES = {
 }  # fmt: skip
 
 
+def _which_noun(question: str) -> tuple[str, str] | None:
+    """(kind, word) for a "which/what NOUN" question: ("name", "ministers") for "Which ministers"."""
+    for match in WHICH_NOUN.finditer(question):
+        for word in filter(None, match.groups()):
+            for kind, nouns in NOUN_TYPES.items():
+                if word.lower() in nouns:
+                    return kind, word
+    return None
+
+
 def expected_answer_type(question: str) -> str | None:
     """What kind of thing the question asks for: a name, a date, a place or a quantity."""
     match = WH_WORD.search(question)
     if not match:
-        for match in WHICH_NOUN.finditer(question):
-            for word in filter(None, match.groups()):
-                for kind, nouns in NOUN_TYPES.items():
-                    if word.lower() in nouns:
-                        return kind
-        return None
+        which = _which_noun(question)
+        return which[0] if which else None
     word = match.group(1).lower()
     if word in {"who", "whom", "whose"}:
         return "name"
@@ -129,11 +135,8 @@ def expected_answer_type(question: str) -> str | None:
 def asked_noun(question: str) -> str | None:
     """The stem of the thing a "which/what NOUN" question asks for ("Which ministers" ->
     "minist"); a sentence that answers it names one ("defence minister Andrei Belousov")."""
-    for match in WHICH_NOUN.finditer(question):
-        for word in filter(None, match.groups()):
-            if any(word.lower() in nouns for nouns in NOUN_TYPES.values()):
-                return stem(word)
-    return None
+    which = _which_noun(question)
+    return stem(which[1]) if which else None
 
 
 def has_answer_type(sentence: str, answer_type: str, question_stems: frozenset[str]) -> bool:
