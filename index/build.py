@@ -18,6 +18,7 @@ import numpy as np
 from index.chunk import chunk_article, text_for_embedding
 from index.documents import Article, Chunk
 from index.embed import Embedder, load_embedder, token_counter
+from index.entities import find_entities
 from index.errors import IndexCorruptError, IndexMissingError, UnknownDocumentError
 from index.load import Skipped, load_articles
 from index.sentences import Sentence, SentenceTable, article_sections
@@ -40,6 +41,7 @@ class IndexReport:
     chunks_total: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    entity_seconds: float = 0.0
     rebuilt_damaged: str | None = None
     saved: bool = False
 
@@ -250,7 +252,9 @@ class IndexBuilder:
             for chunk in chunk_article(article, recipe.chunk_size, recipe.chunk_overlap, length)
         ]
         texts = [text_for_embedding(articles[c.doc_id], c) for c in new_chunks]
+        entities_started = time.perf_counter()
         sentences = NewSentences(to_chunk)
+        report.entity_seconds = time.perf_counter() - entities_started
         spans = [
             sentences.claim(chunk, len(text) - len(chunk.text))
             for chunk, text in zip(new_chunks, texts, strict=True)
@@ -349,24 +353,51 @@ class IndexBuilder:
 
 
 class NewSentences:
-    """The sentences of the articles being (re-)embedded, and the chunk each takes its vector from.
+    """The sentences of the articles being (re-)embedded, the chunk each takes its vector from,
+    and their entities.
 
     A sentence takes its vector from the first chunk that holds it whole: the chunk pass returns
     the sum of that sentence's token vectors (index.embed.span_sums), at no extra model cost.
+    Entities are found per story section (a run of sentences), so the recogniser reads each
+    sentence in its context; an entity that runs across a sentence boundary is dropped.
     """
 
     def __init__(self, articles: list[Article]) -> None:
-        self._sentences: dict[str, list[tuple[int, Sentence]]] = {
-            article.doc_id: [
-                (number, sentence)
-                for number, section in enumerate(article_sections(article))
-                for sentence in section
+        self._sentences: dict[str, list[tuple[int, Sentence]]] = {}
+        sections: list[tuple[str, list[Sentence]]] = []
+        for article in articles:
+            runs = article_sections(article)
+            self._sentences[article.doc_id] = [
+                (number, sentence) for number, run in enumerate(runs) for sentence in run
             ]
-            for article in articles
-        }
+            sections.extend((article.doc_id, run) for run in runs if run)
+        self._entities = self._find_entities(sections, {a.doc_id: a.text for a in articles})
         self._provider: dict[str, list[int]] = {}  # chunk_id -> positions of its sentences
         self._taken: set[tuple[str, int]] = set()
         self._vectors: dict[tuple[str, int], np.ndarray] = {}
+
+    def _find_entities(
+        self, sections: list[tuple[str, list[Sentence]]], texts: dict[str, str]
+    ) -> dict[str, list[tuple[int, int, int, int]]]:
+        """doc_id -> (sentence position, label, start, end) rows, in sentence order."""
+        found = find_entities(
+            [texts[doc_id][run[0].start : run[-1].end] for doc_id, run in sections]
+        )
+        rows: dict[str, list[tuple[int, int, int, int]]] = {}
+        positions = {
+            doc_id: {sentence.start: p for p, (_, sentence) in enumerate(sentences)}
+            for doc_id, sentences in self._sentences.items()
+        }
+        for (doc_id, run), entities in zip(sections, found, strict=True):
+            offset = run[0].start
+            for start, end, label in entities:
+                start, end = start + offset, end + offset
+                holder = next((s for s in run if s.start <= start and end <= s.end), None)
+                if holder is not None:
+                    rows.setdefault(doc_id, []).append(
+                        (positions[doc_id][holder.start], label, start, end)
+                    )
+        return rows
 
     def claim(self, chunk: Chunk, prefix: int) -> list[tuple[int, int]]:
         """Spans, in the chunk's embedding text (`prefix` characters of headline first), of the
@@ -387,8 +418,9 @@ class NewSentences:
             for position, vector in zip(self._provider[chunk.chunk_id], chunk_sums, strict=True):
                 self._vectors[(chunk.doc_id, position)] = vector
 
-    def of(self, doc_id: str, dim: int) -> tuple[np.ndarray, np.ndarray]:
-        """The article's (section, start, end) rows and vectors; zero where no chunk held one."""
+    def of(self, doc_id: str, dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The article's (section, start, end) rows, vectors (zero where no chunk held one) and
+        (sentence position, label, start, end) entities."""
         sentences = self._sentences.get(doc_id, [])
         spans = np.array([(n, s.start, s.end) for n, s in sentences], dtype=np.int64)
         vectors = np.zeros((len(sentences), dim), dtype=np.float16)
@@ -396,4 +428,5 @@ class NewSentences:
             vector = self._vectors.get((doc_id, position))
             if vector is not None:
                 vectors[position] = vector
-        return spans.reshape(-1, 3), vectors
+        entities = np.array(self._entities.get(doc_id, []), dtype=np.int32).reshape(-1, 4)
+        return spans.reshape(-1, 3), vectors, entities

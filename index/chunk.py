@@ -46,6 +46,8 @@ def chunk_article(
             found = section.find(piece)
             while found >= 0 and found + len(piece) <= previous_end:
                 found = section.find(piece, found + 1)
+            if found < 0 and piece in section[:previous_end]:
+                continue  # an overlap-only piece wholly inside the chunk before: nothing new
             if found < 0:
                 raise AssertionError(f"chunk not found in {article.doc_id}: {piece[:60]!r}")
             previous_end = found + len(piece)

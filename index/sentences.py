@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -73,45 +73,62 @@ def article_sections(article: Article) -> list[list[Sentence]]:
 
 @dataclass(slots=True)
 class SentenceTable:
-    """Every story sentence of every indexed article, with a vector made at index time.
+    """Every story sentence of every indexed article, with a vector and entities made at index time.
 
     A row's vector is the sum of the token vectors the chunk pass produced for that sentence
     (index.embed.span_sums), so a sentence, or two neighbours together, is scored without
     running the model at question time. A zero row means no chunk held the whole sentence.
+    Entities (index.entities) are rows of (sentence row, label number, start, end), sorted by
+    sentence row, with article offsets.
     """
 
     ranges: dict[str, tuple[int, int]]  # doc_id -> its rows [first, last)
     spans: np.ndarray  # (n, 3) int64: section number, start, end
     vectors: np.ndarray  # (n, dim) float16
+    entities: np.ndarray  # (m, 4) int32: sentence row, label, start, end
+    _entity_rows: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The row column, contiguous, to find a sentence's entities by binary search.
+        self._entity_rows = np.ascontiguousarray(self.entities[:, 0])
 
     @classmethod
     def empty(cls, dim: int) -> SentenceTable:
-        return cls({}, np.zeros((0, 3), np.int64), np.zeros((0, dim), np.float16))
+        return cls({}, np.zeros((0, 3), np.int64), np.zeros((0, dim), np.float16), no_entities())
 
     @classmethod
     def concatenate(
-        cls, parts: Iterable[tuple[str, np.ndarray, np.ndarray]], dim: int
+        cls, parts: Iterable[tuple[str, np.ndarray, np.ndarray, np.ndarray]], dim: int
     ) -> SentenceTable:
-        """One table from (doc_id, spans, vectors) per article, in that order."""
+        """One table from (doc_id, spans, vectors, entities) per article, in that order; an
+        article's entity rows count from its own first sentence."""
         ranges: dict[str, tuple[int, int]] = {}
-        spans, vectors, row = [], [], 0
-        for doc_id, doc_spans, doc_vectors in parts:
+        spans, vectors, entities, row = [], [], [], 0
+        for doc_id, doc_spans, doc_vectors, doc_entities in parts:
             ranges[doc_id] = (row, row + len(doc_spans))
+            shifted = np.array(doc_entities, dtype=np.int32).reshape(-1, 4)
+            shifted[:, 0] += row
             row += len(doc_spans)
             spans.append(doc_spans)
             vectors.append(doc_vectors)
+            entities.append(shifted)
         if not spans:
             return cls.empty(dim)
         return cls(
             ranges,
             np.vstack(spans).astype(np.int64),
             np.vstack(vectors).astype(np.float16),
+            np.vstack(entities).astype(np.int32),
         )
 
-    def of(self, doc_id: str) -> tuple[np.ndarray, np.ndarray]:
-        """An article's spans and vectors, to carry into the next version unchanged."""
+    def of(self, doc_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """An article's spans, vectors and entities (rows counted from its first sentence), to
+        carry into the next version unchanged."""
         first, last = self.ranges.get(doc_id, (0, 0))
-        return self.spans[first:last], self.vectors[first:last]
+        low, high = np.searchsorted(self._entity_rows, [first, last])
+        entities = np.array(self.entities[low:high], dtype=np.int32)
+        entities[:, 0] -= first
+        return self.spans[first:last], self.vectors[first:last], entities
 
     def sections(self, doc_id: str, text: str) -> list[list[Sentence]]:
         """The article's sentences grouped by story section, as article_sections gives them."""
@@ -121,6 +138,16 @@ class SentenceTable:
             section, start, end = (int(v) for v in self.spans[row])
             grouped.setdefault(section, []).append(Sentence(start, end, text[start:end], row))
         return list(grouped.values())
+
+    def entities_of(self, rows: Iterable[int]) -> dict[int, list[tuple[int, int, int]]]:
+        """(label, start, end) of the entities in each sentence row, in text order."""
+        found: dict[int, list[tuple[int, int, int]]] = {}
+        for row in rows:
+            if row < 0:
+                continue
+            low, high = np.searchsorted(self._entity_rows, [row, row + 1])
+            found[row] = [(int(e[1]), int(e[2]), int(e[3])) for e in self.entities[low:high]]
+        return found
 
     def vectors_of(self, groups: list[list[int]]) -> list[np.ndarray | None]:
         """For each group of rows, the unit vector of those sentences read together; None where
@@ -136,3 +163,7 @@ class SentenceTable:
             total = np.sum(parts, axis=0)
             out.append(total / max(float(np.linalg.norm(total)), 1e-12))
         return out
+
+
+def no_entities() -> np.ndarray:
+    return np.zeros((0, 4), np.int32)

@@ -65,9 +65,9 @@ class RetrievalSettings(_Section):
 class AnswerSettings(_Section):
     backend: Literal["extractive", "openai"] = "extractive"
     max_sentences: int = Field(4, ge=1, le=12)
-    # Abstain when the best answer sentence scores below this; chosen on the seed questions by
-    # bench/calibrate_abstention.py (see README, "Abstention").
-    abstain_below: float = Field(0.527, ge=-1, le=2)
+    # Decline when no candidate sentence is at least this likely to answer. None: the threshold
+    # the answer model was calibrated with on its train split (qa/answer_model.json).
+    abstain_below: float | None = Field(None, ge=0, le=1)
     max_question_chars: int = Field(2000, ge=10)
 
 

@@ -5,7 +5,7 @@ Layout:
     INDEX_DIR/LOCK               held by the one writer
     INDEX_DIR/versions/<name>/   manifest.json, articles.jsonl, chunks.jsonl, embeddings.npy,
                                  dense.faiss, bm25/, sentences.json, sentence_spans.npy,
-                                 sentence_vectors.npy
+                                 sentence_vectors.npy, sentence_entities.npy
 A writer builds a whole new version beside the old one and only then points CURRENT at it, so a
 reader (or a crash at any moment) sees either the old index or the new one, never a mix.
 """
@@ -33,8 +33,8 @@ from index.documents import Article, Chunk
 from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
 from index.sentences import SentenceTable
 
-# 2: sentence table added.
-FORMAT_VERSION = 2
+# 2: sentence table added. 3: entities of every sentence.
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 VERSIONS = "versions"
 BM25_STOPWORDS = "en"
@@ -251,6 +251,7 @@ class IndexStore:
             },
             np.load(folder / "sentence_spans.npy", allow_pickle=False),
             open_vectors(folder / "sentence_vectors.npy"),
+            np.load(folder / "sentence_entities.npy", allow_pickle=False, mmap_mode="r"),
         )
         counts = {
             "articles": (len(articles), manifest.n_articles),
@@ -258,6 +259,7 @@ class IndexStore:
             "vectors": (int(dense.ntotal), manifest.n_chunks),
             "embeddings": (int(embeddings.shape[0]), manifest.n_chunks),
             "sentence vectors": (int(sentences.vectors.shape[0]), len(sentences.spans)),
+            "entity columns": (int(sentences.entities.shape[-1]), 4),
         }
         for what, (found, expected) in counts.items():
             if found != expected:
@@ -330,6 +332,7 @@ class IndexStore:
         (staging / "sentences.json").write_text(json.dumps(sentences.ranges), encoding="utf-8")
         np.save(staging / "sentence_spans.npy", sentences.spans)
         np.save(staging / "sentence_vectors.npy", sentences.vectors)
+        np.save(staging / "sentence_entities.npy", sentences.entities)
         faiss.write_index(dense, str(staging / "dense.faiss"))
         if chunks:
             bm25.save(str(staging / "bm25"), show_progress=False)

@@ -33,6 +33,15 @@ IndexDir = Annotated[
 ]
 
 
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Ask as of this day, YYYY-MM-DD (default today): 'this week' is the week before it.",
+    ),
+]
+
+
 def make_settings(index_dir: Path | None) -> Settings:
     return Settings(index_dir=index_dir) if index_dir else Settings()
 
@@ -116,16 +125,18 @@ def search(
         str | None, typer.Option(help="Only articles published on/before YYYY-MM-DD.")
     ] = None,
     mmr: Annotated[bool | None, typer.Option("--mmr/--no-mmr", help="Diversify results.")] = None,
+    as_of: AsOf = None,
     index_dir: IndexDir = None,
 ) -> None:
     """Show the passages that best match QUESTION, each an exact span of its article."""
-    from qa.pipeline import Pipeline, parse_filters
+    from qa.pipeline import Pipeline, parse_day, parse_filters
 
     settings = make_settings(index_dir)
     try:
+        day = parse_day(as_of, "as-of")
         pipeline = Pipeline.load(settings)
         passages = pipeline.search(
-            question, top_k=k, filters=parse_filters(outlet, since, until), mmr=mmr
+            question, top_k=k, filters=parse_filters(outlet, since, until), mmr=mmr, as_of=day
         )
     except NewsqaError as error:
         raise fail(str(error)) from None
@@ -161,8 +172,13 @@ def print_answer(answer: Any) -> None:
 
     for notice in answer.notices:
         typer.secho(f"note: {notice}", fg="yellow", err=True)
-    typer.secho(answer.answer, fg="red" if answer.abstained else None)
-    if answer.abstained:
+    text = answer.answer
+    if answer.short_answer is not None:
+        # The thing asked for comes first, in bold; the quotes that state it follow.
+        head, _, text = text.partition("\n\n")
+        typer.secho(head, bold=True)
+    typer.secho(text, fg="red" if answer.abstained else None)
+    if answer.abstained and not answer.partial:
         for rank, passage in enumerate(answer.nearest, start=1):
             typer.echo(
                 f"\n  nearest {rank}: {passage['title'] or passage['doc_id']} ({passage['doc_id']})"
@@ -188,32 +204,39 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
     backend: Backend = None,
     k: Annotated[int | None, typer.Option("-k", help="Passages to retrieve.")] = None,
+    as_of: AsOf = None,
     index_dir: IndexDir = None,
 ) -> None:
     """Answer QUESTION from the indexed articles, citing the exact sentences it relies on."""
-    from qa.pipeline import Pipeline
+    from qa.pipeline import Pipeline, parse_day
 
     settings = make_settings(index_dir)
     try:
+        day = parse_day(as_of, "as-of")
         pipeline = Pipeline.load(settings)
         if as_json:
-            answer = pipeline.ask(question, top_k=k, backend=backend)
+            answer = pipeline.ask(question, top_k=k, backend=backend, as_of=day)
             typer.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=1))
             return
-        answer = stream_answer(pipeline, question, None, k, backend)
+        answer = stream_answer(pipeline, question, None, k, backend, day)
     except NewsqaError as error:
         raise fail(str(error)) from None
     print_answer(answer)
 
 
 def stream_answer(
-    pipeline: Any, question: str, history: Any, k: int | None, backend: str | None
+    pipeline: Any,
+    question: str,
+    history: Any,
+    k: int | None,
+    backend: str | None,
+    as_of: Any = None,
 ) -> Any:
     """Shows LLM tokens as they arrive (dimmed: not yet verified), then returns the Answer."""
     from qa.results import Answer
 
     streamed = False
-    for item in pipeline.stream(question, history=history, top_k=k, backend=backend):
+    for item in pipeline.stream(question, history=history, top_k=k, backend=backend, as_of=as_of):
         if isinstance(item, Answer):
             if streamed:
                 typer.echo("\n--- verified answer ---", err=True)
@@ -227,14 +250,16 @@ def stream_answer(
 def chat(
     backend: Backend = None,
     k: Annotated[int | None, typer.Option("-k", help="Passages to retrieve.")] = None,
+    as_of: AsOf = None,
     index_dir: IndexDir = None,
 ) -> None:
     """A conversation in the terminal: follow-up questions use the earlier turns."""
-    from qa.pipeline import Pipeline
+    from qa.pipeline import Pipeline, parse_day
     from qa.session import ChatHistory
 
     settings = make_settings(index_dir)
     try:
+        day = parse_day(as_of, "as-of")
         pipeline = Pipeline.load(settings)
     except NewsqaError as error:
         raise fail(str(error)) from None
@@ -253,7 +278,7 @@ def chat(
             typer.echo("(new conversation)")
             continue
         try:
-            answer = stream_answer(pipeline, question, history, k, backend)
+            answer = stream_answer(pipeline, question, history, k, backend, day)
         except NewsqaError as error:
             typer.secho(f"error: {error}", fg="red", err=True)
             continue
@@ -322,6 +347,13 @@ def eval_command(
         Path, typer.Option(help="Folder for results.jsonl, summary.json, report.*")
     ] = Path("eval-out"),
     backend: Backend = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Ask every question as of this day (YYYY-MM-DD), unless its line has 'asked_on'.",
+        ),
+    ] = None,
     index_dir: IndexDir = None,
     min_accuracy: MinOption = None,
     min_hit_at_1: MinOption = None,
@@ -335,8 +367,8 @@ def eval_command(
 ) -> None:
     """Run canned questions through the app's pipeline and score them (the seeds by default)."""
     from index.store import IndexStore
-    from qa.evaluate import run_eval, write_report
-    from qa.pipeline import Pipeline
+    from qa.evaluate import METRICS, run_eval, write_report
+    from qa.pipeline import Pipeline, parse_day
     from qa.questions import load_questions
 
     settings = make_settings(index_dir)
@@ -348,17 +380,17 @@ def eval_command(
         "abstention_recall": min_abstention_recall,
     }  # fmt: skip
     try:
+        day = parse_day(as_of, "as-of")
         canned = load_questions(questions)
         if not IndexStore(settings.index_dir).exists():
             typer.echo(f"No index at {settings.index_dir} yet: indexing {BUNDLED_SEEDS} first.")
             index_command([BUNDLED_SEEDS], index_dir=settings.index_dir, prune=False)
         pipeline = Pipeline.load(settings)
-        rows, summary = run_eval(pipeline, canned, backend)
+        rows, summary = run_eval(pipeline, canned, backend, day)
     except NewsqaError as error:
         raise fail(str(error)) from None
     write_report(out, rows, summary, f"newsqa eval: {questions.name}")
-    for name in ("accuracy", "hit_at_1", "hit_at_3", "mrr", "fact_recall", "all_facts",
-                 "citation_precision", "abstention_precision", "abstention_recall"):  # fmt: skip
+    for name in METRICS:
         typer.echo(f"{name:>22}: {summary[name]:.3f}")
     typer.echo(
         f"{'latency p50 / p95':>22}: {summary['latency_ms_p50']:.0f} / {summary['latency_ms_p95']:.0f} ms"

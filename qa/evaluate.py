@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import statistics
 import time
@@ -25,6 +26,9 @@ METRICS = {
     "citation_precision": "share of citations that come from an expected article",
     "abstention_precision": "of the abstentions, the share on unanswerable questions",
     "abstention_recall": "of the unanswerable questions, the share that abstained",
+    "short_answer_rate": "answered questions that start with a direct answer (a name, place, "
+    "date or number)",
+    "short_answer_precision": "of those direct answers, the share that match an expected fact",
 }
 
 
@@ -38,17 +42,22 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run_eval(
-    pipeline: Pipeline, questions: list[CannedQuestion], backend: str | None = None
+    pipeline: Pipeline,
+    questions: list[CannedQuestion],
+    backend: str | None = None,
+    as_of: dt.date | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Asks each question (after its earlier turns) as of its `asked_on` day, else `as_of`."""
     rows: list[dict[str, Any]] = []
     scores: list[tuple[CannedQuestion, Score]] = []
     latencies: list[float] = []
     for question in questions:
         history = ChatHistory()
+        day = question.asked_on or as_of
         for turn in question.turns:
-            pipeline.ask(turn, history=history, backend=backend)
+            pipeline.ask(turn, history=history, backend=backend, as_of=day)
         started = time.perf_counter()
-        answer = pipeline.ask(question.question, history=history, backend=backend)
+        answer = pipeline.ask(question.question, history=history, backend=backend, as_of=day)
         latency = (time.perf_counter() - started) * 1000
         latencies.append(latency)
         score = score_answer(question, answer)
@@ -60,6 +69,9 @@ def run_eval(
                 "answerable": question.answerable,
                 "answer": answer.answer,
                 "abstained": answer.abstained,
+                "partial": answer.partial,
+                "short_answer": asdict(answer.short_answer) if answer.short_answer else None,
+                "asked_on": day.isoformat() if day else None,
                 "evidence": answer.evidence,
                 "citations": [asdict(c) for c in answer.citations],
                 "notices": answer.notices,
@@ -77,6 +89,8 @@ def summarise(scores: list[tuple[CannedQuestion, Score]], latencies: list[float]
     unanswerable = [s for q, s in scores if not q.answerable]
     abstained = [(q, s) for q, s in scores if s.abstained]
     precisions = [s.citation_precision for s in answerable if s.citation_precision is not None]
+    answered = [s for s in answerable if not s.abstained]
+    shorts = [s.short_answer_right for s in answered if s.short_answer_right is not None]
 
     def mean(values: list[float]) -> float:
         return round(statistics.fmean(values), 4) if values else 0.0
@@ -98,6 +112,8 @@ def summarise(scores: list[tuple[CannedQuestion, Score]], latencies: list[float]
         "abstention_recall": mean([float(s.abstained) for s in unanswerable])
         if unanswerable
         else 1.0,
+        "short_answer_rate": mean([float(s.short_answer_right is not None) for s in answered]),
+        "short_answer_precision": mean([float(right) for right in shorts]),
         "latency_ms_p50": round(percentile(latencies, 0.5), 1),
         "latency_ms_p95": round(percentile(latencies, 0.95), 1),
         "wrong": [q.id for q, s in scores if not s.correct],

@@ -1,16 +1,16 @@
 """The default, offline answerer: quotes the article sentences that answer the question.
 
-Each candidate sentence from the top passages is scored by meaning (cosine to the question of
-the sentence's vector, made at index time from the chunk pass: see index.sentences), by how
-many of the question's key terms and names it contains (IDF-weighted, names counted double),
-and by its passage's rank. The best few become the answer, each followed by a marker for the
-exact span it quotes. When the evidence is weak, or the question names something no article
-mentions, it abstains and lists the nearest passages instead.
+Top to bottom: find candidate sentences in the top passages (qa.candidates); the learned answer
+model (qa.answer_model) gives each the probability that it answers the question; reports from
+the question's time window are preferred (qa.timeframe); if no candidate is likely enough, it
+declines, saying what the articles do mention when only the asked thing is missing; otherwise
+it quotes the best few, each followed by a marker for the exact span, and puts the thing asked
+for (a name, place, date or number) first when the best sentence holds it.
 """
 
 from __future__ import annotations
 
-import math
+import datetime as dt
 import re
 import time
 from collections.abc import Sequence
@@ -19,104 +19,35 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.embed import Embedder
+from index.entities import LABEL_ID
 from index.metadata import describe_date
-from index.sentences import Sentence, split_sentences
 from index.settings import AnswerSettings
 from index.store import StoredIndex
-from qa.results import Answer, Citation, Passage
-from qa.sentences import (
-    asked_noun,
-    expected_answer_type,
-    has_answer_type,
-    key_terms,
-    starts_with_reference,
-    stems_of,
-)
+from qa.analysis import QuestionAnalysis, analyse_question
+from qa.answer_model import AnswerModel
+from qa.candidates import FEATURES, Candidate, CandidateFinder, entity_text
+from qa.results import Answer, Citation, Passage, ShortAnswer
+from qa.sentences import key_phrases, stems_of
+from qa.timeframe import TimeScope
 
-# Weights of the sentence score: meaning first, then key terms, then the passage's rank. The
-# abstention threshold on this score is a setting (AnswerSettings.abstain_below).
-SEMANTIC_WEIGHT = 0.5
-LEXICAL_WEIGHT = 0.4
-RANK_WEIGHT = 0.1
-# A further sentence joins the answer only if it scores close to the best one.
-KEEP_WITHIN = 0.12
 # Two sentences this similar say the same thing: the second adds a citation, not a sentence.
 SAME_CLAIM = 0.86
-# A claim may quote two neighbouring sentences ("They exchanged gifts. Mr Putin gave..."); the
-# pair must beat a single sentence by this much to be preferred over it.
-PAIR_PENALTY = 0.03
-# Bonus for containing the kind of thing asked for (a name for "who", a date for "when", ...).
-ANSWER_TYPE_BONUS = 0.06
-# Terms carried over from earlier chat turns count for less than the question's own.
-CONTEXT_TERM_WEIGHT = 0.5
-PASSAGES_READ = 6
+# A partial answer ("the articles mention X, but not when") needs this much of the question's
+# key terms (IDF-weighted) in the sentence it cites: less, and X is not the question's subject.
+SUBJECT_SHARE = 0.5
 # Vectors of sentences the index has none for, kept between questions (about 1.5 KB each).
 VECTOR_CACHE_SIZE = 20_000
-MIN_WORDS = 4
+# "Russia's Vostochny cosmodrome": an entity in the possessive names whose thing it is, not
+# the thing itself.
+POSSESSIVE = re.compile(r"['’]s\s")
+POSSESSIVE_END = re.compile(r"['’]s?$")
+# A date that names its day, month or year, not one relative to the report ("last year").
+ABSOLUTE = re.compile(r"\d|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
+TIME_LABELS = frozenset((LABEL_ID["DATE"], LABEL_ID["TIME"]))
 ABSTAIN_TEXT = (
     "The indexed articles don't answer this question. The closest passages are listed below; "
     "they are not evidence for an answer."
 )
-
-
-class TermStats:
-    """Document frequencies of word stems, read from the BM25 index built at index time."""
-
-    def __init__(self, index: StoredIndex) -> None:
-        self.docs = max(len(index.chunks), 1)
-        bm25 = index.bm25
-        vocabulary = getattr(bm25, "vocab_dict", None) or {}
-        indptr = bm25.scores["indptr"] if vocabulary else np.zeros(1, dtype=np.int64)
-        counts = np.diff(indptr)
-        self._df = {
-            token: int(counts[i]) if i < len(counts) else 0 for token, i in vocabulary.items()
-        }
-
-    def df(self, stem: str) -> int:
-        return self._df.get(stem, 0)
-
-    def known(self, stem: str) -> bool:
-        """Whether any article has the word or a form of it ("Japanese" for "Japan")."""
-        if self._df.get(stem, 0):
-            return True
-        return any(
-            len(token) >= 4 and (stem.startswith(token) or token.startswith(stem))
-            for token in self._df
-            if self._df[token] and token[:2] == stem[:2]
-        )
-
-    def idf(self, stem: str) -> float:
-        return math.log(1 + self.docs / (self.df(stem) + 1))
-
-
-@dataclass(slots=True)
-class Candidate:
-    """One sentence, or two neighbouring ones, that might answer the question."""
-
-    sentences: list[Sentence]
-    passage: Passage
-    rank: int
-    score: float = 0.0
-    semantic: float = 0.0
-    lexical: float = 0.0
-
-    @property
-    def start(self) -> int:
-        return self.sentences[0].start
-
-    @property
-    def end(self) -> int:
-        return self.sentences[-1].end
-
-    @property
-    def doc_id(self) -> str:
-        return self.passage.chunk.doc_id
-
-    def text(self) -> str:
-        return self.passage.article.text[self.start : self.end]
-
-    def overlaps(self, other: Candidate) -> bool:
-        return self.doc_id == other.doc_id and self.start < other.end and other.start < self.end
 
 
 @dataclass(slots=True)
@@ -126,14 +57,49 @@ class Claim:
     candidates: list[Candidate] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class Scored:
+    """A question's candidates, described and scored (what training reads too)."""
+
+    analysis: QuestionAnalysis
+    candidates: list[Candidate]
+    vectors: np.ndarray
+    rows: np.ndarray  # features, FEATURES order
+
+
 class ExtractiveAnswerer:
-    def __init__(self, index: StoredIndex, embedder: Embedder, settings: AnswerSettings) -> None:
+    def __init__(
+        self,
+        index: StoredIndex,
+        embedder: Embedder,
+        settings: AnswerSettings,
+        model: AnswerModel | None = None,
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        self.stats = TermStats(index)
-        self._section_cache: dict[str, list[list[Sentence]]] = {}
+        self.model = model or AnswerModel.load()
+        self.finder = CandidateFinder(index)
         self._vector_cache: dict[str, np.ndarray] = {}
+
+    @property
+    def decline_below(self) -> float:
+        return (
+            self.settings.abstain_below
+            if self.settings.abstain_below is not None
+            else self.model.decline_below
+        )
+
+    def score(
+        self, question: str, passages: Sequence[Passage], query: str, query_vector: np.ndarray
+    ) -> Scored:
+        analysis = analyse_question(question)
+        candidates = self.finder.run(passages)
+        vectors = self._vectors(candidates)
+        rows = self.finder.describe(candidates, analysis, query, vectors @ query_vector)
+        for candidate, probability in zip(candidates, self.model.probabilities(rows), strict=True):
+            candidate.probability = float(probability)
+        return Scored(analysis, candidates, vectors, rows)
 
     def run(
         self,
@@ -141,36 +107,57 @@ class ExtractiveAnswerer:
         passages: Sequence[Passage],
         query: str | None = None,
         query_vector: np.ndarray | None = None,
+        scope: TimeScope | None = None,
     ) -> Answer:
         started = time.perf_counter()
         query = query or question
+        scope = scope or TimeScope(as_of=dt.date.today())
         answer = Answer(question=question, answer="", abstained=True, query=query)
-        own_terms = key_terms(question)
-        unknown = [t.surface for t in own_terms if t.is_entity and not self.stats.known(t.stem)]
-        candidates = self._candidates(passages)
-        if not candidates:
-            return self._abstain(answer, passages, "no passages", started)
         if query_vector is None:
             query_vector = self.embedder.embed([query])[0]
-        vectors = self._vectors(candidates)
-        self._score(candidates, question, query, query_vector, vectors)
-        best = max(candidates, key=lambda c: c.score)
-        answer.evidence = round(best.score, 4)
+        scored = self.score(question, passages, query, query_vector)
+        candidates = scored.candidates
+        if not candidates:
+            return self._abstain(answer, passages, "no passages", started)
+        best = max(candidates, key=lambda c: c.probability)
+        answer.evidence = round(best.probability, 4)
+        unknown = self.unknown_names(scored.analysis)
         if unknown:
             # The question is about a name or number that no indexed article contains.
             return self._abstain(
                 answer, passages, f"not in any article: {', '.join(unknown)}", started
             )
-        if best.score < self.settings.abstain_below:
-            return self._abstain(answer, passages, f"weak evidence ({best.score:.2f})", started)
-        claims = self._select(candidates, vectors)
-        self._compose(answer, claims)
+        # A candidate that can't be the answer (nothing of the asked kind, another year) never
+        # is, however likely its words make it.
+        likely = [
+            c for c in candidates if c.probability >= self.decline_below and c.ruled_out is None
+        ]
+        if not likely:
+            partial = self._partial(scored)
+            if partial is not None:
+                return self._partly(answer, scored.analysis, partial, started)
+            return self._abstain(
+                answer, passages, f"weak evidence ({best.probability:.2f})", started
+            )
+        fitting = [c for c in likely if time_fit(c, scope) >= 0]
+        if scope.window is not None and not fitting:
+            answer.notices.append(outside_window_note(scope, likely))
+        claims = self._select(fitting or likely, candidates, scored.vectors)
+        self._compose(answer, claims, scored.analysis)
         answer.timings_ms["answer"] = round((time.perf_counter() - started) * 1000, 1)
         return answer
+
+    def unknown_names(self, analysis: QuestionAnalysis) -> list[str]:
+        """Names and numbers in the question that no indexed article contains."""
+        return [
+            t.surface for t in analysis.terms if t.is_entity and not self.finder.stats.known(t.stem)
+        ]
 
     def _vectors(self, candidates: list[Candidate]) -> np.ndarray:
         """Candidate vectors from the index's sentence table. A sentence no chunk held whole
         (rare) is embedded now, and kept for later questions."""
+        if not candidates:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
         table = self.index.sentences
         rows = table.vectors_of([[s.row for s in c.sentences] for c in candidates])
         missing = list(
@@ -192,115 +179,27 @@ class ExtractiveAnswerer:
             ]
         ).astype(np.float32)
 
-    def _candidates(self, passages: Sequence[Passage]) -> list[Candidate]:
-        """Single sentences and neighbouring pairs from the top passages, each span once.
-
-        A passage's sentences are taken with one neighbour on each side from the same stretch of
-        story text, so an answer split across a chunk boundary can still be quoted whole. A
-        sentence that starts with "He", "But", ... is offered only with a neighbour.
-        """
-        seen: dict[tuple[str, int, int], Candidate] = {}
-        for rank, passage in enumerate(passages[:PASSAGES_READ]):
-            sentences = self._sentences_around(passage)
-            for position, sentence in enumerate(sentences):
-                windows = []
-                following = sentences[position + 1] if position + 1 < len(sentences) else None
-                if position > 0 and starts_with_reference(sentence.text):
-                    windows.append([sentences[position - 1], sentence])
-                    if following:
-                        windows.append([sentence, following])
-                elif len(sentence.text.split()) >= MIN_WORDS:
-                    windows.append([sentence])
-                    if following:
-                        windows.append([sentence, following])
-                for window in windows:
-                    key = (passage.chunk.doc_id, window[0].start, window[-1].end)
-                    if key not in seen:
-                        seen[key] = Candidate(window, passage, rank)
-        return list(seen.values())
-
-    def _sentences_around(self, passage: Passage) -> list[Sentence]:
-        chunk = passage.chunk
-        for section in self._sections(chunk.doc_id):
-            if section and section[0].start <= chunk.start < section[-1].end + 1:
-                inside = [
-                    i for i, s in enumerate(section) if s.end > chunk.start and s.start < chunk.end
-                ]
-                if inside:
-                    return section[max(inside[0] - 1, 0) : inside[-1] + 2]
-        return split_sentences(chunk.text, chunk.start)
-
-    def _sections(self, doc_id: str) -> list[list[Sentence]]:
-        """The article's story text as runs of sentences (from the index's sentence table)."""
-        cached = self._section_cache.get(doc_id)
-        if cached is None:
-            cached = self.index.sentences.sections(doc_id, self.index.articles[doc_id].text)
-            if len(self._section_cache) > 2048:
-                self._section_cache.clear()
-            self._section_cache[doc_id] = cached
-        return cached
-
-    def _score(
-        self,
-        candidates: list[Candidate],
-        question: str,
-        query: str,
-        query_vector: np.ndarray,
-        vectors: np.ndarray,
-    ) -> None:
-        weights = {
-            t.stem: self.stats.idf(t.stem) * (2.0 if t.is_entity else 1.0)
-            for t in key_terms(question)
-        }
-        for term in key_terms(query):
-            if term.stem not in weights:
-                weights[term.stem] = (
-                    CONTEXT_TERM_WEIGHT
-                    * self.stats.idf(term.stem)
-                    * (2.0 if term.is_entity else 1.0)
-                )
-        total = sum(weights.values()) or 1.0
-        answer_type = expected_answer_type(question)
-        noun = asked_noun(question)
-        question_stems = stems_of(query)
-        semantic = vectors @ query_vector
-        for candidate, similarity in zip(candidates, semantic, strict=True):
-            text = candidate.text()
-            stems = stems_of(text)
-            candidate.semantic = float(similarity)
-            candidate.lexical = sum(w for s, w in weights.items() if s in stems) / total
-            prior = 1.0 / (1.0 + 0.5 * candidate.rank)
-            candidate.score = (
-                SEMANTIC_WEIGHT * candidate.semantic
-                + LEXICAL_WEIGHT * candidate.lexical
-                + RANK_WEIGHT * prior
-            )
-            # "Which ministers": a new name counts only beside the word asked for.
-            if (
-                answer_type
-                and (noun is None or noun in stems)
-                and has_answer_type(text, answer_type, question_stems)
-            ):
-                candidate.score += ANSWER_TYPE_BONUS
-            if len(candidate.sentences) > 1:
-                candidate.score -= PAIR_PENALTY
-
-    def _select(self, candidates: list[Candidate], vectors: np.ndarray) -> list[Claim]:
-        order = sorted(range(len(candidates)), key=lambda i: -candidates[i].score)
-        best = candidates[order[0]].score
+    def _select(
+        self, pool: list[Candidate], candidates: list[Candidate], vectors: np.ndarray
+    ) -> list[Claim]:
+        """The best candidate of the pool, then others close to it in probability: one claim
+        each, or a second citation for a claim another article already made."""
+        position = {id(c): i for i, c in enumerate(candidates)}
+        ordered = sorted(pool, key=lambda c: -c.probability)
+        floor = ordered[0].probability - self.model.keep_within
         claims: list[Claim] = []
         claim_rows: list[int] = []
-        for i in order:
-            candidate = candidates[i]
-            if candidate.score < best - KEEP_WITHIN:
+        for candidate in ordered:
+            if candidate.probability < floor:
                 break
             if any(candidate.overlaps(c) for claim in claims for c in claim.candidates):
                 continue
+            row = position[id(candidate)]
             twin = next(
                 (
                     k
-                    for k, row in enumerate(claim_rows)
-                    if float(vectors[i] @ vectors[row]) >= SAME_CLAIM
+                    for k, other in enumerate(claim_rows)
+                    if float(vectors[row] @ vectors[other]) >= SAME_CLAIM
                 ),
                 None,
             )
@@ -312,10 +211,10 @@ class ExtractiveAnswerer:
             if len(claims) >= self.settings.max_sentences:
                 continue
             claims.append(Claim([candidate]))
-            claim_rows.append(i)
+            claim_rows.append(row)
         return claims
 
-    def _compose(self, answer: Answer, claims: list[Claim]) -> None:
+    def _compose(self, answer: Answer, claims: list[Claim], analysis: QuestionAnalysis) -> None:
         parts = []
         for claim in claims:
             markers = []
@@ -325,7 +224,7 @@ class ExtractiveAnswerer:
                     candidate.passage,
                     candidate.start,
                     candidate.end,
-                    candidate.score,
+                    candidate.probability,
                 )
                 answer.citations.append(citation)
                 markers.append(f"[{citation.n}]")
@@ -333,9 +232,55 @@ class ExtractiveAnswerer:
             parts.append(re.sub(r"\s*\n\s*", " ", quoted) + " " + "".join(markers))
         answer.answer = " ".join(parts)
         answer.abstained = False
+        cited = [c for claim in claims for c in claim.candidates]
+        confident = cited[0].probability >= self.model.short_answer_above
+        short = short_answer(cited, answer.citations, analysis) if confident else None
+        if short is not None:
+            answer.short_answer = short
+            answer.answer = f"{short.text} [{short.citation}]\n\n{answer.answer}"
         newer = dating_note(answer.citations)
         if newer:
             answer.answer += "\n\n" + newer
+
+    def _partial(self, scored: Scored) -> Candidate | None:
+        """For a question asking for a kind of thing (a price, a date): the candidate that would
+        answer it if only it held that thing. It shows what the articles do say."""
+        if not scored.analysis.labels:
+            return None
+        rows = scored.rows.copy()
+        for name, value in (("type_match", 1.0), ("type_near", 1.0), ("type_missing", 0.0)):
+            rows[:, FEATURES.index(name)] = value
+        if_typed = self.model.probabilities(rows)
+        # It must be about the question's subject: every name and number the question has, and
+        # at least half of its key terms by weight; and not about another year.
+        about = [
+            c.features["name_share"] == 1.0
+            and c.features["lexical"] >= SUBJECT_SHARE
+            and c.ruled_out != "about another year"
+            for c in scored.candidates
+        ]
+        if_typed[~np.array(about, dtype=bool)] = 0.0
+        best = int(np.argmax(if_typed))
+        return scored.candidates[best] if if_typed[best] >= self.decline_below else None
+
+    def _partly(
+        self, answer: Answer, analysis: QuestionAnalysis, candidate: Candidate, started: float
+    ) -> Answer:
+        citation = Citation.of_span(
+            1, candidate.passage, candidate.start, candidate.end, candidate.probability
+        )
+        stems = stems_of(candidate.text())
+        mentioned = [p for p in key_phrases(analysis.question) if stems_of(p) & stems]
+        subject = join_words(mentioned) if mentioned else "this subject"
+        answer.abstained = True
+        answer.partial = True
+        answer.citations = [citation]
+        answer.answer = (
+            f"The articles mention {subject} [1], but none of them says {analysis.asked}."
+        )
+        answer.flags.append(f"partial: nothing of the kind asked ({analysis.kind}) was found")
+        answer.timings_ms["answer"] = round((time.perf_counter() - started) * 1000, 1)
+        return answer
 
     def _abstain(
         self, answer: Answer, passages: Sequence[Passage], why: str, started: float
@@ -346,6 +291,100 @@ class ExtractiveAnswerer:
         answer.flags.append(f"abstained: {why}")
         answer.timings_ms["answer"] = round((time.perf_counter() - started) * 1000, 1)
         return answer
+
+
+def time_fit(candidate: Candidate, scope: TimeScope) -> int:
+    """1: the report is from the question's window (or names its year); 0: it can't be told
+    (no window, or an undated report); -1: it is from outside the window, or from after the
+    day the question is asked."""
+    day = full_date(candidate.published)
+    if day is not None and day > scope.as_of:
+        return -1
+    if scope.window is None:
+        return 0
+    if scope.years and candidate.features.get("year_fit", 0.0) > 0:
+        return 1
+    if day is None:
+        return 0
+    return 1 if day in scope.window else -1
+
+
+def full_date(published: str | None) -> dt.date | None:
+    if not published or published.startswith("--"):
+        return None
+    try:
+        return dt.date.fromisoformat(published[:10])
+    except ValueError:
+        return None
+
+
+def outside_window_note(scope: TimeScope, likely: list[Candidate]) -> str:
+    """Says that the evidence is not from the time the question asks about."""
+    assert scope.window is not None
+    days = [d for d in (full_date(c.published) for c in likely) if d is not None]
+    before = [d for d in days if d <= scope.as_of]
+    if scope.prefer_recent and before:
+        newest = describe_date(max(before).isoformat())
+        return f"No report from {scope.window.describe()} answers this; the newest report found is from {newest}."
+    if days:
+        nearest = min(days, key=lambda d: abs((d - scope.window.start).days))
+        return (
+            f"No report from {scope.window.describe()} answers this; the answer below comes from a "
+            f"report of {describe_date(nearest.isoformat())}."
+        )
+    return f"No dated report from {scope.window.describe()} answers this."
+
+
+def short_answer(
+    cited: list[Candidate], citations: list[Citation], analysis: QuestionAnalysis
+) -> ShortAnswer | None:
+    """The thing asked for, when the best cited span names exactly one thing of the asked kind
+    (a date the reader can use, "1 December 2017", counts before a relative one, "last year").
+    Two or more candidates for it, and the reader is left to the quote: a wrong name in bold
+    would be worse than none."""
+    if not analysis.labels or not cited:
+        return None
+    found = answer_entities(cited[0], analysis)
+    if len(found) != 1:
+        return None
+    (start, end) = next(iter(found.values()))
+    article = cited[0].passage.article
+    return ShortAnswer(
+        text=article.text[start:end],
+        doc_id=article.doc_id,
+        start=start,
+        end=end,
+        citation=citations[0].n,
+    )
+
+
+def answer_entities(candidate: Candidate, analysis: QuestionAnalysis) -> dict[str, tuple[int, int]]:
+    """Its new entities of the asked kind that could stand as the answer, by normalised text:
+    not a possessive ("Russia's Vostochny cosmodrome" names the cosmodrome), not a relative
+    date while an absolute one is there, and for "which ministers" only beside the noun."""
+    text = candidate.passage.article.text
+    if (
+        analysis.kind == "person"
+        and analysis.noun
+        and analysis.noun not in stems_of(candidate.text())
+    ):
+        return {}
+    found = [
+        (label, start, end)
+        for label, start, end in candidate.new_entities(analysis)
+        if label in analysis.labels and not POSSESSIVE.match(text, end)
+    ]
+    absolute = [e for e in found if e[0] not in TIME_LABELS or ABSOLUTE.search(text[e[1] : e[2]])]
+    chosen: dict[str, tuple[int, int]] = {}
+    for _, start, end in absolute or found:
+        start, end = entity_text(text, start, end)
+        if start < end and not POSSESSIVE_END.search(text[start:end]):
+            chosen.setdefault(" ".join(text[start:end].lower().split()), (start, end))
+    return chosen
+
+
+def join_words(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def dating_note(citations: Sequence[Citation]) -> str | None:

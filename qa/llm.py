@@ -22,6 +22,7 @@ from index.sentences import Sentence, split_sentences
 from index.settings import LLMSettings
 from qa.extractive import ExtractiveAnswerer
 from qa.results import Answer, Citation, Passage, final_answer
+from qa.timeframe import TimeScope
 from qa.verify import MARKER, marker_numbers, support
 
 SYSTEM_PROMPT = (
@@ -115,6 +116,7 @@ class OpenAIAnswerer:
         passages: Sequence[Passage],
         query: str | None = None,
         query_vector: np.ndarray | None = None,
+        scope: TimeScope | None = None,
     ) -> Iterator[str | Answer]:
         """Yields the raw text as it arrives, then the verified Answer last."""
         started = time.perf_counter()
@@ -127,7 +129,9 @@ class OpenAIAnswerer:
                 pieces.append(delta)
                 yield delta
         except LLMError as error:
-            answer = self.fallback.run(question, passages, query=query, query_vector=query_vector)
+            answer = self.fallback.run(
+                question, passages, query=query, query_vector=query_vector, scope=scope
+            )
             answer.notices.append(
                 f"The language model failed ({error}); showing the extractive answer."
             )
@@ -136,7 +140,9 @@ class OpenAIAnswerer:
         generated = "".join(pieces).strip()
         answer = self.verify(question, generated, shown, query or question)
         if answer.abstained or not answer.citations:
-            fallback = self.fallback.run(question, passages, query=query, query_vector=query_vector)
+            fallback = self.fallback.run(
+                question, passages, query=query, query_vector=query_vector, scope=scope
+            )
             fallback.notices.append(
                 "The language model's answer had no sentence supported by the articles; "
                 "showing the extractive answer."
@@ -154,8 +160,9 @@ class OpenAIAnswerer:
         passages: Sequence[Passage],
         query: str | None = None,
         query_vector: np.ndarray | None = None,
+        scope: TimeScope | None = None,
     ) -> Answer:
-        return final_answer(self.stream(question, passages, query, query_vector))
+        return final_answer(self.stream(question, passages, query, query_vector, scope))
 
     def verify(self, question: str, generated: str, passages: list[Passage], query: str) -> Answer:
         """Keeps each generated sentence only if the passage it cites supports it."""

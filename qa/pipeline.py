@@ -10,32 +10,49 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from index.embed import Embedder, load_embedder
 from index.errors import BadQuestionError
 from index.settings import Settings
 from index.store import IndexStore, StoredIndex
+from qa.answer_model import AnswerModel
 from qa.extractive import ExtractiveAnswerer
 from qa.llm import OpenAIAnswerer
 from qa.results import Answer, Passage, final_answer
 from qa.retrieve import Filters, Retriever
 from qa.session import ChatHistory
+from qa.timeframe import TimeScope, describe_scope, parse_as_of, parse_time
 from qa.verify import verify_answer
 
 
-def parse_filters(outlets: list[str] | None, since: str | None, until: str | None) -> Filters:
-    def day(value: str | None, name: str) -> dt.date | None:
-        if not value:
-            return None
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise BadQuestionError(f"--{name} takes a date as YYYY-MM-DD, not '{value}'.") from None
+def parse_day(value: str | None, name: str) -> dt.date | None:
+    """A YYYY-MM-DD option value as a date; a clear error for anything else."""
+    if not value or not value.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise BadQuestionError(f"--{name} takes a date as YYYY-MM-DD, not '{value}'.") from None
 
+
+def parse_filters(outlets: list[str] | None, since: str | None, until: str | None) -> Filters:
     return Filters(
         outlets=tuple(o for o in outlets or () if o.strip()),
-        since=day(since, "since"),
-        until=day(until, "until"),
+        since=parse_day(since, "since"),
+        until=parse_day(until, "until"),
     )
+
+
+@dataclass(slots=True)
+class Retrieved:
+    question: str
+    query: str
+    scope: TimeScope
+    query_vector: np.ndarray
+    passages: list[Passage]
+    notices: list[str]
+    embed_ms: float
 
 
 @dataclass
@@ -44,18 +61,27 @@ class Pipeline:
     index: StoredIndex
     embedder: Embedder
     retriever: Retriever
+    answer_model: AnswerModel | None = None  # None: the trained one beside qa/answer_model.py
     extractive: ExtractiveAnswerer = field(init=False)
 
     def __post_init__(self) -> None:
-        self.extractive = ExtractiveAnswerer(self.index, self.embedder, self.settings.answer)
+        self.extractive = ExtractiveAnswerer(
+            self.index, self.embedder, self.settings.answer, self.answer_model
+        )
 
     @classmethod
-    def load(cls, settings: Settings, embedder: Embedder | None = None) -> Pipeline:
+    def load(
+        cls,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        answer_model: AnswerModel | None = None,
+    ) -> Pipeline:
         index = IndexStore(settings.index_dir).load()
         embedder = embedder or load_embedder(
             index.manifest.embed_model, settings.index.embed_backend, settings.index_dir
         )
-        return cls(settings, index, embedder, Retriever(index, embedder, settings.retrieval))
+        retriever = Retriever(index, embedder, settings.retrieval)
+        return cls(settings, index, embedder, retriever, answer_model)
 
     def ask(
         self,
@@ -64,9 +90,11 @@ class Pipeline:
         top_k: int | None = None,
         filters: Filters | None = None,
         backend: str | None = None,
+        as_of: dt.date | None = None,
     ) -> Answer:
-        """Answers one question (a turn of `history`, if given) with verified citations."""
-        return final_answer(self.stream(question, history, top_k, filters, backend))
+        """Answers one question (a turn of `history`, if given) with verified citations, as of
+        the day `as_of` (today by default): "this week" means the week before it."""
+        return final_answer(self.stream(question, history, top_k, filters, backend, as_of))
 
     def stream(
         self,
@@ -75,37 +103,59 @@ class Pipeline:
         top_k: int | None = None,
         filters: Filters | None = None,
         backend: str | None = None,
+        as_of: dt.date | None = None,
     ) -> Iterator[str | Answer]:
         """Like ask, but first yields generated text as it arrives (LLM backend only)."""
         started = time.perf_counter()
-        question, notices = prepare_question(question, self.settings)
-        query = history.rewrite(question) if history else question
-        query_vector = self.embedder.embed([query])[0]
-        embedded = time.perf_counter()
-        passages = self.retriever.run(query, top_k, filters, query_vector=query_vector)
+        found = self.retrieve(question, history, top_k, filters, as_of)
+        question, query, scope = found.question, found.query, found.scope
+        passages, query_vector = found.passages, found.query_vector
         retrieved = time.perf_counter()
         answer: Answer | None = None
         if (backend or self.settings.answer.backend) == "openai":
             for item in OpenAIAnswerer(self.settings.llm, self.embedder, self.extractive).stream(
-                question, passages, query=query, query_vector=query_vector
+                question, passages, query=query, query_vector=query_vector, scope=scope
             ):
                 if isinstance(item, Answer):
                     answer = item
                 else:
                     yield item
         else:
-            answer = self.extractive.run(question, passages, query=query, query_vector=query_vector)
+            answer = self.extractive.run(
+                question, passages, query=query, query_vector=query_vector, scope=scope
+            )
         assert answer is not None
         if history is not None:
             history.remember(query)
         verify_answer(answer, self.index)
-        answer.notices.extend(notices)
+        answer.time = scope.to_json()
+        reading = describe_scope(scope)
+        answer.notices[:0] = ([f"Time: {reading}."] if reading else []) + found.notices
         answer.timings_ms.update(
-            embed_query=round((embedded - started) * 1000, 1),
-            retrieve=round((retrieved - embedded) * 1000, 1),
+            embed_query=found.embed_ms,
+            retrieve=round((retrieved - started) * 1000 - found.embed_ms, 1),
             total=round((time.perf_counter() - started) * 1000, 1),
         )
         yield answer
+
+    def retrieve(
+        self,
+        question: str,
+        history: ChatHistory | None = None,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        as_of: dt.date | None = None,
+    ) -> Retrieved:
+        """The first half of answering: the cleaned question, its search query (with the
+        conversation, for a follow-up), its time, and the passages found for it."""
+        question, notices = prepare_question(question, self.settings)
+        query = history.rewrite(question) if history else question
+        scope = parse_time(question, parse_as_of(as_of))
+        started = time.perf_counter()
+        query_vector = self.embedder.embed([query])[0]
+        embed_ms = round((time.perf_counter() - started) * 1000, 1)
+        passages = self.retriever.run(query, top_k, filters, query_vector=query_vector, scope=scope)
+        return Retrieved(question, query, scope, query_vector, passages, notices, embed_ms)
 
     def search(
         self,
@@ -113,9 +163,11 @@ class Pipeline:
         top_k: int | None = None,
         filters: Filters | None = None,
         mmr: bool | None = None,
+        as_of: dt.date | None = None,
     ) -> list[Passage]:
         question, _ = prepare_question(question, self.settings)
-        return self.retriever.run(question, top_k, filters, mmr)
+        scope = parse_time(question, parse_as_of(as_of))
+        return self.retriever.run(question, top_k, filters, mmr, scope=scope)
 
 
 def prepare_question(question: str, settings: Settings) -> tuple[str, list[str]]:

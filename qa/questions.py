@@ -1,12 +1,15 @@
 """Canned questions (JSON Lines) and how one answer is scored against them.
 
 One object a line: {"id", "question", "docs": [expected doc ids], "facts": [[regex, ...], ...],
-"answerable": true, "turns": [earlier questions]}. Each facts group is a list of case-insensitive
-regular expressions, one of which must appear in the answer.
+"answerable": true, "turns": [earlier questions], "asked_on": "YYYY-MM-DD"}. Each facts group
+is a list of case-insensitive regular expressions, one of which must appear in the answer.
+`asked_on` is the day the question is asked as of ("this week" is the week before it); without
+it the question is asked as of `newsqa eval --as-of`, or today.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
@@ -16,7 +19,7 @@ from typing import Any
 from index.errors import NewsqaError
 from qa.results import Answer
 
-FIELDS = {"id", "question", "docs", "facts", "answerable", "turns"}
+FIELDS = {"id", "question", "docs", "facts", "answerable", "turns", "asked_on"}
 
 
 class QuestionFileError(NewsqaError):
@@ -31,6 +34,7 @@ class CannedQuestion:
     facts: tuple[tuple[str, ...], ...] = ()
     answerable: bool = True
     turns: tuple[str, ...] = ()
+    asked_on: dt.date | None = None
 
 
 def load_questions(path: Path) -> list[CannedQuestion]:
@@ -89,6 +93,14 @@ def _parse(data: Any, where: str) -> CannedQuestion:
     answerable = data.get("answerable", True)
     if not isinstance(answerable, bool):
         raise QuestionFileError(f"{where}: 'answerable' must be true or false.")
+    asked_on = data.get("asked_on")
+    if asked_on is not None:
+        try:
+            asked_on = dt.date.fromisoformat(asked_on) if isinstance(asked_on, str) else None
+        except ValueError:
+            asked_on = None
+        if asked_on is None:
+            raise QuestionFileError(f"{where}: 'asked_on' must be a date as YYYY-MM-DD.")
     return CannedQuestion(
         id=data["id"],
         question=data["question"],
@@ -96,6 +108,7 @@ def _parse(data: Any, where: str) -> CannedQuestion:
         facts=facts,
         answerable=answerable,
         turns=strings(data.get("turns", []), "turns"),
+        asked_on=asked_on,
     )
 
 
@@ -111,6 +124,8 @@ class Score:
     citation_precision: float | None  # None when nothing was cited
     abstained: bool
     correct: bool  # answered with an expected doc and every fact, or rightly abstained
+    # The direct answer put first: None when there is none, else whether it matches a fact.
+    short_answer_right: bool | None = None
     missing_facts: list[list[str]] = field(default_factory=list)
 
 
@@ -137,6 +152,12 @@ def score_answer(question: CannedQuestion, answer: Answer) -> Score:
         correct = not answer.abstained and rank is not None and not missing
     else:
         correct = answer.abstained
+    short = answer.short_answer
+    short_right = (
+        None
+        if short is None
+        else any(re.search(p, short.text, re.IGNORECASE) for group in question.facts for p in group)
+    )
     return Score(
         hit_at_1=float(rank == 1),
         hit_at_3=float(rank is not None and rank <= 3),
@@ -146,5 +167,6 @@ def score_answer(question: CannedQuestion, answer: Answer) -> Score:
         citation_precision=precision,
         abstained=answer.abstained,
         correct=correct,
+        short_answer_right=short_right,
         missing_facts=missing,
     )

@@ -69,6 +69,17 @@ class Citation:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ShortAnswer:
+    """The thing asked for (a name, place, date, number), as a span inside a cited span."""
+
+    text: str  # == article.text[start:end]
+    doc_id: str
+    start: int
+    end: int
+    citation: int  # the marker number of the citation whose span holds it
+
+
 @dataclass(slots=True)
 class Answer:
     question: str
@@ -80,9 +91,14 @@ class Answer:
     notices: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     backend: str = "extractive"
-    # Score of the best supporting sentence (extractive); below the threshold it abstains.
+    # Probability that the best candidate answers (extractive); below the threshold it declines.
     evidence: float | None = None
     query: str = ""  # the standalone query retrieval used (differs for follow-up questions)
+    short_answer: ShortAnswer | None = None
+    # Declined, but the articles mention the subject: the citations show what they do say.
+    partial: bool = False
+    # How the question's time was read: as_of, window, prefer_recent, years, phrases.
+    time: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

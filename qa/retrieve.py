@@ -2,9 +2,10 @@
 
 Weighted reciprocal rank fusion, then optional MMR to spread the picks over different articles,
 with optional outlet and date filters applied before ranking. A question that names outlets
-("as reported by The Verge and TechCrunch") or full dates ("on October 7, 2023") is also
-searched within each of them, and those rankings are interleaved with the whole index's, so
-every named report gets its best passages in.
+("as reported by The Verge and TechCrunch") or full dates ("on October 7, 2023"), or is about a
+stretch of time ("this week", "in 2021": qa.timeframe), is also searched within each of them,
+and those rankings are interleaved with the whole index's, so every named report, and the
+reports of the asked time, get their best passages in without hiding the rest.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from index.embed import Embedder
 from index.settings import RetrievalSettings
 from index.store import StoredIndex, bm25_tokenize
 from qa.results import Passage
+from qa.timeframe import TimeScope
 
 MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
@@ -104,6 +106,7 @@ class Retriever:
         filters: Filters | None = None,
         mmr: bool | None = None,
         query_vector: np.ndarray | None = None,
+        scope: TimeScope | None = None,
     ) -> list[Passage]:
         top_k = top_k or self.settings.top_k
         filters = filters or Filters()
@@ -121,7 +124,7 @@ class Retriever:
         use_mmr = self.settings.mmr if mmr is None else mmr
         if use_mmr:
             ordered = self._mmr(ordered, fused, top_k)
-        scopes = self.named_scopes(query, filters)
+        scopes = self.named_scopes(query, filters, scope)
         if scopes:
             ordered = self._interleave(scopes, ordered, vector, bm25_scores, depth, mask, fused)
         passages = []
@@ -138,14 +141,20 @@ class Retriever:
             )
         return passages
 
-    def named_scopes(self, query: str, filters: Filters) -> list[Filters]:
-        """A filter for each indexed outlet and each full date the question names, unless the
-        user already filtered on that."""
+    def named_scopes(
+        self, query: str, filters: Filters, scope: TimeScope | None = None
+    ) -> list[Filters]:
+        """A filter for each indexed outlet and each full date the question names, and for the
+        question's time window, unless the user already filtered on that."""
         scopes = []
         if not filters.outlets:
             scopes += [Filters(outlets=(outlet,)) for outlet in self.named_outlets(query)]
         if not (filters.since or filters.until):
-            scopes += [Filters(since=day, until=day) for day in self.named_days(query)]
+            days = self.named_days(query)
+            scopes += [Filters(since=day, until=day) for day in days]
+            window = scope.window if scope is not None and self.settings.date_search else None
+            if window is not None and not any(day in window for day in days):
+                scopes.append(Filters(since=window.start, until=window.end))
         return scopes
 
     def named_outlets(self, query: str) -> list[str]:
@@ -214,6 +223,8 @@ class Retriever:
             if own is None:
                 own = self.allowed_rows(scope)
                 assert own is not None
+                if len(self._scope_masks) >= 256:  # windows move with each as-of date
+                    self._scope_masks.clear()
                 self._scope_masks[scope] = own
             if mask is not None:
                 own = own & mask

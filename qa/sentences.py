@@ -72,6 +72,26 @@ def key_terms(question: str) -> list[Term]:
     return list(terms.values())
 
 
+def key_phrases(question: str) -> list[str]:
+    """Runs of adjacent key words, as written: "Who won the 2021 Tour de France?" ->
+    ["won", "2021 Tour de France"]."""
+    phrases: list[str] = []
+    start = end = -1
+    for match in WORD.finditer(question):
+        word = match.group(0).strip("'’")
+        if len(word) < 2 or (word.lower() in QUESTION_WORDS and not word.isupper()):
+            continue
+        if start >= 0 and question[end : match.start()].strip(" -") == "":
+            end = match.end()
+            continue
+        if start >= 0:
+            phrases.append(question[start:end])
+        start, end = match.start(), match.end()
+    if start >= 0:
+        phrases.append(question[start:end])
+    return phrases
+
+
 @lru_cache(maxsize=50_000)  # the same sentences come back across questions
 def stems_of(text: str) -> frozenset[str]:
     return frozenset(stem(m.group(0).strip("'’")) for m in WORD.finditer(text))

@@ -39,6 +39,7 @@ def verify_answer(answer: Answer, index: StoredIndex) -> Answer:
             continue
         good.append(citation)
     answer.citations = good
+    _verify_short_answer(answer)
     known = {c.n for c in good}
     unknown = sorted({n for n in marker_numbers(answer.answer) if n not in known})
     if unknown:
@@ -55,6 +56,24 @@ def verify_answer(answer: Answer, index: StoredIndex) -> Answer:
             "citations not referenced in the answer: " + ", ".join(map(str, unused))
         )
     return answer
+
+
+def _verify_short_answer(answer: Answer) -> None:
+    """The short answer must lie inside the (verified) citation it names, word for word."""
+    short = answer.short_answer
+    if short is None:
+        return
+    holder = next((c for c in answer.citations if c.n == short.citation), None)
+    inside = (
+        holder is not None
+        and holder.doc_id == short.doc_id
+        and holder.start <= short.start < short.end <= holder.end
+        and holder.text[short.start - holder.start : short.end - holder.start] == short.text
+    )
+    if not inside:
+        answer.flags.append(f"short answer '{short.text}' is not inside its citation; removed")
+        answer.short_answer = None
+        answer.answer = answer.answer.removeprefix(f"{short.text} [{short.citation}]\n\n")
 
 
 @dataclass(frozen=True, slots=True)

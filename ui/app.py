@@ -7,6 +7,7 @@ answered keeps the index it started with and never sees a half-updated one.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import socket
@@ -23,7 +24,7 @@ from index.build import IndexBuilder
 from index.embed import Embedder
 from index.errors import NewsqaError
 from index.settings import Settings
-from qa.pipeline import Pipeline, parse_filters
+from qa.pipeline import Pipeline, parse_day, parse_filters
 from qa.results import Answer
 from qa.session import ChatHistory
 from ui import render
@@ -110,6 +111,7 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         outlets: list[str] | None,
         since: str | None,
         until: str | None,
+        as_of: str | None,
     ) -> Iterator[tuple[Any, ...]]:
         state = state or Conversation()
         pipeline = live.pipeline  # one index for the whole answer, even if an upload lands
@@ -120,6 +122,7 @@ def build_app(live: LiveIndex) -> gr.Blocks:
             stream = pipeline.stream(
                 message, history=state.history, top_k=int(k), filters=filters,
                 backend="openai" if backend.startswith("LLM") else "extractive",
+                as_of=parse_day(as_of, "as-of"),
             )  # fmt: skip
             chat = [*chat, {"role": "user", "content": render.user_message(message)}]
             answer: Answer | None = None
@@ -212,6 +215,11 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                 outlets = gr.Dropdown(live.outlets(), multiselect=True, label="Only these outlets")
                 since = gr.Textbox(label="Published on or after (YYYY-MM-DD)", max_lines=1)
                 until = gr.Textbox(label="Published on or before (YYYY-MM-DD)", max_lines=1)
+                # "this week", "latest": read relative to this day; today's date at each page load.
+                as_of = gr.Textbox(
+                    value=lambda: dt.date.today().isoformat(), max_lines=1, elem_id="nq-as-of",
+                    label="Ask as of (YYYY-MM-DD): “this week” means the week before it",
+                )  # fmt: skip
         with gr.Accordion("Add articles", open=False):
             # No file_types filter: the browser would drop other files silently, while the
             # server rejects them with a reason the user can read.
@@ -221,7 +229,7 @@ def build_app(live: LiveIndex) -> gr.Blocks:
             )  # fmt: skip
             upload_status = gr.HTML(elem_id="nq-upload-status")
 
-        inputs = [box, chatbot, state, backend, k, outlets, since, until]
+        inputs = [box, chatbot, state, backend, k, outlets, since, until, as_of]
         outputs = [chatbot, sources, state, box]
         box.submit(respond, inputs, outputs, api_visibility="private")
         send.click(respond, inputs, outputs, api_visibility="private")

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from index.metadata import describe_date
-from qa.results import Answer, Citation
+from qa.results import Answer, Citation, ShortAnswer
 from qa.verify import MARKER
 
 # Around the cited span, show this much of the passage it was found in.
@@ -30,7 +30,7 @@ def user_message(question: str) -> str:
 def answer_message(answer: Answer, turn: int) -> str:
     """The answer with clickable citation markers; abstentions look different on purpose."""
     notices = "".join(f'<p class="nq-notice">{escape(n)}</p>' for n in answer.notices)
-    if answer.abstained:
+    if answer.abstained and not answer.partial:
         nearest = "".join(
             f"<li><b>{escape(p['title'] or p['doc_id'])}</b>"
             f'<span class="nq-meta"> · {escape(p["source"] or "outlet unknown")}</span><br>'
@@ -43,22 +43,30 @@ def answer_message(answer: Answer, turn: int) -> str:
             + (f'<p class="nq-meta">Nearest passages:</p><ul>{nearest}</ul>' if nearest else "")
             + "</div>"
         )
-    paragraphs = []
-    for paragraph in answer.answer.split("\n\n"):
-        pieces = []
-        last = 0
-        for match in MARKER.finditer(paragraph):
-            pieces.append(escape(paragraph[last : match.start()]))
-            n = int(match.group(1))
-            target = card_id(turn, n)
-            pieces.append(
-                f'<a class="nq-marker" href="#{target}" title="Show source {n}">[{n}]</a>'
-            )
-            last = match.end()
-        pieces.append(escape(paragraph[last:]))
-        paragraphs.append(f"<p>{''.join(pieces)}</p>")
+    paragraphs = [
+        f'<p class="{"nq-short" if n == 0 and answer.short_answer else ""}">'
+        f"{_with_markers(paragraph, turn)}</p>"
+        for n, paragraph in enumerate(answer.answer.split("\n\n"))
+    ]
     flags = "".join(f'<p class="nq-flag">⚠ {escape(f)}</p>' for f in answer.flags)
-    return f'<div class="nq-answer">{notices}{"".join(paragraphs)}{flags}</div>'
+    # Declined, but the articles mention the subject: what they say is cited, not claimed.
+    kind = "nq-partial" if answer.partial else "nq-answer"
+    lead = "<p><b>Partly found.</b></p>" if answer.partial else ""
+    return f'<div class="{kind}">{notices}{lead}{"".join(paragraphs)}{flags}</div>'
+
+
+def _with_markers(paragraph: str, turn: int) -> str:
+    """Escaped text with each [n] turned into a link to source card n."""
+    pieces = []
+    last = 0
+    for match in MARKER.finditer(paragraph):
+        pieces.append(escape(paragraph[last : match.start()]))
+        n = int(match.group(1))
+        target = card_id(turn, n)
+        pieces.append(f'<a class="nq-marker" href="#{target}" title="Show source {n}">[{n}]</a>')
+        last = match.end()
+    pieces.append(escape(paragraph[last:]))
+    return "".join(pieces)
 
 
 def pending_message(text: str) -> str:
@@ -73,7 +81,13 @@ def source_cards(turns: list[tuple[str, Answer]], articles: dict[str, Any]) -> s
     blocks = []
     for turn in range(len(turns) - 1, -1, -1):
         question, answer = turns[turn]
-        cards = "".join(_card(turn, c, articles.get(c.doc_id)) for c in answer.citations)
+        short = answer.short_answer
+        cards = "".join(
+            _card(
+                turn, c, articles.get(c.doc_id), short if short and short.citation == c.n else None
+            )
+            for c in answer.citations
+        )
         if not cards:
             cards = '<div class="nq-empty">No sources: the articles do not answer this.</div>'
         head = f'<span class="nq-turn-q">{escape(_shorten(question, 120))}</span>'
@@ -84,20 +98,20 @@ def source_cards(turns: list[tuple[str, Answer]], articles: dict[str, Any]) -> s
     return "".join(blocks)
 
 
-def _card(turn: int, citation: Citation, article: Any) -> str:
+def _card(turn: int, citation: Citation, article: Any, short: ShortAnswer | None) -> str:
     title = citation.title or citation.doc_id
     meta = " · ".join(
         (citation.source or "outlet unknown", describe_date(citation.published), title)
     )
-    excerpt = _excerpt(article.text, citation) if article is not None else escape(citation.text)
+    quote = _quote(citation, short)
+    excerpt = _excerpt(article.text, citation, quote) if article is not None else quote
     full = ""
     if article is not None:
         text = article.text
         full = (
             '<details class="nq-full"><summary>Open the whole article</summary>'
             f'<div class="nq-article">{escape(text[: citation.start])}'
-            f'<mark class="nq-span" id="nq-m-{turn}-{citation.n}">'
-            f"{escape(text[citation.start : citation.end])}</mark>"
+            f'<mark class="nq-span" id="nq-m-{turn}-{citation.n}">{quote}</mark>'
             f"{escape(text[citation.end :])}</div></details>"
         )
     return (
@@ -109,7 +123,19 @@ def _card(turn: int, citation: Citation, article: Any) -> str:
     )
 
 
-def _excerpt(text: str, citation: Citation) -> str:
+def _quote(citation: Citation, short: ShortAnswer | None) -> str:
+    """The cited span, escaped, with the direct answer inside it marked too."""
+    if short is None:
+        return escape(citation.text)
+    start, end = short.start - citation.start, short.end - citation.start
+    return (
+        escape(citation.text[:start])
+        + f'<mark class="nq-short-span">{escape(citation.text[start:end])}</mark>'
+        + escape(citation.text[end:])
+    )
+
+
+def _excerpt(text: str, citation: Citation, quote: str) -> str:
     """The cited span highlighted inside its surrounding passage."""
     start = max(citation.passage_start, citation.start - CONTEXT_CHARS)
     end = min(citation.passage_end, citation.end + CONTEXT_CHARS)
@@ -118,7 +144,7 @@ def _excerpt(text: str, citation: Citation) -> str:
     return (
         ("…" if start > citation.passage_start else "")
         + escape(before)
-        + f'<mark class="nq-span">{escape(citation.text)}</mark>'
+        + f'<mark class="nq-span">{quote}</mark>'
         + escape(after)
         + ("…" if end < citation.passage_end else "")
     )

@@ -79,7 +79,7 @@ def test_upload_names_cannot_escape_the_upload_folder(name: str, safe: str) -> N
 def test_serve_rebuilds_an_index_of_an_older_format(tmp_path: Path) -> None:
     from gradio_client import Client
 
-    from index.store import IndexStore
+    from index.store import FORMAT_VERSION, IndexStore
 
     corpus = tmp_path / "articles"
     shutil.copytree(SEEDS, corpus)
@@ -89,7 +89,8 @@ def test_serve_rebuilds_an_index_of_an_older_format(tmp_path: Path) -> None:
     # What an index written by the previous release looks like to this one.
     store = IndexStore(index_dir)
     manifest = index_dir / "versions" / store.current_version() / "manifest.json"
-    manifest.write_text(manifest.read_text().replace('"format_version": 2', '"format_version": 1'))
+    current = f'"format_version": {FORMAT_VERSION}'
+    manifest.write_text(manifest.read_text().replace(current, '"format_version": 1'))
     assert store.outdated()
     app = start_app(index_dir)
     try:

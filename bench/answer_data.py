@@ -1,0 +1,149 @@
+"""Public question sets for training and testing the answer model, split deterministically.
+
+- MultiHop-RAG (Tang & Yang 2024, ODC-BY): 2,556 queries over 609 articles, with the gold
+  evidence sentences; its 301 null queries have no answer. Split by query: the SHA-1 of the
+  query text, even -> train, odd -> test.
+- RGB en_fact (Chen et al. 2024, CC BY-NC-SA 4.0), the even-id half in ../shared (the odd half
+  is held back by its keepers): ids divisible by 4 -> train, the others -> test. Indexed as the
+  authors use it for a corpus system: every question's answering and unrelated passages as
+  articles ("full"), or only the unrelated ones ("negative", where every question should be
+  declined).
+Read from ../shared; nothing is copied into the repository.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "benchmarks"
+MULTIHOP = SHARED / "multihop_rag"
+RGB = SHARED / "rgb" / "en_fact.jsonl"
+OUT = ROOT / "bench" / "out"
+
+
+@dataclass(slots=True)
+class BenchQuestion:
+    id: str
+    question: str
+    kind: str  # MultiHop question_type, or "rgb"
+    split: str  # "train" or "test"
+    # Gold answer as groups of alternatives; an answer is right when each group has one inside.
+    answers: list[list[str]] = field(default_factory=list)
+    evidence: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, verbatim fact)
+    positive_docs: set[str] = field(default_factory=set)  # RGB: the passages that answer it
+    answerable: bool = True
+
+
+def squash(text: str) -> str:
+    """MultiHop-RAG's normalisation: spaces and newlines removed."""
+    return text.replace(" ", "").replace("\n", "")
+
+
+def multihop_split(query: str) -> str:
+    return "train" if int(hashlib.sha1(query.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "test"
+
+
+def multihop_questions(folder: Path = MULTIHOP) -> list[BenchQuestion]:
+    records = json.loads((folder / "MultiHopRAG.json").read_text(encoding="utf-8"))
+    questions = []
+    for number, record in enumerate(records):
+        null = record["question_type"] == "null_query"
+        questions.append(
+            BenchQuestion(
+                id=f"multihop-{number}",
+                question=record["query"],
+                kind=record["question_type"],
+                split=multihop_split(record["query"]),
+                answers=[] if null else [[str(record["answer"])]],
+                evidence=[(e["url"], e["fact"]) for e in record["evidence_list"]],
+                answerable=not null,
+            )
+        )
+    return questions
+
+
+def rgb_records(path: Path = RGB) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def rgb_split(record_id: int) -> str:
+    return "train" if record_id % 4 == 0 else "test"
+
+
+def rgb_answer_groups(answer: Any) -> list[list[str]]:
+    """RGB answers are a string, a list of alternatives, or a list of lists (one per part)."""
+    if isinstance(answer, str):
+        return [[answer]]
+    if answer and all(isinstance(a, list) for a in answer):
+        return [[str(x) for x in group] for group in answer]
+    return [[str(a) for a in answer]]
+
+
+def rgb_corpus(target: Path, negative_only: bool, path: Path = RGB) -> dict[str, set[int]]:
+    """Writes the passages as JSON Lines articles (doc_id rgb://ID/ROLE/N; a passage that several
+    questions share is written once) and returns doc_id -> ids of the questions it answers."""
+    answers_for: dict[str, set[int]] = {}
+    first_id: dict[str, str] = {}
+    lines = []
+    for record in rgb_records(path):
+        roles = [("negative", record["negative"])]
+        if not negative_only:
+            roles.insert(0, ("positive", record["positive"]))
+        for role, passages in roles:
+            for number, passage in enumerate(passages):
+                text = passage.strip()
+                if not text:
+                    continue
+                doc_id = first_id.get(text)
+                if doc_id is None:
+                    doc_id = first_id[text] = f"rgb://{record['id']}/{role}/{number}"
+                    lines.append(json.dumps({"url": doc_id, "body": text}, ensure_ascii=False))
+                    answers_for[doc_id] = set()
+                if role == "positive":
+                    answers_for[doc_id].add(int(record["id"]))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return answers_for
+
+
+def rgb_questions(answers_for: dict[str, set[int]], path: Path = RGB) -> list[BenchQuestion]:
+    return [
+        BenchQuestion(
+            id=f"rgb-{record['id']}",
+            question=record["query"],
+            kind="rgb",
+            split=rgb_split(int(record["id"])),
+            answers=rgb_answer_groups(record["answer"]),
+            positive_docs={d for d, ids in answers_for.items() if int(record["id"]) in ids},
+        )
+        for record in rgb_records(path)
+    ]
+
+
+def contains_answer(text: str, groups: list[list[str]]) -> bool:
+    """The RGB and MultiHop-RAG rule: every part of the gold answer appears, lower-cased."""
+    lowered = text.lower()
+    return bool(groups) and all(any(a.lower() in lowered for a in group) for group in groups)
+
+
+def supports(question: BenchQuestion, doc_id: str, text: str) -> bool:
+    """Whether a quoted span is gold evidence for the question: a MultiHop-RAG evidence sentence
+    (either holds the other, spaces ignored) or an RGB answering passage's answer-bearing part."""
+    if question.kind == "rgb":
+        lowered = text.lower()
+        return doc_id in question.positive_docs and any(
+            a.lower() in lowered for group in question.answers for a in group
+        )
+    squashed = squash(text)
+    for evidence_doc, fact in question.evidence:
+        if evidence_doc != doc_id:
+            continue
+        gold = squash(fact)
+        if gold in squashed or (len(squashed) >= 40 and squashed in gold):
+            return True
+    return False

@@ -1,0 +1,183 @@
+"""Answer quality of the landed answer model on data it was not trained or calibrated on.
+
+    .venv/bin/python -m bench.answer_eval [--skip-multihop]
+
+Every question goes through the app's own pipeline (Pipeline.ask), as a user's would:
+- MultiHop-RAG test half (bench.answer_data split): for inference queries, whether the answer
+  contains the gold answer (the authors' QA rule is looser: any shared word); for all non-null
+  queries, whether a quoted span is a gold evidence sentence; precision and recall of declining
+  on null queries.
+- RGB test questions (ids ≡ 2 mod 4 of the even half): the gold answer found in the answer with
+  every passage indexed; declined with only the unrelated passages indexed.
+- The seed questions (bench/seed_questions.jsonl), a dev set: the `newsqa eval` summary.
+Writes bench/out/answer_eval/summary.json and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.answer_data import (
+    MULTIHOP,
+    OUT,
+    ROOT,
+    BenchQuestion,
+    contains_answer,
+    multihop_questions,
+    rgb_corpus,
+    rgb_questions,
+    supports,
+)
+from index.build import IndexBuilder
+from index.settings import Settings
+from qa.evaluate import run_eval
+from qa.pipeline import Pipeline
+from qa.questions import load_questions
+from qa.results import Answer
+
+MULTIHOP_INDEX = ROOT / ".newsqa-multihop"
+RGB_DIR = OUT / "rgb"
+RESULTS = OUT / "answer_eval"
+
+
+def pipeline_for(index_dir: Path, corpus: list[Path]) -> Pipeline:
+    settings = Settings(index_dir=index_dir)
+    IndexBuilder(settings).run(corpus)
+    return Pipeline.load(settings)
+
+
+def ask_all(
+    pipeline: Pipeline, questions: list[BenchQuestion], name: str
+) -> list[tuple[BenchQuestion, Answer]]:
+    started = time.perf_counter()
+    answered = [(q, pipeline.ask(q.question)) for q in questions]
+    rows = [
+        {
+            "id": q.id,
+            "question": q.question,
+            "kind": q.kind,
+            "gold": q.answers,
+            "answer": a.answer,
+            "abstained": a.abstained,
+            "partial": a.partial,
+            "short_answer": a.short_answer.text if a.short_answer else None,
+            "evidence": a.evidence,
+            "cited": [(c.doc_id, c.start, c.end) for c in a.citations],
+        }
+        for q, a in answered
+    ]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with open(RESULTS / f"{name}.jsonl", "w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    print(f"{name}: {len(questions)} questions in {time.perf_counter() - started:.0f} s")
+    return answered
+
+
+def share(items: list[Any], test: Callable[[Any], bool]) -> float:
+    return round(sum(map(test, items)) / len(items), 4) if items else 0.0
+
+
+def answer_text(answer: Answer) -> str:
+    return "" if answer.abstained else answer.answer
+
+
+def quotes_evidence(question: BenchQuestion, answer: Answer) -> bool:
+    return not answer.abstained and any(
+        supports(question, c.doc_id, c.text) for c in answer.citations
+    )
+
+
+def multihop_figures() -> dict[str, Any]:
+    pipeline = pipeline_for(MULTIHOP_INDEX, [MULTIHOP / "corpus.json"])
+    test = [q for q in multihop_questions() if q.split == "test"]
+    answered = ask_all(pipeline, test, "multihop-test")
+    inference = [(q, a) for q, a in answered if q.kind == "inference_query"]
+    non_null = [(q, a) for q, a in answered if q.answerable]
+    declined = [(q, a) for q, a in answered if a.abstained]
+    nulls = [(q, a) for q, a in answered if not q.answerable]
+    by_kind = {
+        kind: {
+            "questions": len(group),
+            "contains_gold_answer": share(
+                group, lambda qa: contains_answer(answer_text(qa[1]), qa[0].answers)
+            ),
+            "quotes_gold_evidence": share(group, lambda qa: quotes_evidence(*qa)),
+            "declined": share(group, lambda qa: qa[1].abstained),
+        }
+        for kind in ("inference_query", "comparison_query", "temporal_query")
+        for group in [[(q, a) for q, a in non_null if q.kind == kind]]
+    }
+    return {
+        "questions": len(answered),
+        "inference_contains_gold_answer": share(
+            inference, lambda qa: contains_answer(answer_text(qa[1]), qa[0].answers)
+        ),
+        "non_null_quotes_gold_evidence": share(non_null, lambda qa: quotes_evidence(*qa)),
+        "null_decline_precision": share(declined, lambda qa: not qa[0].answerable),
+        "null_decline_recall": share(nulls, lambda qa: qa[1].abstained),
+        "declines": len(declined),
+        "nulls": len(nulls),
+        "by_type": by_kind,
+        "latency_ms_p50": round(
+            statistics.median(a.timings_ms.get("total", 0.0) for _, a in answered), 1
+        ),
+    }
+
+
+def rgb_figures(split: str = "test") -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for name, negative_only in (("rgb-full", False), ("rgb-negative", True)):
+        corpus = RGB_DIR / f"{name}.jsonl"
+        answers_for = rgb_corpus(corpus, negative_only)
+        pipeline = pipeline_for(RGB_DIR / f"{name}-index", [corpus])
+        test = [q for q in rgb_questions(answers_for) if q.split == split]
+        answered = ask_all(pipeline, test, f"{name}-{split}")
+        if negative_only:
+            figures["negative_only_declined"] = sum(a.abstained for _, a in answered)
+        else:
+            figures["full_answer_found"] = sum(
+                contains_answer(answer_text(a), q.answers) for q, a in answered
+            )
+            figures["full_declined"] = sum(a.abstained for _, a in answered)
+            figures["full_quotes_answering_passage"] = sum(
+                quotes_evidence(q, a) for q, a in answered
+            )
+        figures["questions"] = len(test)
+    return figures
+
+
+def seed_figures() -> dict[str, Any]:
+    pipeline = pipeline_for(OUT / "seed-index", [ROOT / "seeds"])
+    _, summary = run_eval(pipeline, load_questions(ROOT / "bench" / "seed_questions.jsonl"))
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--skip-multihop", action="store_true")
+    parser.add_argument(
+        "--rgb-split",
+        default="test",
+        choices=["test", "train"],
+        help="train: the RGB questions the model was trained on, for development only",
+    )
+    arguments = parser.parse_args()
+    summary: dict[str, Any] = {
+        f"rgb_{arguments.rgb_split}": rgb_figures(arguments.rgb_split),
+        "seed_dev": seed_figures(),
+    }
+    if not arguments.skip_multihop:
+        summary["multihop_test"] = multihop_figures()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    print(json.dumps(summary, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+"""Trains the answer model (qa/answer_model.json) on the train halves of public data.
+
+    .venv/bin/python -m bench.train_answerer
+
+Data (bench.answer_data): MultiHop-RAG train queries (a candidate is positive when it quotes a
+gold evidence sentence; null queries have none), RGB's train questions with every passage
+indexed (positive: a sentence of an answering passage holding the gold answer) and with only
+the unrelated passages indexed (no positives). Each question runs through the app's own
+retrieval and candidate finder, so the model sees exactly what it will see in use.
+
+The model is a logistic regression over qa.candidates.FEATURES, each weight held to the sign
+FEATURE_SIGNS gives it. Each question weighs the same
+within its data set, and MultiHop-RAG and RGB weigh half each, so 1,278 long multi-hop queries
+don't drown 50 short factoid ones. Then, on the same train questions:
+- decline_below: the probability under which to decline, chosen to maximise balanced accuracy
+  of "answer exactly the questions that have a supporting sentence among the candidates";
+- keep_within: how close to the best a further claim must be, chosen to maximise the F1 of the
+  quoted sentences against the supporting ones.
+Test-half figures are computed afterwards by bench.answer_eval and written into the model card.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bench.answer_data import (
+    MULTIHOP,
+    OUT,
+    ROOT,
+    BenchQuestion,
+    multihop_questions,
+    rgb_corpus,
+    rgb_questions,
+    supports,
+)
+from index.build import IndexBuilder
+from index.settings import Settings
+from qa.answer_model import MODEL_FILE, AnswerModel
+from qa.candidates import FEATURE_SIGNS, FEATURES
+from qa.pipeline import Pipeline
+
+MULTIHOP_INDEX = ROOT / ".newsqa-multihop"
+RGB_DIR = OUT / "rgb"
+KEEP_WITHIN_GRID = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
+SHARES = {"multihop": 0.5, "rgb-full": 0.25, "rgb-negative": 0.25}
+RECALL_TARGET = 0.95
+SHORT_ANSWER_PRECISION = 0.75
+MAX_CLAIMS = 4
+
+
+@dataclass(slots=True)
+class QuestionRows:
+    """One question's candidates as the model sees them, with their labels."""
+
+    question: BenchQuestion
+    source: str  # "multihop", "rgb-full", "rgb-negative"
+    rows: np.ndarray
+    labels: np.ndarray
+    spans: list[tuple[str, int, int]]  # doc_id, start, end of each candidate
+    eligible: np.ndarray  # not ruled out (nothing of the kind asked, another year)
+    declined_by_rule: bool  # the question names something no article has
+
+    @property
+    def answerable(self) -> bool:
+        return bool((self.labels & self.eligible).any())
+
+    def best(self, model: AnswerModel) -> float:
+        """The probability the answerer compares with decline_below: the best eligible one."""
+        if not self.eligible.any():
+            return 0.0
+        return float(model.probabilities(self.rows[self.eligible]).max())
+
+
+def build_indexes() -> dict[str, tuple[Settings, list[BenchQuestion]]]:
+    """The three indexes the questions are asked of, built (or reused) here."""
+    sets: dict[str, tuple[Settings, list[BenchQuestion]]] = {}
+    multihop = Settings(index_dir=MULTIHOP_INDEX)
+    IndexBuilder(multihop).run([MULTIHOP / "corpus.json"])
+    sets["multihop"] = (multihop, multihop_questions())
+    for name, negative_only in (("rgb-full", False), ("rgb-negative", True)):
+        corpus = RGB_DIR / f"{name}.jsonl"
+        answers_for = rgb_corpus(corpus, negative_only)
+        settings = Settings(index_dir=RGB_DIR / f"{name}-index")
+        IndexBuilder(settings).run([corpus])
+        sets[name] = (settings, rgb_questions(answers_for))
+    return sets
+
+
+def question_rows(pipeline: Pipeline, question: BenchQuestion, source: str) -> QuestionRows:
+    found = pipeline.retrieve(question.question)
+    scored = pipeline.extractive.score(
+        found.question, found.passages, found.query, found.query_vector
+    )
+    labels = np.array(
+        [supports(question, c.doc_id, c.text()) for c in scored.candidates], dtype=bool
+    )
+    return QuestionRows(
+        question=question,
+        source=source,
+        rows=scored.rows,
+        labels=labels,
+        spans=[(c.doc_id, c.start, c.end) for c in scored.candidates],
+        eligible=np.array([c.ruled_out is None for c in scored.candidates], dtype=bool),
+        declined_by_rule=bool(pipeline.extractive.unknown_names(scored.analysis)),
+    )
+
+
+def collect(split: str) -> list[QuestionRows]:
+    collected = []
+    for source, (settings, questions) in build_indexes().items():
+        pipeline = Pipeline.load(settings, answer_model=AnswerModel.untrained())
+        chosen = [q for q in questions if q.split == split]
+        started = time.perf_counter()
+        collected.extend(question_rows(pipeline, q, source) for q in chosen)
+        print(f"{source}: {len(chosen)} {split} questions in {time.perf_counter() - started:.0f} s")
+    return collected
+
+
+def weights(collected: list[QuestionRows]) -> list[np.ndarray]:
+    """Per candidate: each question weighs the same within its set, each set its SHARES."""
+    counts = {s: sum(q.source == s for q in collected) for s in SHARES}
+    return [
+        np.full(len(q.labels), SHARES[q.source] / counts[q.source] / max(len(q.labels), 1))
+        for q in collected
+    ]
+
+
+def fit(collected: list[QuestionRows]) -> AnswerModel:
+    """Weighted logistic regression (L2, C = 1) whose weights keep the signs FEATURE_SIGNS
+    gives them: L-BFGS-B with bounds."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    kept = [(q, w) for q, w in zip(collected, weights(collected), strict=True) if len(q.labels)]
+    rows = np.vstack([q.rows for q, _ in kept]).astype(np.float64)
+    labels = np.concatenate([q.labels for q, _ in kept]).astype(np.float64)
+    weight = np.concatenate([w for _, w in kept])
+    weight *= len(weight) / weight.sum()
+    mean = rows.mean(axis=0)
+    scale = rows.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    scaled = (rows - mean) / scale
+    width = scaled.shape[1]
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        coef, intercept = theta[:width], theta[width]
+        logits = scaled @ coef + intercept
+        value = weight @ (np.logaddexp(0.0, logits) - labels * logits) + 0.5 * coef @ coef
+        error = weight * (expit(logits) - labels)
+        return float(value), np.append(scaled.T @ error + coef, error.sum())
+
+    bounds = [
+        (0.0, None) if sign > 0 else (None, 0.0) if sign < 0 else (None, None)
+        for sign in FEATURE_SIGNS.values()
+    ] + [(None, None)]
+    result = minimize(loss, np.zeros(width + 1), jac=True, method="L-BFGS-B", bounds=bounds)
+    return AnswerModel(
+        features=FEATURES,
+        mean=mean,
+        scale=scale,
+        coef=result.x[:width],
+        intercept=float(result.x[width]),
+        decline_below=0.5,
+        keep_within=0.1,
+        short_answer_above=1.0,
+        card={},
+    )
+
+
+def choose_decline_below(
+    model: AnswerModel, collected: list[QuestionRows]
+) -> tuple[float, dict[str, Any]]:
+    """The highest threshold under which at most 1 - RECALL_TARGET of the answerable news
+    questions (MultiHop-RAG train, a gold sentence among the eligible candidates) fall."""
+    best = {
+        id(q): float(model.probabilities(q.rows).max()) if len(q.labels) else 0.0 for q in collected
+    }
+    answerable = sorted(
+        best[id(q)]
+        for q in collected
+        if q.source == "multihop" and q.answerable and not q.declined_by_rule
+    )
+    allowed = int(len(answerable) * (1 - RECALL_TARGET))
+    threshold = answerable[allowed] if answerable else 0.5
+
+    def rate(source: str, want: bool) -> float:
+        group = [q for q in collected if q.source == source and q.answerable == want]
+        answered = [not q.declined_by_rule and best[id(q)] >= threshold for q in group]
+        return round(float(np.mean(answered)), 4) if group else 0.0
+
+    return threshold, {
+        "train_answered_with_answer_present": {s: rate(s, True) for s in ("multihop", "rgb-full")},
+        "train_declined_without_answer": {
+            s: round(1 - rate(s, False), 4) for s in ("multihop", "rgb-full", "rgb-negative")
+        },
+    }
+
+
+def choose_keep_within(
+    model: AnswerModel, collected: list[QuestionRows]
+) -> tuple[float, dict[str, Any]]:
+    """The margin whose quoted sentences best match the supporting ones (mean F1, train)."""
+
+    def mean_f1(margin: float) -> float:
+        f1s = []
+        for q in collected:
+            if not q.answerable or q.declined_by_rule:
+                continue
+            probabilities = np.where(q.eligible, model.probabilities(q.rows), -1.0)
+            order = np.argsort(-probabilities)
+            if probabilities[order[0]] < model.decline_below:
+                continue
+            chosen: list[int] = []
+            for i in order:
+                if probabilities[i] < probabilities[order[0]] - margin or len(chosen) >= MAX_CLAIMS:
+                    break
+                doc, start, end = q.spans[i]
+                if any(
+                    q.spans[j][0] == doc and q.spans[j][1] < end and start < q.spans[j][2]
+                    for j in chosen
+                ):
+                    continue
+                chosen.append(int(i))
+            right = sum(bool(q.labels[i]) for i in chosen)
+            precision = right / len(chosen)
+            recall = min(right / int(q.labels.sum()), 1.0)
+            f1s.append(2 * precision * recall / (precision + recall) if right else 0.0)
+        return float(np.mean(f1s)) if f1s else 0.0
+
+    scores = {margin: mean_f1(margin) for margin in KEEP_WITHIN_GRID}
+    chosen = max(scores, key=lambda m: scores[m])
+    return chosen, {"claims_f1_train": {str(k): round(v, 4) for k, v in scores.items()}}
+
+
+def choose_short_answer_above(model: AnswerModel) -> tuple[float, dict[str, Any]]:
+    """The lowest best-sentence probability above which train short answers are right at least
+    SHORT_ANSWER_PRECISION of the time."""
+    asked: list[tuple[float, bool]] = []
+    every = AnswerModel(**{**model.__dict__, "short_answer_above": 0.0})
+    for source, (settings, questions) in build_indexes().items():
+        if source == "rgb-negative":
+            continue
+        pipeline = Pipeline.load(settings, answer_model=every)
+        for question in questions:
+            if question.split != "train" or question.kind not in {"rgb", "inference_query"}:
+                continue
+            answer = pipeline.ask(question.question)
+            if answer.short_answer is not None and answer.evidence is not None:
+                words = set(re.findall(r"\w+", answer.short_answer.text.lower()))
+                gold = [set(re.findall(r"\w+", a.lower())) for g in question.answers for a in g]
+                asked.append((answer.evidence, any(words & g for g in gold)))
+    asked.sort()
+    threshold = 1.0
+    for position in range(len(asked)):
+        above = [right for _, right in asked[position:]]
+        if len(above) >= 5 and np.mean(above) >= SHORT_ANSWER_PRECISION:
+            threshold = asked[position][0]
+            break
+    kept = [right for evidence, right in asked if evidence >= threshold]
+    return threshold, {
+        "short_answers_train": len(asked),
+        "short_answers_right_train": round(float(np.mean([r for _, r in asked])), 4)
+        if asked
+        else 0.0,
+        "short_answers_kept_train": len(kept),
+        "short_answers_kept_right_train": round(float(np.mean(kept)), 4) if kept else 0.0,
+    }
+
+
+def main() -> None:
+    started = time.perf_counter()
+    collected = collect("train")
+    model = fit(collected)
+    decline_below, decline_card = choose_decline_below(model, collected)
+    model = AnswerModel(**{**model.__dict__, "decline_below": decline_below})
+    keep_within, keep_card = choose_keep_within(model, collected)
+    model = AnswerModel(**{**model.__dict__, "keep_within": keep_within})
+    short_above, short_card = choose_short_answer_above(model)
+    positives = int(sum(q.labels.sum() for q in collected))
+    card = {
+        "trained_by": "python -m bench.train_answerer",
+        "data": {
+            "multihop": "MultiHop-RAG (Tang & Yang 2024, arXiv:2401.15391, ODC-BY), train half",
+            "rgb": "RGB en_fact even-id half (Chen et al. 2024, arXiv:2309.01431, CC BY-NC-SA 4.0), ids divisible by 4",
+        },
+        "split": "MultiHop-RAG: SHA-1 of the query text, even -> train; RGB: id % 4 == 0 -> train",
+        "train_questions": {
+            s: sum(q.source == s for q in collected)
+            for s in ("multihop", "rgb-full", "rgb-negative")
+        },
+        "train_candidates": int(sum(len(q.labels) for q in collected)),
+        "train_positive_candidates": positives,
+        **decline_card,
+        **keep_card,
+        **short_card,
+        "weights": {name: round(float(w), 3) for name, w in zip(FEATURES, model.coef, strict=True)},
+    }
+    model = AnswerModel(**{**model.__dict__, "short_answer_above": short_above, "card": card})
+    MODEL_FILE.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+    print(json.dumps({k: v for k, v in card.items() if k != "data"}, indent=1))
+    print(
+        f"decline_below {decline_below:.4f}, keep_within {keep_within}, "
+        f"short_answer_above {short_above:.4f}; wrote {MODEL_FILE}"
+    )
+    print(f"trained in {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

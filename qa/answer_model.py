@@ -1,0 +1,93 @@
+"""The learned answer model: the probability that a candidate sentence answers the question.
+
+A logistic regression over the candidate features (qa.candidates.FEATURES), trained by
+`python -m bench.train_answerer` on public data (MultiHop-RAG and RGB train halves) and saved
+beside this file as plain JSON: the weights, the feature scaling, and the decline threshold,
+claim margin and short-answer threshold chosen on the train split. That file names its data, split and test figures.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.errors import ModelUnavailableError
+from qa.candidates import FEATURES
+
+MODEL_FILE = Path(__file__).with_name("answer_model.json")
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    # Decline when no candidate reaches this probability (chosen on the train split).
+    decline_below: float
+    # A further claim joins the answer when its probability is within this of the best one.
+    keep_within: float
+    # The thing asked for is put first, in bold, only from a sentence at least this likely.
+    short_answer_above: float
+    card: dict[str, Any]  # what it was trained on, and the figures it reached
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> AnswerModel:
+        retrain = "Train it again with: python -m bench.train_answerer"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            model = cls(
+                features=tuple(data["features"]),
+                mean=np.asarray(data["mean"], dtype=np.float64),
+                scale=np.asarray(data["scale"], dtype=np.float64),
+                coef=np.asarray(data["coef"], dtype=np.float64),
+                intercept=float(data["intercept"]),
+                decline_below=float(data["decline_below"]),
+                keep_within=float(data["keep_within"]),
+                short_answer_above=float(data["short_answer_above"]),
+                card=dict(data.get("card", {})),
+            )
+        except FileNotFoundError:
+            raise ModelUnavailableError(f"The answer model {path} is missing. {retrain}") from None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ModelUnavailableError(
+                f"The answer model {path} can't be read ({error}). {retrain}"
+            ) from None
+        if model.features != FEATURES or not (
+            len(model.mean) == len(model.scale) == len(model.coef) == len(FEATURES)
+        ):
+            raise ModelUnavailableError(
+                f"The answer model {path} was trained on other features than this newsqa "
+                f"computes. {retrain}"
+            )
+        return model
+
+    @classmethod
+    def untrained(cls) -> AnswerModel:
+        """Every candidate at probability 0.5: for computing features before a model exists."""
+        zeros = np.zeros(len(FEATURES))
+        return cls(FEATURES, zeros, np.ones(len(FEATURES)), zeros, 0.0, 0.5, 0.0, 1.0, {})
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        if len(rows) == 0:
+            return np.zeros(0)
+        logits = ((rows - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "features": list(self.features),
+            "mean": [round(float(v), 6) for v in self.mean],
+            "scale": [round(float(v), 6) for v in self.scale],
+            "coef": [round(float(v), 6) for v in self.coef],
+            "intercept": round(self.intercept, 6),
+            "decline_below": round(self.decline_below, 4),
+            "keep_within": round(self.keep_within, 4),
+            "short_answer_above": round(self.short_answer_above, 4),
+            "card": self.card,
+        }
