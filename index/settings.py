@@ -58,6 +58,9 @@ class RetrievalSettings(_Section):
     # October 7, 2023") is also searched within each of them; see README, "Retrieval levers".
     outlet_search: bool = True
     date_search: bool = True
+    # The question's time ("this week", "in 2021", "latest": qa.timeframe) is searched within
+    # too, so reports of that time get their best passages in; see README, "Time".
+    window_search: bool = True
     mmr: bool = False
     mmr_lambda: float = Field(0.7, ge=0, le=1)
 

@@ -107,6 +107,7 @@ def index_command(
         f"{len(report.skipped)} skipped); "
         f"embedded {report.chunks_embedded} chunks in {report.seconds:.1f} s"
         + (f" ({rate:.1f} chunks/s)" if rate else "")
+        + (f"; entities found in {report.entity_seconds:.1f} s" if report.entity_seconds else "")
     )
     if not report.articles_total:
         raise fail("no articles were indexed; see the warnings above.")

@@ -23,7 +23,7 @@ from index.entities import LABEL_ID
 from index.metadata import describe_date
 from index.settings import AnswerSettings
 from index.store import StoredIndex
-from qa.analysis import QuestionAnalysis, analyse_question
+from qa.analysis import YEAR, QuestionAnalysis, analyse_question
 from qa.answer_model import AnswerModel
 from qa.candidates import FEATURES, Candidate, CandidateFinder, entity_text
 from qa.results import Answer, Citation, Passage, ShortAnswer
@@ -139,18 +139,23 @@ class ExtractiveAnswerer:
             return self._abstain(
                 answer, passages, f"weak evidence ({best.probability:.2f})", started
             )
-        fitting = [c for c in likely if time_fit(c, scope) >= 0]
-        if scope.window is not None and not fitting:
-            answer.notices.append(outside_window_note(scope, likely))
-        claims = self._select(fitting or likely, candidates, scored.vectors)
+        pool = [c for c in likely if time_fit(c, scope) >= 0]
+        if scope.window is not None and not pool:
+            # Nothing from the asked time: answer from the report nearest to it, and say so.
+            pool = nearest_to_window(scope, likely)
+            answer.notices.append(outside_window_note(scope, pool))
+        claims = self._select(pool or likely, candidates, scored.vectors)
         self._compose(answer, claims, scored.analysis)
         answer.timings_ms["answer"] = round((time.perf_counter() - started) * 1000, 1)
         return answer
 
     def unknown_names(self, analysis: QuestionAnalysis) -> list[str]:
         """Names and numbers in the question that no indexed article contains."""
+        # A year is a time, not a name: reports of that year may never write it ("in 2022").
         return [
-            t.surface for t in analysis.terms if t.is_entity and not self.finder.stats.known(t.stem)
+            t.surface
+            for t in analysis.terms
+            if t.is_entity and not YEAR.fullmatch(t.surface) and not self.finder.stats.known(t.stem)
         ]
 
     def _vectors(self, candidates: list[Candidate]) -> np.ndarray:
@@ -318,21 +323,38 @@ def full_date(published: str | None) -> dt.date | None:
         return None
 
 
-def outside_window_note(scope: TimeScope, likely: list[Candidate]) -> str:
+def nearest_to_window(scope: TimeScope, likely: list[Candidate]) -> list[Candidate]:
+    """The candidates from the report(s) dated nearest to the question's window (before the
+    as-of day), with the undated ones; all of them when none is dated."""
+    assert scope.window is not None
+    window = scope.window
+
+    def distance(day: dt.date) -> int:
+        return max((window.start - day).days, (day - window.end).days, 0)
+
+    days = [d for d in (full_date(c.published) for c in likely) if d and d <= scope.as_of]
+    if not days:
+        return likely
+    nearest = min(distance(d) for d in days)
+    return [
+        c
+        for c in likely
+        if (day := full_date(c.published)) is None
+        or (day <= scope.as_of and distance(day) == nearest)
+    ]
+
+
+def outside_window_note(scope: TimeScope, pool: list[Candidate]) -> str:
     """Says that the evidence is not from the time the question asks about."""
     assert scope.window is not None
-    days = [d for d in (full_date(c.published) for c in likely) if d is not None]
-    before = [d for d in days if d <= scope.as_of]
-    if scope.prefer_recent and before:
-        newest = describe_date(max(before).isoformat())
-        return f"No report from {scope.window.describe()} answers this; the newest report found is from {newest}."
-    if days:
-        nearest = min(days, key=lambda d: abs((d - scope.window.start).days))
-        return (
-            f"No report from {scope.window.describe()} answers this; the answer below comes from a "
-            f"report of {describe_date(nearest.isoformat())}."
-        )
-    return f"No dated report from {scope.window.describe()} answers this."
+    asked = scope.window.describe()
+    days = [d for d in (full_date(c.published) for c in pool) if d is not None]
+    if not days:
+        return f"No dated report from {asked} answers this."
+    when = describe_date(max(days).isoformat())
+    if scope.prefer_recent or max(days) < scope.window.start:
+        return f"No report from {asked} answers this; the newest report found is from {when}."
+    return f"No report from {asked} answers this; the answer below comes from a report of {when}."
 
 
 def short_answer(
@@ -380,7 +402,12 @@ def answer_entities(candidate: Candidate, analysis: QuestionAnalysis) -> dict[st
         start, end = entity_text(text, start, end)
         if start < end and not POSSESSIVE_END.search(text[start:end]):
             chosen.setdefault(" ".join(text[start:end].lower().split()), (start, end))
-    return chosen
+    # "Daniel Reyes ... Reyes": a name again in short is the same one.
+    return {
+        name: span
+        for name, span in chosen.items()
+        if not any(name != other and f" {name}" in f" {other}" for other in chosen)
+    }
 
 
 def join_words(words: list[str]) -> str:

@@ -34,6 +34,12 @@ FULL_DATE = re.compile(
 )
 
 
+# A named scope holding more than this share of the searchable passages is not searched on its
+# own: it would only reorder the whole index. On MultiHop-RAG, whose 609 articles are all from
+# 2023, searching "2023" on its own cost 0.004 MRR@10 and found nothing new.
+BROAD_SCOPE = 0.5
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
     outlets: tuple[str, ...] = ()
@@ -152,7 +158,7 @@ class Retriever:
         if not (filters.since or filters.until):
             days = self.named_days(query)
             scopes += [Filters(since=day, until=day) for day in days]
-            window = scope.window if scope is not None and self.settings.date_search else None
+            window = scope.window if scope is not None and self.settings.window_search else None
             if window is not None and not any(day in window for day in days):
                 scopes.append(Filters(since=window.start, until=window.end))
         return scopes
@@ -228,8 +234,9 @@ class Retriever:
                 self._scope_masks[scope] = own
             if mask is not None:
                 own = own & mask
-            if not own.any():
-                continue
+            searchable = int(mask.sum()) if mask is not None else len(own)
+            if not own.any() or own.sum() > searchable * BROAD_SCOPE:
+                continue  # empty, or most of the index ("in 2023" over 2023's news): no preference
             scores = np.where(own, bm25_scores, 0.0).astype(np.float32)
             scope_fused = self._fused(vector, scores, depth, own)
             rankings.append(sorted(scope_fused, key=lambda row: -scope_fused[row]))
