@@ -273,7 +273,7 @@ class IndexBuilder:
             old.embeddings[kept_rows] if old is not None else np.zeros((0, dim), np.float32)
         )
 
-        def sentence_rows(doc_id: str) -> tuple[np.ndarray, np.ndarray]:
+        def sentence_rows(doc_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             if old is None or doc_id in renewed:
                 return sentences.of(doc_id, dim)
             return old.sentences.of(doc_id)

@@ -7,8 +7,8 @@ hub is switched off so nothing is ever fetched.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 

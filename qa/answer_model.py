@@ -77,7 +77,8 @@ class AnswerModel:
         if len(rows) == 0:
             return np.zeros(0)
         logits = ((rows - self.mean) / self.scale) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-logits))
+        probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
+        return probabilities
 
     def to_json(self) -> dict[str, Any]:
         return {
