@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from index.entities import LABEL_ID
 from qa.sentences import Term, key_terms, stem, stems_of
+from qa.timeframe import YEARS
 
 
 def _labels(*names: str) -> frozenset[int]:
@@ -64,7 +65,6 @@ WH = re.compile(r"\b(who|whom|whose|when|where|how|which|what)\b", re.I)
 LEADING = {"is", "was", "are", "were", "the", "a", "an"}
 AUXILIARIES = {"is", "was", "are", "were", "did", "does", "do", "has", "had", "have", "will",
                "would", "can", "could", "should", "may", "might", "must"}  # fmt: skip
-YEAR = re.compile(r"(?<![\d-])(?:19[5-9]\d|20\d\d)(?![\d-])")
 # "What is the name of …", "Name the …": a name of any kind.
 NAME_QUESTION = re.compile(r"\b(?:what is the name|what was the name|name the|named)\b", re.I)
 
@@ -94,7 +94,7 @@ def analyse_question(question: str) -> QuestionAnalysis:
         noun=noun,
         terms=tuple(key_terms(question)),
         stems=stems_of(question),
-        years=tuple(sorted({int(y) for y in YEAR.findall(question)})),
+        years=tuple(sorted({int(y) for y in YEARS.findall(question)})),  # as qa.timeframe reads them
     )
 
 

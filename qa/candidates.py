@@ -19,9 +19,10 @@ import numpy as np
 from index.entities import LABELS
 from index.sentences import Sentence, split_sentences
 from index.store import StoredIndex
-from qa.analysis import YEAR, QuestionAnalysis
+from qa.analysis import QuestionAnalysis
 from qa.results import Passage
 from qa.sentences import WORD, key_terms, starts_with_reference, stem, stems_of
+from qa.timeframe import YEARS
 
 PASSAGES_READ = 6
 MIN_WORDS = 4
@@ -233,14 +234,14 @@ class CandidateFinder:
                 for _, start, _ in typed_names.values()
                 for anchor in anchors
             ]
-            years_here = set(YEAR.findall(text))
+            years_here = set(YEARS.findall(text))
             published = candidate.published or ""
             year_match = bool(asked_years) and bool(
                 years_here & asked_years
-                or set(YEAR.findall(title)) & asked_years
+                or set(YEARS.findall(title)) & asked_years
                 or published[:4] in asked_years
             )
-            if asked_years and not year_match and (years_here or set(YEAR.findall(title))):
+            if asked_years and not year_match and (years_here or set(YEARS.findall(title))):
                 candidate.ruled_out = "about another year"
             elif analysis.labels and not typed:
                 candidate.ruled_out = "holds nothing of the kind asked"

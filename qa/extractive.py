@@ -23,12 +23,12 @@ from index.entities import LABEL_ID
 from index.metadata import describe_date
 from index.settings import AnswerSettings
 from index.store import StoredIndex
-from qa.analysis import YEAR, QuestionAnalysis, analyse_question
+from qa.analysis import QuestionAnalysis, analyse_question
 from qa.answer_model import AnswerModel
 from qa.candidates import FEATURES, Candidate, CandidateFinder, entity_text
 from qa.results import Answer, Citation, Passage, ShortAnswer
 from qa.sentences import key_phrases, stems_of
-from qa.timeframe import TimeScope
+from qa.timeframe import YEARS, TimeScope
 
 # Two sentences this similar say the same thing: the second adds a citation, not a sentence.
 SAME_CLAIM = 0.86
@@ -155,7 +155,9 @@ class ExtractiveAnswerer:
         return [
             t.surface
             for t in analysis.terms
-            if t.is_entity and not YEAR.fullmatch(t.surface) and not self.finder.stats.known(t.stem)
+            if t.is_entity
+            and not YEARS.fullmatch(t.surface)
+            and not self.finder.stats.known(t.stem)
         ]
 
     def _vectors(self, candidates: list[Candidate]) -> np.ndarray:
@@ -362,14 +364,15 @@ def short_answer(
 ) -> ShortAnswer | None:
     """The thing asked for, when the best cited span names exactly one thing of the asked kind
     (a date the reader can use, "1 December 2017", counts before a relative one, "last year").
-    Two or more candidates for it, and the reader is left to the quote: a wrong name in bold
-    would be worse than none."""
+    With two or more, the reader is left to the quote: a wrong name in bold would be worse than
+    none. (Picking the one nearest a word of the question was tried: on the train questions it
+    gave 144 short answers of which 36 % were right, against 88 and 50 % without it.)"""
     if not analysis.labels or not cited:
         return None
     found = answer_entities(cited[0], analysis)
     if len(found) != 1:
         return None
-    (start, end) = next(iter(found.values()))
+    start, end = next(iter(found.values()))
     article = cited[0].passage.article
     return ShortAnswer(
         text=article.text[start:end],

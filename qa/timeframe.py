@@ -26,6 +26,7 @@ MONTH = (
 WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 COUNT = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a few|several)"
 YEAR = r"(?:19[5-9]\d|20\d\d)"
+YEARS = re.compile(rf"(?<![\d-]){YEAR}(?![\w-])")  # "2021", not "2000s" or "2021-22"
 # Checked in this order; the first kind to match a stretch of text owns it.
 EXPRESSIONS = [
     ("date", re.compile(
@@ -39,7 +40,7 @@ EXPRESSIONS = [
         rf"(?:on|last|this|next|past)\s+{WEEKDAY}|"
         rf"(?:in|during|since|early|late|mid|last|this|next)[\s-]+{MONTH}(?!\s*\d))\b",
         re.I)),
-    ("year", re.compile(rf"(?<![\d-]){YEAR}(?![\d-])")),
+    ("year", YEARS),
     ("recent", re.compile(
         r"\b(?:latest|newest|most recent(?:ly)?|recent(?:ly)?|lately|current(?:ly)?|now|"
         r"so far|to date|upcoming|next|this season)\b", re.I)),
@@ -107,9 +108,7 @@ def parse_time(question: str, as_of: dt.date) -> TimeScope:
                 continue
             taken.append(match.span())
             found.append((kind, match.group(0)))
-    years = tuple(
-        sorted({int(m.group(0)) for m in re.finditer(rf"(?<![\d-]){YEAR}(?![\d-])", question)})
-    )
+    years = tuple(sorted({int(y) for y in YEARS.findall(question)}))
     window: DateWindow | None = None
     prefer_recent = False
     for kind, phrase in found:

@@ -1,0 +1,43 @@
+"""What a question asks for, as the entity labels that can answer it."""
+
+import pytest
+
+from index.entities import LABEL_ID
+from qa.analysis import analyse_question
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who acquired Instagram?", "name"),
+        ("When was Xenoblade Chronicles 2 released?", "date"),
+        ("Where did Putin and Kim meet in September?", "place"),
+        ("How long did the negotiations last?", "duration"),
+        ("How many soldiers were sent?", "number"),
+        ("How much did the rifle cost?", "amount"),
+        ("Which ministers travelled with Putin to North Korea?", "person"),
+        ("In which region of Russia is the Vostochny Cosmodrome?", "place"),
+        ("What was Tesla's revenue in Q1 2021?", "amount"),
+        ("Which company has faced antitrust allegations?", "organisation"),
+        ("What is the name of Amazon's AI assistant?", "name"),
+        ("What movie won the Oscar for Best Animated Film in 2020?", "work"),
+        ("Super Bowl 2021 location", "place"),
+        ("What percentage of voters backed it?", "percentage"),
+        # A noun after the verb is not the one asked for.
+        ("What gifts did the two leaders exchange?", None),
+        ("What did Kim tell Putin about Russia's fight against the West?", None),
+        ("How did Kim travel to the summit?", None),
+    ],
+)
+def test_question_kinds(question: str, kind: str | None) -> None:
+    assert analyse_question(question).kind == kind
+
+
+def test_kinds_map_to_entity_labels_and_name_what_is_missing() -> None:
+    where = analyse_question("Where is the cosmodrome?")
+    assert LABEL_ID["GPE"] in where.labels and LABEL_ID["PERSON"] not in where.labels
+    assert where.asked == "where"
+    amount = analyse_question("How much did it cost in 2019?")
+    assert LABEL_ID["MONEY"] in amount.labels
+    assert amount.years == (2019,)
+    assert analyse_question("Which ministers came?").noun == "minist"

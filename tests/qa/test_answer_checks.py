@@ -1,0 +1,89 @@
+"""Does a sentence answer the question: the asked kind, the asked year, and the direct answer."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from index.build import IndexBuilder
+from index.embed import Embedder
+from index.settings import Settings
+from index.store import IndexStore
+from qa.pipeline import Pipeline
+from qa.verify import verify_answer
+
+WIMBLEDON = {
+    "2019": "In 2019, Simona Halep won the women's singles title at Wimbledon, beating Serena "
+    "Williams in the final on the Centre Court.",
+    "2021": "In 2021, Ashleigh Barty won the women's singles title at Wimbledon, beating Karolina "
+    "Pliskova in the final on the Centre Court.",
+}
+
+
+def index_of(folder: Path, embedder: Embedder, years: list[str]) -> Pipeline:
+    lines = [
+        json.dumps({"url": f"https://example.org/wimbledon-{y}", "body": WIMBLEDON[y]})
+        for y in years
+    ]
+    folder.mkdir()
+    (folder / "reports.jsonl").write_text("\n".join(lines) + "\n")
+    settings = Settings(index_dir=folder / ".newsqa")
+    IndexBuilder(settings, embedder).run([folder / "reports.jsonl"])
+    return Pipeline.load(settings, embedder)
+
+
+def test_a_report_of_another_year_is_not_the_answer(tmp_path: Path, embedder: Embedder) -> None:
+    question = "Who won the women's singles at Wimbledon in 2021?"
+    both = index_of(tmp_path / "both", embedder, ["2019", "2021"])
+    answer = both.ask(question)
+    assert "Ashleigh Barty" in answer.answer and "Halep" not in answer.answer
+    only_2019 = index_of(tmp_path / "2019", embedder, ["2019"])
+    declined = only_2019.ask(question)
+    assert declined.abstained and "Halep" not in declined.answer
+
+
+@pytest.fixture(scope="module")
+def seeds(seed_index: Settings, embedder: Embedder) -> Pipeline:
+    return Pipeline.load(seed_index, embedder)
+
+
+@pytest.mark.parametrize(
+    ("question", "short"),
+    [
+        ("When did Kim Jong Un leave Pyongyang for Russia?", "September 10"),
+        ("During which years did Japan occupy the Korean peninsula?", "1910 to 1945"),
+        ("How long was the part of the talks open to the press?", "nine minutes"),
+    ],
+)
+def test_the_direct_answer_comes_first_and_lies_inside_its_citation(
+    seeds: Pipeline, question: str, short: str
+) -> None:
+    answer = seeds.ask(question)
+    found = answer.short_answer
+    assert found is not None and short in found.text
+    assert answer.answer.startswith(f"{found.text} [{found.citation}]\n\n")
+    holder = next(c for c in answer.citations if c.n == found.citation)
+    assert holder.start <= found.start < found.end <= holder.end
+    assert seeds.index.articles[found.doc_id].text[found.start : found.end] == found.text
+
+
+def test_a_short_answer_outside_its_citation_is_removed(seeds: Pipeline) -> None:
+    answer = seeds.ask("When did Kim Jong Un leave Pyongyang for Russia?")
+    assert answer.short_answer is not None
+    moved = dataclasses.replace(answer.short_answer, start=0, end=len(answer.short_answer.text))
+    answer.short_answer = moved
+    verify_answer(answer, IndexStore(seeds.settings.index_dir).load())
+    assert answer.short_answer is None
+    assert not answer.answer.startswith(moved.text)
+    assert any("not inside its citation" in flag for flag in answer.flags)
+
+
+def test_a_missing_attribute_gives_a_partial_answer(seeds: Pipeline) -> None:
+    answer = seeds.ask("How much did the rifle Putin gave Kim cost?")
+    assert answer.abstained and answer.partial
+    assert "none of them says how much" in answer.answer
+    assert "rifle" in answer.citations[0].text
+    # Not when the articles are about something else.
+    other = seeds.ask("How much does a bitcoin cost today?")
+    assert other.abstained and not other.partial and other.citations == []
