@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,12 @@ class AnswerModel:
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> AnswerModel:
+        """The model in `path`, read once per process (an upload swaps in a new pipeline, not a
+        new model)."""
+        return _load(path)
+
+    @classmethod
+    def read(cls, path: Path) -> AnswerModel:
         retrain = "Train it again with: python -m bench.train_answerer"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -92,3 +99,8 @@ class AnswerModel:
             "short_answer_above": round(self.short_answer_above, 4),
             "card": self.card,
         }
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path) -> AnswerModel:
+    return AnswerModel.read(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,11 @@ def upload(page: Any, *paths: Path) -> None:
 
 def ask(page: Any, question: str) -> Any:
     """Types a question, sends it, and returns the newest assistant message once it has rendered."""
-    count = page.locator(".nq-answer, .nq-abstain").count()
+    messages = ".nq-answer, .nq-abstain, .nq-partial"
+    count = page.locator(messages).count()
     page.locator("#nq-question textarea").fill(question)
     page.locator("#nq-send").click()
-    newest = page.locator(".nq-answer, .nq-abstain").nth(count)
+    newest = page.locator(messages).nth(count)
     newest.wait_for(timeout=TIMEOUT)
     return newest
 
@@ -45,14 +47,17 @@ def test_ask_check_sources_open_article_and_follow_up(page: Any, tmp_path: Path)
     answer = ask(page, "What gifts did Putin and Kim exchange?")
     text = answer.inner_text()
     assert "glove" in text and "rifle" in text and "gun" in text
-    card = page.locator("#nq-sources .nq-card").first
-    card.wait_for(timeout=TIMEOUT)
+    page.locator("#nq-sources .nq-card").first.wait_for(timeout=TIMEOUT)
+    # The card quoting the gifts: its head names the article, its excerpt marks the quote.
+    card = (
+        page.locator("#nq-sources .nq-card")
+        .filter(has=page.locator(".nq-excerpt mark.nq-span", has_text=re.compile("glove|gun")))
+        .first
+    )
     assert (
         "Russia, DPRK to strengthen good-neighbourly relations"
         in card.locator(".nq-card-head").inner_text()
     )
-    highlighted = card.locator(".nq-excerpt mark.nq-span")
-    assert "glove" in highlighted.inner_text() or "gun" in highlighted.inner_text()
     page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
 
     # A marker in the answer brings up its card.
@@ -74,6 +79,39 @@ def test_ask_check_sources_open_article_and_follow_up(page: Any, tmp_path: Path)
 
     follow_up = ask(page, "And what did Kim give in return?")
     assert "gun" in follow_up.inner_text()
+
+
+def test_the_direct_answer_comes_first_and_is_marked_in_its_source(page: Any) -> None:
+    answer = ask(page, "When did Kim Jong Un leave Pyongyang for Russia?")
+    short = answer.locator("p.nq-short")
+    assert "September 10" in short.inner_text()
+    assert short.evaluate("(p) => getComputedStyle(p).fontWeight") in {"700", "bold"}
+    card = page.locator("#nq-sources .nq-card").first
+    card.wait_for(timeout=TIMEOUT)
+    assert "September 10" in card.locator(".nq-excerpt mark.nq-short-span").inner_text()
+
+
+def test_questions_are_read_as_of_the_day_in_the_as_of_field(page: Any) -> None:
+    page.get_by_text("Settings and filters", exact=True).click()
+    field = page.locator("#nq-as-of textarea, #nq-as-of input").first
+    field.wait_for(timeout=TIMEOUT)
+    assert field.input_value() == dt.date.today().isoformat()
+    field.fill("2024-06-20")
+    answer = ask(page, "Where did Putin go this week?")
+    text = answer.inner_text()
+    assert "“this week” read as 13 June 2024 to 20 June 2024 (as of 20 June 2024)" in text
+    assert "nq-answer" in (answer.get_attribute("class") or "")
+    field.fill("20 June")
+    page.locator("#nq-question textarea").fill("Where did Putin go this week?")
+    page.locator("#nq-send").click()
+    page.get_by_text("--as-of takes a date as YYYY-MM-DD").first.wait_for(timeout=TIMEOUT)
+
+
+def test_a_missing_attribute_is_a_partial_answer_with_its_source(page: Any) -> None:
+    answer = ask(page, "How much did the rifle Putin gave Kim cost?")
+    assert "nq-partial" in (answer.get_attribute("class") or "")
+    assert "Partly found" in answer.inner_text() and "how much" in answer.inner_text()
+    assert "rifle" in page.locator("#nq-sources .nq-card").first.inner_text()
 
 
 def test_unanswerable_question_looks_different(page: Any) -> None:

@@ -56,7 +56,7 @@ def test_a_missing_or_stale_model_says_how_to_retrain(
     if content is not None:
         path.write_text(content)
     with pytest.raises(ModelUnavailableError, match=message) as raised:
-        AnswerModel.load(path)
+        AnswerModel.read(path)
     assert "python -m bench.train_answerer" in str(raised.value)
 
 
