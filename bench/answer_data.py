@@ -19,11 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from index.settings import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "benchmarks"
 MULTIHOP = SHARED / "multihop_rag"
 RGB = SHARED / "rgb" / "en_fact.jsonl"
 OUT = ROOT / "bench" / "out"
+MULTIHOP_INDEX = ROOT / ".newsqa-multihop"  # the one `newsqa bench multihop` builds too
+RGB_DIR = OUT / "rgb"
 
 
 @dataclass(slots=True)
@@ -147,3 +151,24 @@ def supports(question: BenchQuestion, doc_id: str, text: str) -> bool:
         if gold in squashed or (len(squashed) >= 40 and squashed in gold):
             return True
     return False
+
+
+def question_sets(
+    names: tuple[str, ...] = ("multihop", "rgb-full", "rgb-negative"),
+) -> dict[str, tuple[Settings, list[BenchQuestion]]]:
+    """Each question set with the index it is asked of, built here (or reused when unchanged):
+    MultiHop-RAG's corpus; RGB with every passage; RGB with only the unrelated passages."""
+    from index.build import IndexBuilder
+
+    sets: dict[str, tuple[Settings, list[BenchQuestion]]] = {}
+    for name in names:
+        if name == "multihop":
+            corpus, questions = MULTIHOP / "corpus.json", multihop_questions()
+            settings = Settings(index_dir=MULTIHOP_INDEX)
+        else:
+            corpus = RGB_DIR / f"{name}.jsonl"
+            questions = rgb_questions(rgb_corpus(corpus, negative_only=name == "rgb-negative"))
+            settings = Settings(index_dir=RGB_DIR / f"{name}-index")
+        IndexBuilder(settings).run([corpus])
+        sets[name] = (settings, questions)
+    return sets

@@ -23,17 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.answer_data import (
-    MULTIHOP,
-    OUT,
-    ROOT,
-    BenchQuestion,
-    contains_answer,
-    multihop_questions,
-    rgb_corpus,
-    rgb_questions,
-    supports,
-)
+from bench.answer_data import OUT, ROOT, BenchQuestion, contains_answer, question_sets, supports
 from index.build import IndexBuilder
 from index.settings import Settings
 from qa.evaluate import run_eval
@@ -41,8 +31,6 @@ from qa.pipeline import Pipeline
 from qa.questions import load_questions
 from qa.results import Answer
 
-MULTIHOP_INDEX = ROOT / ".newsqa-multihop"
-RGB_DIR = OUT / "rgb"
 RESULTS = OUT / "answer_eval"
 
 
@@ -94,8 +82,9 @@ def quotes_evidence(question: BenchQuestion, answer: Answer) -> bool:
 
 
 def multihop_figures() -> dict[str, Any]:
-    pipeline = pipeline_for(MULTIHOP_INDEX, [MULTIHOP / "corpus.json"])
-    test = [q for q in multihop_questions() if q.split == "test"]
+    settings, questions = question_sets(("multihop",))["multihop"]
+    pipeline = Pipeline.load(settings)
+    test = [q for q in questions if q.split == "test"]
     answered = ask_all(pipeline, test, "multihop-test")
     inference = [(q, a) for q, a in answered if q.kind == "inference_query"]
     non_null = [(q, a) for q, a in answered if q.answerable]
@@ -132,13 +121,11 @@ def multihop_figures() -> dict[str, Any]:
 
 def rgb_figures(split: str = "test") -> dict[str, Any]:
     figures: dict[str, Any] = {}
-    for name, negative_only in (("rgb-full", False), ("rgb-negative", True)):
-        corpus = RGB_DIR / f"{name}.jsonl"
-        answers_for = rgb_corpus(corpus, negative_only)
-        pipeline = pipeline_for(RGB_DIR / f"{name}-index", [corpus])
-        test = [q for q in rgb_questions(answers_for) if q.split == split]
+    for name, (settings, questions) in question_sets(("rgb-full", "rgb-negative")).items():
+        pipeline = Pipeline.load(settings)
+        test = [q for q in questions if q.split == split]
         answered = ask_all(pipeline, test, f"{name}-{split}")
-        if negative_only:
+        if name == "rgb-negative":
             figures["negative_only_declined"] = sum(a.abstained for _, a in answered)
         else:
             figures["full_answer_found"] = sum(
@@ -158,6 +145,19 @@ def seed_figures() -> dict[str, Any]:
     return summary
 
 
+def evaluate(rgb_split: str = "test", multihop: bool = True) -> dict[str, Any]:
+    """Every figure above; writes RESULTS/summary.json."""
+    summary: dict[str, Any] = {
+        f"rgb_{rgb_split}": rgb_figures(rgb_split),
+        "seed_dev": seed_figures(),
+    }
+    if multihop:
+        summary["multihop_test"] = multihop_figures()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--skip-multihop", action="store_true")
@@ -168,15 +168,7 @@ def main() -> None:
         help="train: the RGB questions the model was trained on, for development only",
     )
     arguments = parser.parse_args()
-    summary: dict[str, Any] = {
-        f"rgb_{arguments.rgb_split}": rgb_figures(arguments.rgb_split),
-        "seed_dev": seed_figures(),
-    }
-    if not arguments.skip_multihop:
-        summary["multihop_test"] = multihop_figures()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
-    print(json.dumps(summary, indent=1))
+    print(json.dumps(evaluate(arguments.rgb_split, not arguments.skip_multihop), indent=1))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ don't drown 50 short factoid ones. Then, on the same train questions:
   of "answer exactly the questions that have a supporting sentence among the candidates";
 - keep_within: how close to the best a further claim must be, chosen to maximise the F1 of the
   quoted sentences against the supporting ones.
-Test-half figures are computed afterwards by bench.answer_eval and written into the model card.
+Then the test halves are asked through the app's pipeline (bench.answer_eval) and their figures
+written into the model card; they choose nothing.
 """
 
 from __future__ import annotations
@@ -29,24 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from bench.answer_data import (
-    MULTIHOP,
-    OUT,
-    ROOT,
-    BenchQuestion,
-    multihop_questions,
-    rgb_corpus,
-    rgb_questions,
-    supports,
-)
-from index.build import IndexBuilder
-from index.settings import Settings
+from bench.answer_data import BenchQuestion, question_sets, supports
+from bench.answer_eval import evaluate
 from qa.answer_model import MODEL_FILE, AnswerModel
 from qa.candidates import FEATURE_SIGNS, FEATURES
 from qa.pipeline import Pipeline
 
-MULTIHOP_INDEX = ROOT / ".newsqa-multihop"
-RGB_DIR = OUT / "rgb"
 KEEP_WITHIN_GRID = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
 SHARES = {"multihop": 0.5, "rgb-full": 0.25, "rgb-negative": 0.25}
 RECALL_TARGET = 0.95
@@ -77,21 +66,6 @@ class QuestionRows:
         return float(model.probabilities(self.rows[self.eligible]).max())
 
 
-def build_indexes() -> dict[str, tuple[Settings, list[BenchQuestion]]]:
-    """The three indexes the questions are asked of, built (or reused) here."""
-    sets: dict[str, tuple[Settings, list[BenchQuestion]]] = {}
-    multihop = Settings(index_dir=MULTIHOP_INDEX)
-    IndexBuilder(multihop).run([MULTIHOP / "corpus.json"])
-    sets["multihop"] = (multihop, multihop_questions())
-    for name, negative_only in (("rgb-full", False), ("rgb-negative", True)):
-        corpus = RGB_DIR / f"{name}.jsonl"
-        answers_for = rgb_corpus(corpus, negative_only)
-        settings = Settings(index_dir=RGB_DIR / f"{name}-index")
-        IndexBuilder(settings).run([corpus])
-        sets[name] = (settings, rgb_questions(answers_for))
-    return sets
-
-
 def question_rows(pipeline: Pipeline, question: BenchQuestion, source: str) -> QuestionRows:
     found = pipeline.retrieve(question.question)
     scored = pipeline.extractive.score(
@@ -113,7 +87,7 @@ def question_rows(pipeline: Pipeline, question: BenchQuestion, source: str) -> Q
 
 def collect(split: str) -> list[QuestionRows]:
     collected = []
-    for source, (settings, questions) in build_indexes().items():
+    for source, (settings, questions) in question_sets().items():
         pipeline = Pipeline.load(settings, answer_model=AnswerModel.untrained())
         chosen = [q for q in questions if q.split == split]
         started = time.perf_counter()
@@ -243,7 +217,7 @@ def choose_short_answer_above(model: AnswerModel) -> tuple[float, dict[str, Any]
     SHORT_ANSWER_PRECISION of the time."""
     asked: list[tuple[float, bool]] = []
     every = AnswerModel(**{**model.__dict__, "short_answer_above": 0.0})
-    for source, (settings, questions) in build_indexes().items():
+    for source, (settings, questions) in question_sets().items():
         if source == "rgb-negative":
             continue
         pipeline = Pipeline.load(settings, answer_model=every)
@@ -270,6 +244,22 @@ def choose_short_answer_above(model: AnswerModel) -> tuple[float, dict[str, Any]
         else 0.0,
         "short_answers_kept_train": len(kept),
         "short_answers_kept_right_train": round(float(np.mean(kept)), 4) if kept else 0.0,
+    }
+
+
+def test_card(summary: dict[str, Any]) -> dict[str, Any]:
+    """The figures of bench.answer_eval that the model card keeps."""
+    multihop = summary["multihop_test"]
+    rgb = summary["rgb_test"]
+    seeds = summary["seed_dev"]
+    return {
+        "multihop_inference_contains_gold_answer": multihop["inference_contains_gold_answer"],
+        "multihop_quotes_gold_evidence": multihop["non_null_quotes_gold_evidence"],
+        "multihop_null_decline_precision": multihop["null_decline_precision"],
+        "multihop_null_decline_recall": multihop["null_decline_recall"],
+        "rgb_answer_found": f"{rgb['full_answer_found']} of {rgb['questions']}",
+        "rgb_negative_only_declined": f"{rgb['negative_only_declined']} of {rgb['questions']}",
+        "seed_dev": {k: seeds[k] for k in ("accuracy", "hit_at_3", "fact_recall")},
     }
 
 
@@ -304,6 +294,11 @@ def main() -> None:
     model = AnswerModel(**{**model.__dict__, "short_answer_above": short_above, "card": card})
     MODEL_FILE.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in card.items() if k != "data"}, indent=1))
+    # The test halves, asked through the app's pipeline with the model just written: reported
+    # in the card, never used to choose anything.
+    card["test"] = test_card(evaluate())
+    MODEL_FILE.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(card["test"], indent=1))
     print(
         f"decline_below {decline_below:.4f}, keep_within {keep_within}, "
         f"short_answer_above {short_above:.4f}; wrote {MODEL_FILE}"
