@@ -16,7 +16,7 @@ from index.settings import Settings
 from tests.app_fixtures import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app
 
 ROOT = Path(__file__).resolve().parent.parent
-QUESTION = "What gifts did Putin and Kim exchange?"
+QUESTION = "When did Kim Jong Un leave Pyongyang for Russia?"
 
 
 def main() -> None:
