@@ -94,7 +94,9 @@ def analyse_question(question: str) -> QuestionAnalysis:
         noun=noun,
         terms=tuple(key_terms(question)),
         stems=stems_of(question),
-        years=tuple(sorted({int(y) for y in YEARS.findall(question)})),  # as qa.timeframe reads them
+        years=tuple(
+            sorted({int(y) for y in YEARS.findall(question)})
+        ),  # as qa.timeframe reads them
     )
 
 

@@ -119,8 +119,9 @@ class ExtractiveAnswerer:
         candidates = scored.candidates
         if not candidates:
             return self._abstain(answer, passages, "no passages", started)
-        best = max(candidates, key=lambda c: c.probability)
-        answer.evidence = round(best.probability, 4)
+        eligible = [c for c in candidates if c.ruled_out is None]
+        best = max(eligible or candidates, key=lambda c: c.probability)
+        answer.evidence = round(best.probability, 4) if eligible else 0.0
         unknown = self.unknown_names(scored.analysis)
         if unknown:
             # The question is about a name or number that no indexed article contains.
@@ -129,9 +130,7 @@ class ExtractiveAnswerer:
             )
         # A candidate that can't be the answer (nothing of the asked kind, another year) never
         # is, however likely its words make it.
-        likely = [
-            c for c in candidates if c.probability >= self.decline_below and c.ruled_out is None
-        ]
+        likely = [c for c in eligible if c.probability >= self.decline_below]
         if not likely:
             partial = self._partial(scored)
             if partial is not None:

@@ -91,7 +91,8 @@ class Answer:
     notices: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     backend: str = "extractive"
-    # Probability that the best candidate answers (extractive); below the threshold it declines.
+    # Probability that the best candidate that could be the answer answers it (extractive); below
+    # the threshold it declines.
     evidence: float | None = None
     query: str = ""  # the standalone query retrieval used (differs for follow-up questions)
     short_answer: ShortAnswer | None = None

@@ -1,4 +1,4 @@
-"""Key terms of questions and sentences, and what kind of answer a question asks for."""
+"""Key terms of questions and sentences: stemmed words, names and numbers, and key phrases."""
 
 from __future__ import annotations
 
@@ -95,82 +95,3 @@ def key_phrases(question: str) -> list[str]:
 @lru_cache(maxsize=50_000)  # the same sentences come back across questions
 def stems_of(text: str) -> frozenset[str]:
     return frozenset(stem(m.group(0).strip("'’")) for m in WORD.finditer(text))
-
-
-WH_WORD = re.compile(r"\b(who|whom|whose|when|where|how (?:many|much|long|old|far|often))\b", re.I)
-NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[ \-][A-Z][a-z]+)+")
-DATE_WORDS = re.compile(
-    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
-    r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|"
-    r"tomorrow|\d{4}|\d+ (?:days?|weeks?|months?|years?) ago)\b"
-)
-PLACE = re.compile(
-    r"\b(?:in|at|to|from|near|outside)\s+(?:the\s+)?([A-Z][\w’'\-]+(?:\s[A-Z][\w’'\-]+)*)"
-)
-QUANTITY = re.compile(
-    r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
-    r"hundreds?|thousands?|millions?|billions?|half)\b",
-    re.I,
-)
-
-
-# "Which ministers", "which Russian ministers": the noun is the first or second word after.
-WHICH_NOUN = re.compile(r"\b(?:which|what)\s+(\w+)(?:\s+(\w+))?", re.I)
-NOUN_TYPES = {
-    "name": {"minister", "ministers", "official", "officials", "leader", "leaders", "people",
-             "person", "expert", "experts", "spokesman", "spokesperson", "president", "journalist",
-             "journalists", "reporter", "reporters", "analyst", "analysts", "company", "companies"},
-    "place": {"region", "city", "country", "countries", "place", "province", "state", "town",
-              "area", "venue", "capital", "territory", "territories"},
-    "date": {"year", "month", "day", "date", "week", "time"},
-}  # fmt: skip
-
-
-def _which_noun(question: str) -> tuple[str, str] | None:
-    """(kind, word) for a "which/what NOUN" question: ("name", "ministers") for "Which ministers"."""
-    for match in WHICH_NOUN.finditer(question):
-        for word in filter(None, match.groups()):
-            for kind, nouns in NOUN_TYPES.items():
-                if word.lower() in nouns:
-                    return kind, word
-    return None
-
-
-def expected_answer_type(question: str) -> str | None:
-    """What kind of thing the question asks for: a name, a date, a place or a quantity."""
-    match = WH_WORD.search(question)
-    if not match:
-        which = _which_noun(question)
-        return which[0] if which else None
-    word = match.group(1).lower()
-    if word in {"who", "whom", "whose"}:
-        return "name"
-    if word == "when":
-        return "date"
-    if word == "where":
-        return "place"
-    return "quantity"
-
-
-def asked_noun(question: str) -> str | None:
-    """The stem of the thing a "which/what NOUN" question asks for ("Which ministers" ->
-    "minist"); a sentence that answers it names one ("defence minister Andrei Belousov")."""
-    which = _which_noun(question)
-    return stem(which[1]) if which else None
-
-
-def has_answer_type(sentence: str, answer_type: str, question_stems: frozenset[str]) -> bool:
-    """Whether the sentence contains a thing of that kind that the question didn't already name."""
-    if answer_type == "name":
-        found = [m.group(0) for m in NAME.finditer(sentence)]
-    elif answer_type == "date":
-        found = [m.group(0) for m in DATE_WORDS.finditer(sentence)]
-    elif answer_type == "place":
-        found = [m.group(1) for m in PLACE.finditer(sentence)]
-    else:
-        found = [m.group(0) for m in QUANTITY.finditer(sentence)]
-    if answer_type == "name":
-        # A name is new only if none of its words was asked about ("Mr Putin" is not new when
-        # the question names Putin; "Andrei Belousov" is).
-        return any(not stems_of(item) & question_stems for item in found)
-    return any(not stems_of(item) <= question_stems for item in found)

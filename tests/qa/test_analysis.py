@@ -16,6 +16,7 @@ from qa.analysis import analyse_question
         ("How many soldiers were sent?", "number"),
         ("How much did the rifle cost?", "amount"),
         ("Which ministers travelled with Putin to North Korea?", "person"),
+        ("Which Russian ministers went?", "person"),  # the noun may come second
         ("In which region of Russia is the Vostochny Cosmodrome?", "place"),
         ("What was Tesla's revenue in Q1 2021?", "amount"),
         ("Which company has faced antitrust allegations?", "organisation"),
