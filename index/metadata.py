@@ -6,6 +6,7 @@ we never fill in the current year.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -120,12 +121,20 @@ def normalise_date(value: str) -> str | None:
     return f"--{parsed.month:02d}-{parsed.day:02d}"
 
 
+def full_date(published: str | None) -> dt.date | None:
+    """The publication day, or None when it, or its year, is unknown ("--09-12")."""
+    if not published or published.startswith("--"):
+        return None
+    try:
+        return dt.date.fromisoformat(published[:10])
+    except ValueError:
+        return None
+
+
 def describe_date(published: str | None) -> str:
     """Human form: "26 September 2023", or "12 September (year not stated)"."""
     if not published:
         return "date unknown"
-    import datetime as dt
-
     if published.startswith("--"):
         month, day = int(published[2:4]), int(published[5:7])
         return f"{day} {dt.date(2000, month, 1):%B} (year not stated)"

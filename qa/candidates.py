@@ -145,6 +145,10 @@ class Candidate:
                 fresh.append((label, start, end))
         return fresh
 
+    def asked_entities(self, analysis: QuestionAnalysis) -> list[tuple[int, int, int]]:
+        """Its new entities of the kind the question asks for (none for an untyped question)."""
+        return [e for e in self.new_entities(analysis) if e[0] in analysis.labels]
+
 
 class CandidateFinder:
     """Finds candidates in the top passages and describes them with FEATURES."""
@@ -208,22 +212,27 @@ class CandidateFinder:
         total = sum(weights.values()) or 1.0
         names = {t.stem for t in analysis.terms if t.is_entity}
         content = {t.stem for t in analysis.terms if not t.is_entity}
-        typed_by_candidate = [self._typed(c, analysis) for c in candidates]
         asked_years = {str(year) for year in analysis.years}
-        lexical = []
-        for candidate in candidates:
-            stems = stems_of(candidate.text())
-            lexical.append(sum(w for s, w in weights.items() if s in stems) / total)
+        stems_by_candidate = [stems_of(c.text()) for c in candidates]
+        lexical = [
+            sum(w for s, w in weights.items() if s in stems) / total for stems in stems_by_candidate
+        ]
         best_semantic = float(semantic.max()) if len(semantic) else 0.0
         best_lexical = max(lexical, default=0.0)
-        for candidate, similarity, share, typed_names in zip(
-            candidates, semantic, lexical, typed_by_candidate, strict=True
+        for candidate, similarity, share, stems in zip(
+            candidates, semantic, lexical, stems_by_candidate, strict=True
         ):
             text = candidate.text()
-            stems = stems_of(text)
             title = candidate.passage.article.title or ""
             title_stems = stems_of(title)
-            typed = list(typed_names)
+            article = candidate.passage.article.text
+            # One per distinct name (its last mention), as the model was trained.
+            typed = list(
+                {
+                    " ".join(article[e[1] : e[2]].lower().split()): e
+                    for e in candidate.asked_entities(analysis)
+                }.values()
+            )
             anchors = [
                 len(text[: m.start()].split())
                 for m in WORD.finditer(text)
@@ -231,17 +240,15 @@ class CandidateFinder:
             ]
             gaps = [
                 abs(len(text[: start - candidate.start].split()) - anchor)
-                for _, start, _ in typed_names.values()
+                for _, start, _ in typed
                 for anchor in anchors
             ]
-            years_here = set(YEARS.findall(text))
+            years_here = set(YEARS.findall(text)) | set(YEARS.findall(title))
             published = candidate.published or ""
             year_match = bool(asked_years) and bool(
-                years_here & asked_years
-                or set(YEARS.findall(title)) & asked_years
-                or published[:4] in asked_years
+                years_here & asked_years or published[:4] in asked_years
             )
-            if asked_years and not year_match and (years_here or set(YEARS.findall(title))):
+            if asked_years and not year_match and years_here:
                 candidate.ruled_out = "about another year"
             elif analysis.labels and not typed:
                 candidate.ruled_out = "holds nothing of the kind asked"
@@ -270,18 +277,6 @@ class CandidateFinder:
         return np.array(
             [[c.features[name] for name in FEATURES] for c in candidates], dtype=np.float32
         ).reshape(len(candidates), len(FEATURES))
-
-    @staticmethod
-    def _typed(candidate: Candidate, analysis: QuestionAnalysis) -> dict[str, tuple[int, int, int]]:
-        """Its new entities of the asked kind, by their lower-cased text."""
-        if not analysis.labels:
-            return {}
-        text = candidate.passage.article.text
-        return {
-            " ".join(text[start:end].lower().split()): (label, start, end)
-            for label, start, end in candidate.new_entities(analysis)
-            if label in analysis.labels
-        }
 
     def _sentences_around(self, passage: Passage) -> list[Sentence]:
         chunk = passage.chunk

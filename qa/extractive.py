@@ -20,7 +20,7 @@ import numpy as np
 
 from index.embed import Embedder
 from index.entities import LABEL_ID
-from index.metadata import describe_date
+from index.metadata import describe_date, full_date
 from index.settings import AnswerSettings
 from index.store import StoredIndex
 from qa.analysis import QuestionAnalysis, analyse_question
@@ -315,15 +315,6 @@ def time_fit(candidate: Candidate, scope: TimeScope) -> int:
     return 1 if day in scope.window else -1
 
 
-def full_date(published: str | None) -> dt.date | None:
-    if not published or published.startswith("--"):
-        return None
-    try:
-        return dt.date.fromisoformat(published[:10])
-    except ValueError:
-        return None
-
-
 def nearest_to_window(scope: TimeScope, likely: list[Candidate]) -> list[Candidate]:
     """The candidates from the report(s) dated nearest to the question's window (before the
     as-of day), with the undated ones; all of them when none is dated."""
@@ -393,11 +384,7 @@ def answer_entities(candidate: Candidate, analysis: QuestionAnalysis) -> dict[st
         and analysis.noun not in stems_of(candidate.text())
     ):
         return {}
-    found = [
-        (label, start, end)
-        for label, start, end in candidate.new_entities(analysis)
-        if label in analysis.labels and not POSSESSIVE.match(text, end)
-    ]
+    found = [e for e in candidate.asked_entities(analysis) if not POSSESSIVE.match(text, e[2])]
     absolute = [e for e in found if e[0] not in TIME_LABELS or ABSOLUTE.search(text[e[1] : e[2]])]
     chosen: dict[str, tuple[int, int]] = {}
     for _, start, end in absolute or found:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from index.embed import Embedder
+from index.metadata import full_date
 from index.settings import RetrievalSettings
 from index.store import StoredIndex, bm25_tokenize
 from qa.results import Passage
@@ -95,9 +96,9 @@ class Retriever:
                 continue
             if filters.since or filters.until:
                 # An article whose full date is unknown can't be shown to fall in the range.
-                if not article.published or article.published.startswith("--"):
+                published = full_date(article.published)
+                if published is None:
                     continue
-                published = dt.date.fromisoformat(article.published[:10])
                 if (filters.since and published < filters.since) or (
                     filters.until and published > filters.until
                 ):
