@@ -6,6 +6,7 @@ re-indexing an unchanged corpus embeds nothing and a changed file re-embeds only
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
@@ -84,89 +85,104 @@ class IndexBuilder:
         """Indexes the files under `paths`. `progress(done, total)` is called as chunks are embedded."""
         started = time.perf_counter()
         report = IndexReport()
-        with self.store.writer_lock():
-            old = self._load_previous(report)
-            loaded = load_articles(paths, self.settings.index.max_file_mb)
-            report.skipped.extend(loaded.skipped)
-
-            articles: dict[str, Article] = dict(old.articles) if old else {}
-            hashes: dict[str, str] = dict(old.article_hashes) if old else {}
-            owner_of_hash = {digest: doc_id for doc_id, digest in hashes.items()}
-            produced: set[str] = set()
-            to_chunk: list[Article] = []
-            for article in loaded.articles:
-                digest = article_hash(article)
-                previous = articles.get(article.doc_id)
-                if article.doc_id in produced:
-                    report.skipped.append(
-                        Skipped(
-                            article.path, f"duplicate document id '{article.doc_id}' in this run"
-                        )
-                    )
-                    continue
-                old_path = previous.path if previous is not None else article.path
-                moved = old_path != article.path
-                if moved and Path(old_path).exists():
-                    report.skipped.append(
-                        Skipped(
-                            article.path,
-                            f"document id '{article.doc_id}' is already indexed from "
-                            f"{old_path}; rename the file or run `newsqa remove "
-                            f"{article.doc_id}` first",
-                        )
-                    )
-                    continue
-                twin = owner_of_hash.get(digest)
-                if twin is not None and twin != article.doc_id:
-                    report.skipped.append(
-                        Skipped(article.path, f"same text as already indexed '{twin}' (duplicate)")
-                    )
-                    continue
-                produced.add(article.doc_id)
-                owner_of_hash[digest] = article.doc_id
-                if previous is not None and hashes.get(article.doc_id) == digest:
-                    if moved:
-                        # Same text at a new place (the folder was moved): keep the vectors,
-                        # record the new path so --prune doesn't think the file is gone.
-                        articles[article.doc_id] = article
-                        report.moved.append(article.doc_id)
-                    else:
-                        report.unchanged.append(article.doc_id)
-                    continue
-                (report.updated if previous is not None else report.added).append(article.doc_id)
-                articles[article.doc_id] = article
-                hashes[article.doc_id] = digest
-                to_chunk.append(article)
-
-            if prune:
-                for doc_id, article in list(articles.items()):
-                    file_gone = not Path(article.path).exists()
-                    record_gone = article.path in loaded.files_seen and doc_id not in produced
-                    if file_gone or record_gone:
-                        report.removed.append(doc_id)
-                        del articles[doc_id]
-                        del hashes[doc_id]
-            for skipped in report.skipped[len(loaded.skipped) :]:
-                log.warning("%s", skipped)
-
-            if old is not None and not report.changed:
-                # Nothing to write, but a writer killed after its switch may have left the
-                # version it replaced behind.
-                self.store.collect_garbage(keep=old.version)
-                report.articles_total = len(old.articles)
-                report.chunks_total = len(old.chunks)
-                report.seconds = time.perf_counter() - started
-                return report
-
-            chunks, embeddings, sentences = self._assemble(
-                old, articles, to_chunk, report, progress
-            )
-            self._save(articles, hashes, chunks, embeddings, sentences)
-            report.saved = True
-            report.articles_total = len(articles)
-            report.chunks_total = len(chunks)
+        existed = self.settings.index_dir.exists()
+        try:
+            with self.store.writer_lock():
+                self._index(paths, prune, progress, report)
+        finally:
+            if not existed and not report.saved:
+                # Nothing usable in a first batch: leave no folder behind rather than one that
+                # holds only a lock file.
+                (self.settings.index_dir / "LOCK").unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    self.settings.index_dir.rmdir()
         report.seconds = time.perf_counter() - started
         return report
+
+    def _index(
+        self,
+        paths: list[Path],
+        prune: bool,
+        progress: Callable[[int, int], None] | None,
+        report: IndexReport,
+    ) -> None:
+        old = self._load_previous(report)
+        loaded = load_articles(paths, self.settings.index.max_file_mb)
+        report.skipped.extend(loaded.skipped)
+
+        articles: dict[str, Article] = dict(old.articles) if old else {}
+        hashes: dict[str, str] = dict(old.article_hashes) if old else {}
+        owner_of_hash = {digest: doc_id for doc_id, digest in hashes.items()}
+        produced: set[str] = set()
+        to_chunk: list[Article] = []
+        for article in loaded.articles:
+            digest = article_hash(article)
+            previous = articles.get(article.doc_id)
+            if article.doc_id in produced:
+                report.skipped.append(
+                    Skipped(article.path, f"duplicate document id '{article.doc_id}' in this run")
+                )
+                continue
+            old_path = previous.path if previous is not None else article.path
+            moved = old_path != article.path
+            if moved and Path(old_path).exists():
+                report.skipped.append(
+                    Skipped(
+                        article.path,
+                        f"document id '{article.doc_id}' is already indexed from "
+                        f"{old_path}; rename the file or run `newsqa remove "
+                        f"{article.doc_id}` first",
+                    )
+                )
+                continue
+            twin = owner_of_hash.get(digest)
+            if twin is not None and twin != article.doc_id:
+                report.skipped.append(
+                    Skipped(article.path, f"same text as already indexed '{twin}' (duplicate)")
+                )
+                continue
+            produced.add(article.doc_id)
+            owner_of_hash[digest] = article.doc_id
+            if previous is not None and hashes.get(article.doc_id) == digest:
+                if moved:
+                    # Same text at a new place (the folder was moved): keep the vectors,
+                    # record the new path so --prune doesn't think the file is gone.
+                    articles[article.doc_id] = article
+                    report.moved.append(article.doc_id)
+                else:
+                    report.unchanged.append(article.doc_id)
+                continue
+            (report.updated if previous is not None else report.added).append(article.doc_id)
+            articles[article.doc_id] = article
+            hashes[article.doc_id] = digest
+            to_chunk.append(article)
+
+        if prune:
+            for doc_id, article in list(articles.items()):
+                file_gone = not Path(article.path).exists()
+                record_gone = article.path in loaded.files_seen and doc_id not in produced
+                if file_gone or record_gone:
+                    report.removed.append(doc_id)
+                    del articles[doc_id]
+                    del hashes[doc_id]
+        for skipped in report.skipped[len(loaded.skipped) :]:
+            log.warning("%s", skipped)
+
+        if old is not None and not report.changed:
+            # Nothing to write, but a writer killed after its switch may have left the
+            # version it replaced behind.
+            self.store.collect_garbage(keep=old.version)
+            report.articles_total = len(old.articles)
+            report.chunks_total = len(old.chunks)
+            return
+        if old is None and not articles:
+            return  # nothing usable and no index yet: the caller says so
+
+        chunks, embeddings, sentences = self._assemble(old, articles, to_chunk, report, progress)
+        self._save(articles, hashes, chunks, embeddings, sentences)
+        report.saved = True
+        report.articles_total = len(articles)
+        report.chunks_total = len(chunks)
 
     def remove(self, doc_ids: list[str]) -> IndexReport:
         started = time.perf_counter()

@@ -14,6 +14,7 @@ import os
 import shutil
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -119,14 +120,30 @@ def _export(model: str, target: Path, quantized: bool) -> Path:
     return target
 
 
+def cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 class OnnxEmbedder:
-    def __init__(self, folder: Path, model_id: str, threads: int | None = None) -> None:
+    """One single-threaded ONNX Runtime session; batches run side by side on one thread per core.
+
+    Whole batches in parallel beat one batch split across cores: on MultiHop-RAG chunks, two
+    threads each running its own batch embed 44 chunks/s against 36 for ONNX Runtime's own
+    two-thread split (which waits for its slowest part at every layer). A question is one short
+    text, for which a second thread saves nothing (2.7 ms either way).
+    """
+
+    def __init__(self, folder: Path, model_id: str, workers: int | None = None) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
         options = onnxruntime.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self.workers = workers or cpus()
         try:
             self._session = onnxruntime.InferenceSession(
                 str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
@@ -162,11 +179,13 @@ class OnnxEmbedder:
         sums: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32), sums
-        # Sorting by length keeps padding (wasted work) small within each batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        # Sorting by length keeps padding (wasted work) small within each batch; the longest go
+        # first so that no thread is left with a long batch while the others have finished.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for offset in range(0, len(order), batch_size):
-            rows = order[offset : offset + batch_size]
+
+        def embed_batch(rows: list[int]) -> None:
+            # ONNX Runtime and the tokenizer release the GIL; each batch writes its own rows.
             encoded = self._tokenizer.encode_batch([texts[i] for i in rows])
             ids = np.array([e.ids for e in encoded], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
@@ -183,4 +202,12 @@ class OnnxEmbedder:
                     offsets = np.array(encoded[position].offsets, dtype=np.int64)
                     offsets[mask[position] == 0] = 0  # padding
                     sums[row] = span_sums(hidden[position], offsets, spans[row])
+
+        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        if len(batches) == 1 or self.workers == 1:
+            for rows in batches:
+                embed_batch(rows)
+        else:
+            with ThreadPoolExecutor(min(self.workers, len(batches))) as pool:
+                list(pool.map(embed_batch, batches))
         return out, sums

@@ -25,6 +25,7 @@ KINDS: dict[str, tuple[frozenset[int], str]] = {
     "duration": (_labels("DATE", "TIME"), "how long"),
     "number": (_labels("CARDINAL", "QUANTITY", "MONEY", "PERCENT"), "how many"),
     "amount": (_labels("MONEY", "QUANTITY", "PERCENT", "CARDINAL"), "how much"),
+    "money": (_labels("MONEY"), "how much"),
     "percentage": (_labels("PERCENT"), "what share"),
     "age": (_labels("DATE", "CARDINAL"), "how old"),
     "nationality": (_labels("NORP", "GPE"), "which nationality"),
@@ -49,10 +50,13 @@ NOUN_KINDS = {
               "venue", "capital", "territory", "location", "island", "port", "continent",
               "nation", "stadium", "village", "district", "county", "site", "border"},
     "date": {"year", "month", "day", "date", "week", "time", "season", "decade", "century"},
-    "amount": {"price", "cost", "amount", "revenue", "salary", "fine", "sum", "budget", "fee",
-               "value", "valuation", "profit", "loss", "income", "sales", "fund", "funding",
-               "deal", "bill", "debt", "rate", "temperature", "score", "number", "figure",
-               "total", "population", "distance", "height", "weight", "speed", "size"},
+    "amount": {"amount", "sum", "value", "loss", "sales", "fund", "deal", "bill", "rate",
+               "temperature", "score", "number", "figure", "total", "population", "distance",
+               "height", "weight", "speed", "size"},
+    # Said only of money: a count of cars is no answer to "what was Tesla's revenue".
+    "money": {"price", "cost", "revenue", "salary", "fine", "budget", "fee", "valuation",
+              "profit", "income", "funding", "debt", "earnings", "wage", "investment",
+              "spending", "worth", "turnover"},
     "percentage": {"percentage", "percent", "share", "proportion"},
     "nationality": {"nationality"},
     "work": {"film", "movie", "book", "song", "album", "show", "series", "game", "novel", "play",
@@ -60,6 +64,10 @@ NOUN_KINDS = {
     "event": {"event", "tournament", "championship", "festival", "election", "war", "race",
               "competition", "summit", "conference", "award", "prize"},
 }  # fmt: skip
+# "How much did it cost / did they pay / was it sold for": an amount of money.
+MONEY_VERBS = {"cost", "costs", "pay", "paid", "pays", "spend", "spent", "earn", "earned",
+               "earns", "raise", "raised", "charge", "charged", "owe", "owed", "sold", "sell",
+               "invest", "invested", "worth", "fined", "fine", "priced"}  # fmt: skip
 NOUN_KIND = {noun: kind for kind, nouns in NOUN_KINDS.items() for noun in nouns}
 WH = re.compile(r"\b(who|whom|whose|when|where|how|which|what)\b", re.I)
 LEADING = {"is", "was", "are", "were", "the", "a", "an"}
@@ -113,6 +121,8 @@ def _kind(question: str) -> tuple[str | None, str | None]:
         after = [w.lower() for w in re.findall(r"[A-Za-z]+", question[match.end() :])][:6]
         if word == "how":
             if after and after[0] in {"many", "much", "long", "old", "far", "big", "large"}:
+                if after[0] == "much" and MONEY_VERBS & set(after[1:]):
+                    return "money", None  # "how much did the rifle cost"
                 return {"many": "number", "long": "duration", "old": "age"}.get(
                     after[0], "amount"
                 ), None

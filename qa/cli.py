@@ -99,6 +99,16 @@ def index_command(
             report = IndexBuilder(settings).run(paths, prune=prune, progress=progress)
     except NewsqaError as error:
         raise fail(str(error)) from None
+    if not report.articles_total:
+        from index.load import SUPPORTED_SUFFIXES
+
+        why = (
+            f"all {len(report.skipped)} skipped, for the reasons above"
+            if report.skipped
+            else "no " + ", ".join(sorted(SUPPORTED_SUFFIXES)) + " files there"
+        )
+        made = "" if settings.index_dir.exists() else "; no index was made"
+        raise fail(f"nothing to index in {', '.join(map(str, paths))}: {why}{made}.")
     rate = report.chunks_embedded / report.embed_seconds if report.embed_seconds else 0.0
     typer.echo(
         f"{settings.index_dir}: {report.articles_total} articles, {report.chunks_total} chunks "
@@ -109,8 +119,6 @@ def index_command(
         + (f" ({rate:.1f} chunks/s)" if rate else "")
         + (f"; entities found in {report.entity_seconds:.1f} s" if report.entity_seconds else "")
     )
-    if not report.articles_total:
-        raise fail("no articles were indexed; see the warnings above.")
 
 
 @app.command()

@@ -212,3 +212,36 @@ def test_second_writer_is_refused(tmp_path: Path) -> None:
         holder.join(30)
     with IndexStore(tmp_path / "ix").writer_lock():
         assert os.path.exists(tmp_path / "ix" / "LOCK")
+
+
+def unusable_batches(root: Path) -> dict[str, Path]:
+    """The three batches in which no file can be used: nothing, binaries, records without text."""
+    empty, binary, bodiless = root / "empty", root / "binary", root / "bodiless"
+    for folder in (empty, binary, bodiless):
+        folder.mkdir()
+    (binary / "photo.txt").write_bytes(bytes(range(256)) * 8)
+    (binary / "scan.html").write_bytes(b"\x00\x01\x02" * 500)
+    (bodiless / "feed.json").write_text('[{"title": "Only a headline"}, {"body": "   "}]')
+    return {"empty": empty, "binary": binary, "bodiless": bodiless}
+
+
+def test_a_batch_with_nothing_usable_makes_no_index_and_spoils_none(
+    tmp_path: Path, seed_copy: Path, counting_embedder: CountingEmbedder
+) -> None:
+    batches = unusable_batches(tmp_path)
+    for name, folder in batches.items():
+        settings = Settings(index_dir=tmp_path / f"new-{name}")
+        report = build(settings, counting_embedder, folder)
+        assert not report.saved and report.articles_total == 0
+        assert len(report.skipped) == {"empty": 0, "binary": 2, "bodiless": 2}[name]
+        assert not settings.index_dir.exists()  # no half-made folder left behind
+    assert counting_embedder.texts == []  # nothing was embedded, the model never asked
+
+    settings = Settings(index_dir=tmp_path / "ix")
+    build(settings, counting_embedder, seed_copy)
+    version = IndexStore(settings.index_dir).current_version()
+    for folder in batches.values():
+        report = build(settings, counting_embedder, folder)
+        assert not report.saved and report.articles_total == 5
+    assert IndexStore(settings.index_dir).current_version() == version
+    assert len(IndexStore(settings.index_dir).load().articles) == 5
