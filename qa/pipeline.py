@@ -6,6 +6,7 @@ The CLI, the UI and the eval all go through one Pipeline, so they behave the sam
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,14 +17,17 @@ from index.embed import Embedder, load_embedder
 from index.errors import BadQuestionError
 from index.settings import Settings
 from index.store import IndexStore, StoredIndex
+from qa.analysis import analyse_question
 from qa.answer_model import AnswerModel
 from qa.extractive import ExtractiveAnswerer
 from qa.llm import OpenAIAnswerer
 from qa.results import Answer, Passage, final_answer
 from qa.retrieve import Filters, Retriever
-from qa.session import ChatHistory
+from qa.session import ChatHistory, names_in
 from qa.timeframe import TimeScope, describe_scope, parse_as_of, parse_time
 from qa.verify import verify_answer
+
+WHO_IS = re.compile(r"\s*(?:who|what)\s+(?:is|was|are|were)\s", re.IGNORECASE)
 
 
 def parse_day(value: str | None, name: str) -> dt.date | None:
@@ -125,9 +129,16 @@ class Pipeline:
                 question, passages, query=query, query_vector=query_vector, scope=scope
             )
         assert answer is not None
-        if history is not None:
-            history.remember(query)
         verify_answer(answer, self.index)
+        if history is not None:
+            asked = analyse_question(question)
+            named = None
+            # "Who is Caroline Ellison?" then "What did she confess to?": she is the one asked
+            # about, named in the question, not someone the answer names.
+            about_one = WHO_IS.match(question) and len(names_in(question)) == 1
+            if asked.kind in {"person", "name", "organisation"} and not about_one:
+                named = self.named_in_answer(answer, asked.labels)
+            history.remember(query, named, asked.kind)
         answer.time = scope.to_json()
         reading = describe_scope(scope)
         answer.notices[:0] = ([f"Time: {reading}."] if reading else []) + found.notices
@@ -137,6 +148,31 @@ class Pipeline:
             total=round((time.perf_counter() - started) * 1000, 1),
         )
         yield answer
+
+    def named_in_answer(self, answer: Answer, labels: frozenset[int]) -> str | None:
+        """What the answer to a "who" or "which company" question names, for a later "he" or
+        "they" ("Who won the Tour?" then "How old is he?"): its direct answer, else the name of
+        the asked kind its quotes mention most (by last word: "Altman" is "Sam Altman") that
+        the question doesn't name."""
+        if answer.abstained or not answer.citations:
+            return None
+        if answer.short_answer:
+            return answer.short_answer.text
+        counts: dict[str, int] = {}
+        longest: dict[str, str] = {}
+        for citation in answer.citations:
+            text = self.index.articles[citation.doc_id].text
+            _, _, entities = self.index.sentences.of(citation.doc_id)
+            for _, label, start, end in entities.tolist():
+                name = re.sub(r"['’]s$", "", " ".join(text[start:end].split()))
+                inside = citation.start <= start and end <= citation.end
+                if not inside or label not in labels or name.lower() in answer.question.lower():
+                    continue
+                key = name.split()[-1].lower()
+                counts[key] = counts.get(key, 0) + 1
+                if len(name) > len(longest.get(key, "")):
+                    longest[key] = name
+        return longest[max(counts, key=lambda k: counts[k])] if counts else None
 
     def retrieve(
         self,

@@ -1,7 +1,11 @@
-"""A chat conversation: turns a follow-up question into a standalone retrieval query.
+"""A chat conversation: a follow-up that leans on earlier turns becomes a standalone query.
 
-No LLM is needed: when a question leans on earlier turns ("And what did Kim give in return?",
-"Who went with him?"), the key terms of the previous standalone query are added to it.
+Only a question that needs it is rewritten: one that refers back with a pronoun ("What did he
+say about energy?"), goes on from the last turn ("And what did Kim give in return?", "What
+about 2022?"), or has no subject of its own ("Why?"). The pronoun is replaced by what it refers
+to in the previous turn (a person's name for "he", the previous topic for "it" or "they"),
+instead of piling every earlier term onto the query. A question that stands on its own is
+searched as written, so a change of topic is never skewed by the turn before. No LLM is needed.
 """
 
 from __future__ import annotations
@@ -9,47 +13,216 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from qa.sentences import WORD, key_terms
+from qa.sentences import QUESTION_WORDS, key_terms
+from qa.timeframe import YEARS
 
-FOLLOW_UP_START = re.compile(
-    r"^(?:and|but|also|so|then|what about|how about|what else|who else|anything else)\b",
+# Any letters, not only ASCII: "Pogačar" is one word.
+WORD = re.compile(r"[^\W_][\w'’]*")
+PERSON_PRONOUNS = {"he", "him", "his", "she", "her", "hers", "himself", "herself"}
+GROUP_PRONOUNS = {"they", "them", "their", "theirs", "themselves"}
+POSSESSIVES = {"his", "hers", "its", "their", "theirs"}
+ASKS_SUBJECT = re.compile(r"\s*(?:who|which|whose|what\s+(?:is|was)\s+the\s+name)\b", re.IGNORECASE)
+MONTH_DAY = re.compile(
+    r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?\s+\d{1,2}\b(?:,?\s+\d{4})?",
     re.IGNORECASE,
 )
-REFERRING_WORDS = {
-    "he", "him", "his", "she", "her", "hers", "they", "them", "their", "it", "its", "that",
-    "this", "those", "these", "there", "then", "else", "other", "others", "return", "afterwards",
-    "same", "both", "former", "latter",
-}  # fmt: skip
-# A question with fewer key terms than this is likely to lean on the conversation.
-MIN_STANDALONE_TERMS = 2
+# A question with this many key terms and two names of its own needs nothing from the last turn.
+LONG_QUESTION_TERMS = 10
+# "that" / "this" stand for the last topic only at the end or before a verb ("Why did that
+# happen?", "What does this mean?"), not before a noun ("this week", "reported that news").
+DEMONSTRATIVE = re.compile(
+    r"\b(that|this)\b(?=\s*(?:[?.!]*$|\b(?:happen|happened|mean|means)\b))", re.IGNORECASE
+)
+# Words that point back at the last turn's event: "Where does he go afterwards?" (after what?).
+BACK_REFERENCE = re.compile(
+    r"\b(?:afterwards?|after that|before that|in return|in response|instead|as well|then|next)"
+    r"\s*[?.!]*$",
+    re.IGNORECASE,
+)
+CONTINUATION = re.compile(r"^(?:and|but|also|so|then)\b[\s,]*", re.IGNORECASE)
+ELLIPSIS = re.compile(r"^(?:and\s+)?(?:what|how)\s+about\b[\s,]*|^and\s+", re.IGNORECASE)
+# Lower-case words a name may hold between its capitalised words ("Tour de France").
+NAME_JOINERS = {"de", "of", "la", "van", "von", "der", "al", "bin", "the"}
+# Words that open a request, not a name: "Tell me about ...".
+REQUESTS = {"tell", "show", "give", "list", "name", "explain", "describe", "summarise",
+            "summarize", "find", "compare", "please", "why", "ok", "okay", "now"}  # fmt: skip
 
 
-def is_follow_up(question: str) -> bool:
-    words = {m.group(0).lower() for m in WORD.finditer(question)}
-    return (
-        bool(FOLLOW_UP_START.match(question.strip()))
-        or bool(words & REFERRING_WORDS)
-        or len(key_terms(question)) < MIN_STANDALONE_TERMS
-    )
+def names_in(text: str) -> list[str]:
+    """Capitalised names in order of appearance ("Putin", "North Korea", "Tour de France"),
+    leaving out a capitalised question word or request at the start ("What", "Tell")."""
+    names: list[str] = []
+    run: list[re.Match[str]] = []
+    joiners: list[re.Match[str]] = []  # "de" in "Tour de France", kept if a name follows
+
+    def close() -> None:
+        if run:
+            names.append(re.sub(r"['’]s$", "", text[run[0].start() : run[-1].end()]))
+        run.clear()
+        joiners.clear()
+
+    previous_end: int | None = None
+    for match in WORD.finditer(text):
+        word = match.group(0)
+        if previous_end is not None and text[previous_end : match.start()].strip(" -"):
+            close()  # punctuation between them: "Putin, Kim"
+        first = previous_end is None
+        previous_end = match.end()
+        lower = word.lower()
+        ordinary = lower in QUESTION_WORDS or (first and lower in REQUESTS)
+        if word[0].isupper() and (word.isupper() or not ordinary):
+            run.extend(joiners)
+            joiners.clear()
+            run.append(match)
+        elif run and lower in NAME_JOINERS:
+            joiners.append(match)
+        else:
+            close()
+    close()
+    return names
 
 
-def standalone_query(question: str, previous_queries: list[str]) -> str:
-    """The question, plus the earlier turn's key terms when it depends on them."""
-    if not previous_queries or not is_follow_up(question):
+def topic_of(query: str) -> str:
+    """The previous question's subject, as written: from its first key word to its last ("the
+    talks at the Vostochny Cosmodrome" of "What happened during the talks at the Vostochny
+    Cosmodrome?")."""
+    words = [
+        m
+        for m in WORD.finditer(query)
+        if len(m.group(0)) > 1
+        and (m.group(0).lower() not in QUESTION_WORDS or m.group(0).isupper())
+    ]
+    if not words:
+        return ""
+    start, end = words[0].start(), words[-1].end()
+    article = re.search(r"\b(the|a|an)\s+$", query[:start], re.IGNORECASE)
+    if article:
+        start = article.start()
+    return query[start:end].strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """An earlier turn as the next one may refer to it."""
+
+    query: str  # the standalone query it was searched with
+    answered: str | None = None  # who or what it answered ("Tadej Pogačar" for "Who won?")
+    kind: str | None = None  # what it asked for (qa.analysis kind): "person", "organisation"
+
+    @property
+    def person(self) -> str | None:
+        return self.answered if self.kind in {"person", "name"} else None
+
+    @property
+    def group(self) -> str | None:
+        return self.answered if self.kind in {"organisation", "name"} else None
+
+
+def references(question: str) -> list[re.Match[str]]:
+    """The pronouns of the question that point back at an earlier turn: "he", "they" or "its"
+    with no name before them in the question to stand for, and "it" in a question naming
+    fewer than two things ("What did the US say about it?"; in "Is it true that Putin met
+    Kim?" it points forward)."""
+    own_names = names_in(question)
+    first_name_at = question.find(own_names[0]) if own_names else len(question)
+    # "Which company is known for its Kindle?": "its" is the company asked for.
+    asks_subject = ASKS_SUBJECT.match(question)
+    found = []
+    for match in WORD.finditer(question):
+        word = match.group(0).lower()
+        possessive = word in POSSESSIVES or word == "her"
+        unexplained = match.start() < first_name_at and not (asks_subject and possessive)
+        pointing = word in PERSON_PRONOUNS or word in GROUP_PRONOUNS or word == "its"
+        bare_it = word in {"it", "itself"} and len(own_names) < 2
+        if (pointing and unexplained) or bare_it:
+            found.append(match)
+    return found
+
+
+def standalone_query(question: str, turns: list[Turn]) -> str:
+    """The question as it would be asked alone: unchanged unless it leans on the last turn."""
+    question = question.strip()
+    if not turns:
         return question
-    present = {t.stem for t in key_terms(question)}
-    context = [t.surface for t in key_terms(previous_queries[-1]) if t.stem not in present]
-    return f"{question} {' '.join(context)}".strip() if context else question
+    last = turns[-1]
+    if len(names_in(question)) >= 2 and len(key_terms(question)) >= LONG_QUESTION_TERMS:
+        return question  # a question this full stands on its own
+    pointers = references(question)
+    resolved = _resolve(question, pointers, last) if pointers else question
+    if DEMONSTRATIVE.search(question) or BACK_REFERENCE.search(question):
+        # "Why did that happen?", "Where does he go afterwards?": the last question's event
+        # can't stand in for "that" word for word, so it goes beside the question.
+        return f"{resolved} ({last.query.rstrip(' ?')})"
+    if pointers:
+        return resolved
+    ellipsis = ELLIPSIS.match(question)
+    rest = question[ellipsis.end() :] if ellipsis else question
+    asks_anew = re.match(r"(?i)(who|what|when|where|which|how|why)\b", rest)
+    if ellipsis and len(rest.split()) <= 4 and not asks_anew:
+        return _substitute(rest.strip(" ?.!"), last.query)
+    if CONTINUATION.match(question) or not key_terms(question):
+        # "And what did Kim give in return?", "Why?": its own words, plus the names of the
+        # last turn it goes on from (or that turn's topic, when it names none).
+        missing = [n for n in names_in(last.query) if n.lower() not in question.lower()]
+        context = ", ".join(missing) if missing else topic_of(last.query)
+        if context and context.lower() not in question.lower():
+            return f"{question.rstrip()} ({context})"
+    return question
+
+
+def _resolve(question: str, pointers: list[re.Match[str]], last: Turn) -> str:
+    names = names_in(last.query)
+    person = last.person or (names[0] if names else None)
+    topic = topic_of(last.query)
+    group = last.group or (" and ".join(names) if len(names) > 1 else topic)
+    pieces, position = [], 0
+    for match in pointers:
+        word = match.group(0).lower()
+        if word in PERSON_PRONOUNS:
+            referent = person or topic
+        elif word in GROUP_PRONOUNS:
+            referent = group
+        else:
+            referent = last.group or topic
+        if not referent:
+            continue
+        if word in POSSESSIVES or (word == "her" and _before_noun(question, match.end())):
+            referent = f"{referent}'s"
+        pieces.append(question[position : match.start()] + referent)
+        position = match.end()
+    return "".join(pieces) + question[position:]
+
+
+def _before_noun(question: str, end: int) -> bool:
+    """Whether "her" at `end` is a possessive ("her visit"), not an object ("met her")."""
+    following = re.match(r"\s+([A-Za-z]+)", question[end:])
+    return following is not None and following.group(1).lower() not in QUESTION_WORDS
+
+
+def _substitute(replacement: str, previous: str) -> str:
+    """ "What about 2022?" after "Who won the 2021 Tour de France?": the last question with the
+    day, the year or the first name swapped for the new one; otherwise the two together."""
+    new_day, old_day = MONTH_DAY.search(replacement), MONTH_DAY.search(previous)
+    if new_day and old_day:
+        return previous[: old_day.start()] + new_day.group(0) + previous[old_day.end() :]
+    years = YEARS.findall(previous)
+    if YEARS.fullmatch(replacement) and years:
+        return previous.replace(years[0], replacement, 1)
+    names = names_in(previous)
+    if names_in(replacement) and names:
+        return previous.replace(names[0], replacement, 1)
+    return f"{previous.rstrip(' ?')} {replacement}?"
 
 
 @dataclass
 class ChatHistory:
-    """The standalone queries of earlier turns, newest last."""
+    """Earlier turns, newest last."""
 
-    queries: list[str] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)
 
     def rewrite(self, question: str) -> str:
-        return standalone_query(question, self.queries)
+        return standalone_query(question, self.turns)
 
-    def remember(self, query: str) -> None:
-        self.queries.append(query)
+    def remember(self, query: str, answered: str | None = None, kind: str | None = None) -> None:
+        self.turns.append(Turn(query, answered, kind))

@@ -113,14 +113,26 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         until: str | None,
         as_of: str | None,
     ) -> Iterator[tuple[Any, ...]]:
-        state = state or Conversation()
+        options = (backend, k, outlets, since, until, as_of)
+        yield from answer_turn(message, chat, state or Conversation(), options, as_written=False)
+
+    def answer_turn(
+        message: str,
+        chat: list[dict[str, str]],
+        state: Conversation,
+        options: tuple[Any, ...],
+        as_written: bool,
+    ) -> Iterator[tuple[Any, ...]]:
+        backend, k, outlets, since, until, as_of = options
         pipeline = live.pipeline  # one index for the whole answer, even if an upload lands
+        # As written: searched alone, then remembered so later follow-ups can lean on it.
+        history = ChatHistory() if as_written else state.history
         try:
             filters = parse_filters(
                 outlets, (since or "").strip() or None, (until or "").strip() or None
             )
             stream = pipeline.stream(
-                message, history=state.history, top_k=int(k), filters=filters,
+                message, history=history, top_k=int(k), filters=filters,
                 backend="openai" if backend.startswith("LLM") else "extractive",
                 as_of=parse_day(as_of, "as-of"),
             )  # fmt: skip
@@ -133,20 +145,33 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                     break
                 partial += item
                 pending = {"role": "assistant", "content": render.pending_message(partial)}
-                yield [*chat, pending], gr.skip(), state, ""
+                yield [*chat, pending], gr.skip(), state, "", gr.skip()
         except NewsqaError as error:
             gr.Warning(str(error))
-            yield gr.skip(), gr.skip(), state, message
+            yield gr.skip(), gr.skip(), state, message, gr.skip()
             return
         assert answer is not None
+        if as_written:
+            state.history.turns.extend(history.turns)
         state.turns.append((answer.question, answer))
         turn = len(state.turns) - 1
         chat = [*chat, {"role": "assistant", "content": render.answer_message(answer, turn)}]
         sources = render.source_cards(state.turns, pipeline.index.articles)
-        yield chat, sources, state, ""
+        yield chat, sources, state, "", gr.update(visible=answer.query != answer.question)
+
+    def search_as_written(
+        chat: list[dict[str, str]], state: Conversation | None, *options: Any
+    ) -> Iterator[tuple[Any, ...]]:
+        """Undoes the last follow-up rewrite: the last question again, searched alone."""
+        if not state or not state.turns or len(chat) < 2:
+            yield gr.skip(), gr.skip(), state, gr.skip(), gr.update(visible=False)
+            return
+        question, _ = state.turns.pop()
+        state.history.turns.pop()
+        yield from answer_turn(question, chat[:-2], state, options, as_written=True)
 
     def clear() -> tuple[Any, ...]:
-        return [], render.source_cards([], {}), Conversation(), ""
+        return [], render.source_cards([], {}), Conversation(), "", gr.update(visible=False)
 
     def upload(files: list[Any] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         if not files:
@@ -194,7 +219,11 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                     )  # fmt: skip
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="nq-send")
                 gr.Examples(EXAMPLES, inputs=box, label="Example questions about the seed articles")
-                clear_button = gr.Button("Clear chat", size="sm", elem_id="nq-clear")
+                with gr.Row():
+                    undo = gr.Button(
+                        "Search as written", size="sm", visible=False, elem_id="nq-as-written"
+                    )
+                    clear_button = gr.Button("New conversation", size="sm", elem_id="nq-clear")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(render.source_cards([], {}), elem_id="nq-sources")
@@ -229,11 +258,16 @@ def build_app(live: LiveIndex) -> gr.Blocks:
             )  # fmt: skip
             upload_status = gr.HTML(elem_id="nq-upload-status")
 
-        inputs = [box, chatbot, state, backend, k, outlets, since, until, as_of]
-        outputs = [chatbot, sources, state, box]
+        options = [backend, k, outlets, since, until, as_of]
+        inputs = [box, chatbot, state, *options]
+        outputs = [chatbot, sources, state, box, undo]
         box.submit(respond, inputs, outputs, api_visibility="private")
         send.click(respond, inputs, outputs, api_visibility="private")
+        undo.click(search_as_written, [chatbot, state, *options], outputs, api_visibility="private")
+        # Every way of starting over resets the history and the sources, the chat's own trash
+        # icon included.
         clear_button.click(clear, None, outputs, api_visibility="private")
+        chatbot.clear(clear, None, outputs, api_visibility="private")
         files.upload(upload, files, [upload_status, outlets, files], api_visibility="private")
         gr.api(ask_api, api_name="ask")  # type: ignore[attr-defined]
     return app  # type: ignore[no-any-return]

@@ -30,6 +30,12 @@ def user_message(question: str) -> str:
 def answer_message(answer: Answer, turn: int) -> str:
     """The answer with clickable citation markers; abstentions look different on purpose."""
     notices = "".join(f'<p class="nq-notice">{escape(n)}</p>' for n in answer.notices)
+    if answer.query and answer.query != answer.question:
+        # A follow-up was searched with what it refers to; the user can see it and undo it.
+        notices = (
+            f'<p class="nq-searched">Searched for: “{escape(answer.query)}” (read with the last '
+            "question; “Search as written” below undoes this)</p>" + notices
+        )
     if answer.abstained and not answer.partial:
         nearest = "".join(
             f"<li><b>{escape(p['title'] or p['doc_id'])}</b>"

@@ -170,3 +170,39 @@ def test_html_and_script_in_articles_and_questions_stay_inert(page: Any, tmp_pat
     assert re.search(r"<script>|<img", page.locator("#nq-sources").inner_text())
     assert "<img src=y" in page.locator("#nq-chat").inner_text()
     assert "Quokka" in answer.inner_text()
+
+
+def test_a_follow_up_shows_what_was_searched_and_can_be_searched_as_written(page: Any) -> None:
+    ask(page, "Who is Alexander Zhebin?")
+    follow_up = ask(page, "What did he say about energy?")
+    searched = follow_up.locator(".nq-searched")
+    assert "“What did Alexander Zhebin say about energy?”" in searched.inner_text()
+    undo = page.locator("#nq-as-written")
+    assert undo.is_visible()
+    undo.click()
+    # The rewritten turn is replaced by the question searched alone; nothing else changes.
+    page.locator("#nq-as-written").wait_for(state="hidden", timeout=TIMEOUT)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.nq-searched').length === 0", timeout=TIMEOUT
+    )
+    messages = page.locator(".nq-answer, .nq-abstain, .nq-partial")
+    assert messages.count() == 2
+    assert page.locator(".nq-question").last.inner_text() == "What did he say about energy?"
+    # A question that stands on its own is searched as written: no notice, no undo.
+    answer = ask(page, "What does North Korea need from Russia?")
+    assert answer.locator(".nq-searched").count() == 0
+    assert not page.locator("#nq-as-written").is_visible()
+
+
+def test_the_chat_trash_icon_starts_a_new_conversation(page: Any) -> None:
+    ask(page, "When is Putin visiting Pyongyang?")
+    page.locator("#nq-sources .nq-card").first.wait_for(timeout=TIMEOUT)
+    page.locator('#nq-chat button[aria-label="Clear"]').click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('#nq-sources .nq-card').length === 0", timeout=TIMEOUT
+    )
+    assert page.locator(".nq-answer, .nq-abstain, .nq-partial").count() == 0
+    # Nothing of the old conversation is left to lean on: "him" is searched as written.
+    answer = ask(page, "Who went with him?")
+    assert answer.locator(".nq-searched").count() == 0
+    assert page.locator(".nq-question").count() == 1

@@ -20,7 +20,6 @@ QUESTIONS = load_questions(ROOT / "bench" / "seed_questions.jsonl")
 KNOWN_MISSES = {
     "gifts-two-leaders": "quotes the lead-in 'They also exchanged gifts' but not the gift sentence",
     "tourism": "the answer is in a two-word sentence ('Take tourism.') the scorer can't favour",
-    "followup-who-went": "'went with' vs 'accompanied by': too weak a match for MiniLM",
 }
 BOILERPLATE = ["All news", "Follow us", "Comments", "Ctrl+Enter", "©", "A- A A+", "Post a Comment"]
 
