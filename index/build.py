@@ -179,6 +179,10 @@ class IndexBuilder:
             return  # nothing usable and no index yet: the caller says so
 
         chunks, embeddings, sentences = self._assemble(old, articles, to_chunk, report, progress)
+        for doc_id in set(hashes) - set(articles):
+            del hashes[doc_id]  # skipped while chunking
+        if old is None and not articles:
+            return
         self._save(articles, hashes, chunks, embeddings, sentences)
         report.saved = True
         report.articles_total = len(articles)
@@ -187,6 +191,8 @@ class IndexBuilder:
     def remove(self, doc_ids: list[str]) -> IndexReport:
         started = time.perf_counter()
         report = IndexReport()
+        if not self.store.exists():
+            self.store.load()  # says there is no index there, before a lock file makes a folder
         with self.store.writer_lock():
             old = self.store.load()
             unknown = [doc_id for doc_id in doc_ids if doc_id not in old.articles]
@@ -262,11 +268,22 @@ class IndexBuilder:
             renewed = set(articles)
             kept_rows = []
         length = self._token_counter()
-        new_chunks = [
-            chunk
-            for article in to_chunk
-            for chunk in chunk_article(article, recipe.chunk_size, recipe.chunk_overlap, length)
-        ]
+        new_chunks = []
+        for article in list(to_chunk):
+            pieces = chunk_article(article, recipe.chunk_size, recipe.chunk_overlap, length)
+            if not pieces:
+                # Only a headline, or only lines the cleaner drops: nothing a question could find.
+                skipped = Skipped(article.path, "no story text to index beyond its headline")
+                log.warning("%s", skipped)
+                report.skipped.append(skipped)
+                for done in (report.added, report.updated):
+                    if article.doc_id in done:
+                        done.remove(article.doc_id)
+                del articles[article.doc_id]
+                to_chunk.remove(article)
+            new_chunks.extend(pieces)
+        if old is None and not articles:
+            return [], np.zeros((0, 0), np.float32), SentenceTable.empty(0)  # nothing to save
         texts = [text_for_embedding(articles[c.doc_id], c) for c in new_chunks]
         entities_started = time.perf_counter()
         sentences = NewSentences(to_chunk)
@@ -284,7 +301,7 @@ class IndexBuilder:
         sentences.fill(new_chunks, span_vectors)
 
         kept_chunks = [old.chunks[row] for row in kept_rows] if old is not None else []
-        dim = new_vectors.shape[1] if len(new_vectors) else (old.embeddings.shape[1] if old else 0)
+        dim = new_vectors.shape[1]  # (0, dim) when nothing was new
         kept_vectors = (
             old.embeddings[kept_rows] if old is not None else np.zeros((0, dim), np.float32)
         )

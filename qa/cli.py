@@ -395,6 +395,20 @@ def eval_command(
             typer.echo(f"No index at {settings.index_dir} yet: indexing {BUNDLED_SEEDS} first.")
             index_command([BUNDLED_SEEDS], index_dir=settings.index_dir, prune=False)
         pipeline = Pipeline.load(settings)
+        about = {doc for q in canned for doc in q.docs}
+        missing = sorted(about - set(pipeline.index.articles))
+        if missing:
+            typer.secho(
+                f"warning: {len(missing)} of the {len(about)} articles these questions are about "
+                f"are not in {settings.index_dir} ({', '.join(missing[:3])}"
+                f"{', …' if len(missing) > 3 else ''}); the scores say little about this index."
+                + (
+                    " These are the bundled seed questions."
+                    if questions == DEFAULT_QUESTIONS
+                    else ""
+                ),
+                err=True,
+            )
         rows, summary = run_eval(pipeline, canned, backend, day)
     except NewsqaError as error:
         raise fail(str(error)) from None

@@ -120,12 +120,19 @@ def _card(turn: int, citation: Citation, article: Any, short: ShortAnswer | None
             f'<mark class="nq-span" id="nq-m-{turn}-{citation.n}">{quote}</mark>'
             f"{escape(text[citation.end :])}</div></details>"
         )
+    url = getattr(article, "url", None) or ""
+    # Only web addresses become links, in a new tab that can't reach back into this page.
+    link = (
+        f' · <a href="{escape(url)}" target="_blank" rel="noopener noreferrer">original ↗</a>'
+        if re.match(r"https?://", url, re.IGNORECASE)
+        else ""
+    )
     return (
         f'<div class="nq-card" id="{card_id(turn, citation.n)}">'
         f'<div class="nq-card-head"><span class="nq-n">[{citation.n}]</span> {escape(meta)}</div>'
         f'<div class="nq-excerpt">{excerpt}</div>'
-        f'<div class="nq-meta">{escape(citation.doc_id)} · characters {citation.start}–{citation.end}</div>'
-        f"{full}</div>"
+        f'<div class="nq-meta">{escape(citation.doc_id)} · characters {citation.start}–{citation.end}'
+        f"{link}</div>{full}</div>"
     )
 
 

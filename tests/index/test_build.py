@@ -126,6 +126,11 @@ def test_prune_and_remove(
     assert stored.dense.ntotal == len(stored.chunks)
     with pytest.raises(UnknownDocumentError, match="no-such-doc"):
         IndexBuilder(settings, counting_embedder).remove(["no-such-doc"])
+    # Removing from a folder that holds no index says so, and makes no folder there.
+    wrong = Settings(index_dir=tmp_path / "wrong")
+    with pytest.raises(IndexMissingError, match="No index at"):
+        IndexBuilder(wrong, counting_embedder).remove(["001_7df2c242344af025"])
+    assert not wrong.index_dir.exists()
 
 
 def test_duplicates_are_skipped_with_a_reason(
@@ -245,3 +250,22 @@ def test_a_batch_with_nothing_usable_makes_no_index_and_spoils_none(
         assert not report.saved and report.articles_total == 5
     assert IndexStore(settings.index_dir).current_version() == version
     assert len(IndexStore(settings.index_dir).load().articles) == 5
+
+
+def test_an_article_with_only_a_headline_is_skipped_with_a_reason(
+    tmp_path: Path, seed_copy: Path, counting_embedder: CountingEmbedder
+) -> None:
+    headline_only = tmp_path / "feed"
+    headline_only.mkdir()
+    (headline_only / "harbour.txt").write_text(
+        "Harbour reopens\n\nThe harbour in Tromsø reopened on Monday after the storm."
+    )
+    settings = Settings(index_dir=tmp_path / "ix")
+    report = build(settings, counting_embedder, headline_only)
+    assert [s.reason for s in report.skipped] == ["no story text to index beyond its headline"]
+    assert not report.saved and not settings.index_dir.exists()
+    # Beside good articles it is skipped alone; the others are indexed.
+    shutil.copytree(seed_copy, headline_only, dirs_exist_ok=True)
+    report = build(settings, counting_embedder, headline_only)
+    assert report.saved and report.articles_total == 5 and len(report.skipped) == 1
+    assert sorted(IndexStore(settings.index_dir).load().articles) == SEED_IDS

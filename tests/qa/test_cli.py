@@ -4,6 +4,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from index.build import IndexBuilder
+from index.settings import Settings
+from tests.conftest import CountingEmbedder
 from tests.index.test_build import unusable_batches
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,3 +30,27 @@ def test_index_of_a_folder_with_nothing_usable_says_so_in_one_line(tmp_path: Pat
             assert "all 2 skipped, for the reasons above" in last
             assert result.stderr.count("warning: skipped") == 2
         assert not index_dir.exists()
+
+
+def test_eval_on_an_index_without_the_seeds_warns(
+    tmp_path: Path, counting_embedder: CountingEmbedder
+) -> None:
+    article = tmp_path / "harbour.txt"
+    article.write_text(
+        "Harbour reopens after the storm\n\nThe harbour in Tromsø reopened on Monday after the "
+        "storm. Ferries to the islands run again from Tuesday, the port authority said. Two "
+        "cranes damaged by the wind will be replaced by the end of the month."
+    )
+    settings = Settings(index_dir=tmp_path / "ix")
+    assert IndexBuilder(settings, counting_embedder).run([article]).saved
+    result = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "eval", "--index-dir", str(settings.index_dir),
+         "--out", str(tmp_path / "eval")],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"warning: 5 of the 5 articles these questions are about are not in {settings.index_dir}"
+        in result.stderr
+    )
+    assert "These are the bundled seed questions." in result.stderr
