@@ -63,10 +63,60 @@ def _add(sentences: list[Sentence], text: str, start: int, end: int, offset: int
     sentences.append(Sentence(offset + begin, offset + begin + len(stripped), stripped))
 
 
+# What is never quoted as a claim, though it sits in the story text. Decided here, at index
+# time, so such a sentence never becomes a candidate (nor half of a pair).
+PLEA = re.compile(
+    r"(?i)\bdo you (?:work|know)\b.*\?|\b(?:got|have) a (?:news )?tip\b|\btip \w+$|"
+    r"\bsend (?:us )?(?:a )?tips?\b|\b(?:securely|confidentially) (?:at|on|via)\b|"
+    r"\bsign up (?:for|to) (?:our|the)\b|\bsubscribe (?:to our|now)\b|\bnewsletter\b|"
+    r"\bfollow us (?:on|at)\b|\bclick here\b|\ball rights reserved\b"
+)
+SOCIAL_POST = re.compile(
+    r"\(@\w{1,15}\)\s+[A-Z][a-z]+\.? \d{1,2}, \d{4}|pic\.twitter\.com/|"
+    r"^— [^—]{1,60}\(@\w{1,15}\)"
+)
+CAPTION = re.compile(
+    r"(?i)^(?:photo|image|picture|file photo|caption)\s*[:|(]|"
+    r"\b(?:getty images|ap photo|afp via getty|reuters/[a-z]+)\b|\((?:photo|image|credit)[^)]*\)$"
+)
+HEADING_WORDS = 16
+
+
+def is_filler(sentence: Sentence, text: str) -> bool:
+    """A subheading (a short line of its own without a sentence's end), a tip-line or
+    newsletter plea, an embedded social post, a photo caption, or a bare list of names."""
+    words = sentence.text.split()
+    own_line = (sentence.start == 0 or text[sentence.start - 1] == "\n") and (
+        sentence.end == len(text) or text[sentence.end] == "\n"
+    )
+    ends_like_sentence = re.search(r"[.!?…][\"”’')\]]*$", sentence.text) is not None
+    # "Director: John Carpenter" and "49ers 42, Cowboys 10" are facts on a line, not headings.
+    data_line = ": " in sentence.text or len(re.findall(r"\d+", sentence.text)) >= 2
+    if own_line and len(words) <= HEADING_WORDS and not ends_like_sentence and not data_line:
+        return True
+    # A post's signature ends it; its earlier sentences share its line.
+    line_start = text.rfind("\n", 0, sentence.start) + 1
+    line_end = text.find("\n", sentence.end)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    if PLEA.search(sentence.text) or SOCIAL_POST.search(line):
+        return True
+    if CAPTION.search(sentence.text):
+        return True
+    # "T40, Austria B. Wiesberger ; T40, Canada M. Hughes ; ...": names, no sentence.
+    capitalised = sum(1 for w in words if w[:1].isupper() or w[:1].isdigit())
+    separators = len(re.findall(r"[,;|·•]", sentence.text))
+    return len(words) >= 6 and separators >= 3 and capitalised >= 0.75 * len(words)
+
+
 def article_sections(article: Article) -> list[list[Sentence]]:
-    """The article's story text as runs of sentences, one run per stretch between boilerplate."""
+    """The article's story text as runs of sentences, one run per stretch between boilerplate;
+    filler (is_filler) is left out."""
     return [
-        split_sentences(article.text[start:end], start)
+        [
+            s
+            for s in split_sentences(article.text[start:end], start)
+            if not is_filler(s, article.text)
+        ]
         for start, end in content_spans(article.text, article.title)
     ]
 

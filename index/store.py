@@ -33,8 +33,8 @@ from index.documents import Article, Chunk
 from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
 from index.sentences import SentenceTable
 
-# 2: sentence table added. 3: entities of every sentence.
-FORMAT_VERSION = 3
+# 2: sentence table added. 3: entities of every sentence. 4: filler sentences left out.
+FORMAT_VERSION = 4
 CURRENT = "CURRENT"
 VERSIONS = "versions"
 BM25_STOPWORDS = "en"

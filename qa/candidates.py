@@ -168,11 +168,19 @@ class CandidateFinder:
         seen: dict[tuple[str, int, int], Candidate] = {}
         for rank, passage in enumerate(passages[:PASSAGES_READ]):
             sentences = self._sentences_around(passage)
+            text = passage.article.text
             for position, sentence in enumerate(sentences):
                 windows = []
                 following = sentences[position + 1] if position + 1 < len(sentences) else None
-                if position > 0 and starts_with_reference(sentence.text):
-                    windows.append([sentences[position - 1], sentence])
+                # Only sentences that touch make a pair: a span over a left-out one (a heading,
+                # an embedded post) would quote it.
+                if following is not None and text[sentence.end : following.start].strip():
+                    following = None
+                previous = sentences[position - 1] if position > 0 else None
+                if previous is not None and text[previous.end : sentence.start].strip():
+                    previous = None
+                if previous is not None and starts_with_reference(sentence.text):
+                    windows.append([previous, sentence])
                     if following:
                         windows.append([sentence, following])
                 elif len(sentence.text.split()) >= MIN_WORDS:

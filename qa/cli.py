@@ -142,18 +142,19 @@ def search(
 
     settings = make_settings(index_dir)
     try:
-        day = parse_day(as_of, "as-of")
+        day = parse_day(as_of, "--as-of")
         pipeline = Pipeline.load(settings)
-        passages = pipeline.search(
-            question, top_k=k, filters=parse_filters(outlet, since, until), mmr=mmr, as_of=day
-        )
+        filters = parse_filters(outlet, since, until)
+        passages = pipeline.search(question, top_k=k, filters=filters, mmr=mmr, as_of=day)
     except NewsqaError as error:
         raise fail(str(error)) from None
     if as_json:
         typer.echo(json.dumps([p.to_json() for p in passages], ensure_ascii=False, indent=1))
         return
     if not passages:
-        typer.echo("No passages found.")
+        allowed = pipeline.retriever.allowed_rows(filters)
+        hid = allowed is not None and not allowed.any()
+        typer.echo(pipeline.retriever.what_filters_hid(filters) if hid else "No passages found.")
     for rank, passage in enumerate(passages, start=1):
         article = passage.article
         typer.secho(
@@ -221,7 +222,7 @@ def ask(
 
     settings = make_settings(index_dir)
     try:
-        day = parse_day(as_of, "as-of")
+        day = parse_day(as_of, "--as-of")
         pipeline = Pipeline.load(settings)
         if as_json:
             answer = pipeline.ask(question, top_k=k, backend=backend, as_of=day)
@@ -268,7 +269,7 @@ def chat(
 
     settings = make_settings(index_dir)
     try:
-        day = parse_day(as_of, "as-of")
+        day = parse_day(as_of, "--as-of")
         pipeline = Pipeline.load(settings)
     except NewsqaError as error:
         raise fail(str(error)) from None
@@ -389,7 +390,7 @@ def eval_command(
         "abstention_recall": min_abstention_recall,
     }  # fmt: skip
     try:
-        day = parse_day(as_of, "as-of")
+        day = parse_day(as_of, "--as-of")
         canned = load_questions(questions)
         if not IndexStore(settings.index_dir).exists():
             typer.echo(f"No index at {settings.index_dir} yet: indexing {BUNDLED_SEEDS} first.")

@@ -235,8 +235,9 @@ class ExtractiveAnswerer:
                 answer.citations.append(citation)
                 markers.append(f"[{citation.n}]")
             quoted = answer.citations[-len(claim.candidates)].text
-            parts.append(re.sub(r"\s*\n\s*", " ", quoted) + " " + "".join(markers))
-        answer.answer = " ".join(parts)
+            parts.append(f"{as_quote(quoted)} {''.join(markers)}")
+        # One claim a paragraph, each in quotation marks with its markers.
+        answer.answer = "\n\n".join(parts)
         answer.abstained = False
         cited = [c for claim in claims for c in claim.candidates]
         confident = cited[0].probability >= self.model.short_answer_above
@@ -397,6 +398,21 @@ def answer_entities(candidate: Candidate, analysis: QuestionAnalysis) -> dict[st
         for name, span in chosen.items()
         if not any(name != other and f" {name}" in f" {other}" for other in chosen)
     }
+
+
+def as_quote(text: str) -> str:
+    """The quoted span in quotation marks, on one line; an ellipsis where it starts or ends
+    inside a sentence, so a reader can tell a cut quote from a whole one."""
+    text = re.sub(r"\s*\n\s*", " ", text).strip()
+    opens = re.match(r"[\"“‘'(\[]*[A-Z0-9]", text) is not None
+    # A closing quotation mark with no opening one: the span starts inside someone's words.
+    inside_quote = text.count("”") > text.count("“")
+    closes = re.search(r"[.!?…][\"”’')\]]*$", text) is not None
+    start = "" if opens and not inside_quote else "…"
+    end = "" if closes else "…"
+    # Quotation marks inside the quote become single ones, as in print.
+    text = text.replace("“", "‘").replace("”", "’")
+    return f"“{start}{text}{end}”"
 
 
 def join_words(words: list[str]) -> str:

@@ -31,20 +31,26 @@ WHO_IS = re.compile(r"\s*(?:who|what)\s+(?:is|was|are|were)\s", re.IGNORECASE)
 
 
 def parse_day(value: str | None, name: str) -> dt.date | None:
-    """A YYYY-MM-DD option value as a date; a clear error for anything else."""
+    """A YYYY-MM-DD value as a date; an error naming the option or field (`name`: "--since" on
+    the command line, "Published on or after" in the app) for anything else."""
     if not value or not value.strip():
         return None
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise BadQuestionError(f"--{name} takes a date as YYYY-MM-DD, not '{value}'.") from None
+        raise BadQuestionError(f"{name} takes a date as YYYY-MM-DD, not '{value}'.") from None
 
 
-def parse_filters(outlets: list[str] | None, since: str | None, until: str | None) -> Filters:
+def parse_filters(
+    outlets: list[str] | None,
+    since: str | None,
+    until: str | None,
+    names: tuple[str, str] = ("--since", "--until"),
+) -> Filters:
     return Filters(
         outlets=tuple(o for o in outlets or () if o.strip()),
-        since=parse_day(since, "since"),
-        until=parse_day(until, "until"),
+        since=parse_day(since, names[0]),
+        until=parse_day(until, names[1]),
     )
 
 
@@ -116,7 +122,12 @@ class Pipeline:
         passages, query_vector = found.passages, found.query_vector
         retrieved = time.perf_counter()
         answer: Answer | None = None
-        if (backend or self.settings.answer.backend) == "openai":
+        allowed = self.retriever.allowed_rows(filters) if filters and not passages else None
+        if filters is not None and allowed is not None and not allowed.any():
+            # Say what the filters hid rather than "not found" over an empty search.
+            hid = self.retriever.what_filters_hid(filters)
+            answer = Answer(question=question, answer=hid, abstained=True, query=query)
+        elif (backend or self.settings.answer.backend) == "openai":
             for item in OpenAIAnswerer(self.settings.llm, self.embedder, self.extractive).stream(
                 question, passages, query=query, query_vector=query_vector, scope=scope
             ):
@@ -152,8 +163,8 @@ class Pipeline:
     def named_in_answer(self, answer: Answer, labels: frozenset[int]) -> str | None:
         """What the answer to a "who" or "which company" question names, for a later "he" or
         "they" ("Who won the Tour?" then "How old is he?"): its direct answer, else the name of
-        the asked kind its quotes mention most (by last word: "Altman" is "Sam Altman") that
-        the question doesn't name."""
+        the asked kind its quotes mention most (by last word: "Altman" is "Sam Altman"; a name
+        in a cited article's headline counts twice more) that the question doesn't name."""
         if answer.abstained or not answer.citations:
             return None
         if answer.short_answer:
@@ -168,10 +179,15 @@ class Pipeline:
                 inside = citation.start <= start and end <= citation.end
                 if not inside or label not in labels or name.lower() in answer.question.lower():
                     continue
+                if "," in name or len(name.split()) > 4:
+                    continue  # the recogniser ran two names together ("The Verge, Altman")
                 key = name.split()[-1].lower()
                 counts[key] = counts.get(key, 0) + 1
                 if len(name) > len(longest.get(key, "")):
                     longest[key] = name
+        headlines = " ".join(c.title or "" for c in answer.citations).lower()
+        for key in counts:
+            counts[key] += 2 * (key in headlines)
         return longest[max(counts, key=lambda k: counts[k])] if counts else None
 
     def retrieve(

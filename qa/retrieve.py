@@ -106,6 +106,46 @@ class Retriever:
             allowed_docs.add(doc_id)
         return np.array([chunk.doc_id in allowed_docs for chunk in self.index.chunks], dtype=bool)
 
+    def what_filters_hid(self, filters: Filters) -> str:
+        """Why the filters leave nothing to search, in counts: "No The Verge article on or
+        after 1 January 2025 is indexed (14 are before it)"."""
+        wanted = {outlet.casefold() for outlet in filters.outlets}
+        pool = [
+            a for a in self.index.articles.values()
+            if not wanted or (a.source or "").casefold() in wanted
+        ]  # fmt: skip
+        outlets = " or ".join(filters.outlets)
+        if not pool:
+            known = sorted({a.source for a in self.index.articles.values() if a.source})
+            listed = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
+            return f"No article from {outlets} is indexed (outlets here: {listed or 'none known'})."
+        days = [full_date(a.published) for a in pool]
+        before = sum(1 for d in days if d and filters.since and d < filters.since)
+        after = sum(1 for d in days if d and filters.until and d > filters.until)
+        undated = sum(1 for d in days if d is None)
+        if filters.since and filters.until:
+            window = f"between {day_text(filters.since)} and {day_text(filters.until)}"
+        elif filters.since:
+            window = f"on or after {day_text(filters.since)}"
+        else:
+            window = f"on or before {day_text(filters.until)}"
+        counts = [
+            (before, f"from before {day_text(filters.since)}"),
+            (after, f"from after {day_text(filters.until)}"),
+            (undated, "without a full date"),
+        ]
+        held = [(n, what) for n, what in counts if n]
+        if len(held) == 1 and held[0][0] == len(pool):
+            tally = (
+                f"all {len(pool)} are" if len(pool) > 1 else "its only one is"
+            ) + f" {held[0][1]}"
+        else:
+            tally = f"of {len(pool)}, " + " and ".join(f"{n} {what}" for n, what in held)
+        return (
+            f"The filters leave nothing to search: no {outlets + ' ' if outlets else ''}article "
+            f"{window} is indexed ({tally})."
+        )
+
     def run(
         self,
         query: str,
@@ -293,3 +333,7 @@ class Retriever:
             picked.append(choice)
             candidates.remove(choice)
         return picked + [row for row in ordered if row not in picked]
+
+
+def day_text(day: dt.date | None) -> str:
+    return f"{day.day} {day:%B %Y}" if day else ""

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import shutil
 import socket
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from index.settings import Settings
 from qa.pipeline import Pipeline, parse_day, parse_filters
 from qa.results import Answer
 from qa.session import ChatHistory
-from ui import render
+from ui import export, render
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = [
@@ -51,6 +52,16 @@ class Conversation:
 
     history: ChatHistory = field(default_factory=ChatHistory)
     turns: list[tuple[str, Answer]] = field(default_factory=list)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])  # names its export files
+
+
+# While an answer streams or fails: "Search as written" and the take-away outputs stay as they
+# were (the last answer's Markdown, both export files, the copy button).
+UNCHANGED = (gr.skip(),) * 5
+
+
+def exports_dir() -> Path:
+    return Path(tempfile.gettempdir()) / "newsqa-exports"
 
 
 class LiveIndex:
@@ -128,13 +139,15 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         # As written: searched alone, then remembered so later follow-ups can lean on it.
         history = ChatHistory() if as_written else state.history
         try:
+            # Errors name the app's own fields, not the command line's options.
             filters = parse_filters(
-                outlets, (since or "").strip() or None, (until or "").strip() or None
-            )
+                outlets, (since or "").strip() or None, (until or "").strip() or None,
+                names=("“Published on or after”", "“Published on or before”"),
+            )  # fmt: skip
             stream = pipeline.stream(
                 message, history=history, top_k=int(k), filters=filters,
                 backend="openai" if backend.startswith("LLM") else "extractive",
-                as_of=parse_day(as_of, "as-of"),
+                as_of=parse_day(as_of, "“Ask as of”"),
             )  # fmt: skip
             chat = [*chat, {"role": "user", "content": render.user_message(message)}]
             answer: Answer | None = None
@@ -145,10 +158,10 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                     break
                 partial += item
                 pending = {"role": "assistant", "content": render.pending_message(partial)}
-                yield [*chat, pending], gr.skip(), state, "", gr.skip()
+                yield [*chat, pending], gr.skip(), state, "", *UNCHANGED
         except NewsqaError as error:
             gr.Warning(str(error))
-            yield gr.skip(), gr.skip(), state, message, gr.skip()
+            yield gr.skip(), gr.skip(), state, message, *UNCHANGED
             return
         assert answer is not None
         if as_written:
@@ -157,21 +170,49 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         turn = len(state.turns) - 1
         chat = [*chat, {"role": "assistant", "content": render.answer_message(answer, turn)}]
         sources = render.source_cards(state.turns, pipeline.index.articles)
-        yield chat, sources, state, "", gr.update(visible=answer.query != answer.question)
+        rewritten = gr.update(visible=answer.query != answer.question)
+        yield chat, sources, state, "", rewritten, *take_away(state, pipeline.index.articles)
 
     def search_as_written(
         chat: list[dict[str, str]], state: Conversation | None, *options: Any
     ) -> Iterator[tuple[Any, ...]]:
         """Undoes the last follow-up rewrite: the last question again, searched alone."""
         if not state or not state.turns or len(chat) < 2:
-            yield gr.skip(), gr.skip(), state, gr.skip(), gr.update(visible=False)
+            yield gr.skip(), gr.skip(), state, gr.skip(), gr.update(visible=False), *UNCHANGED[1:]
             return
         question, _ = state.turns.pop()
         state.history.turns.pop()
         yield from answer_turn(question, chat[:-2], state, options, as_written=True)
 
+    def take_away(state: Conversation, articles: dict[str, Any]) -> tuple[Any, ...]:
+        """The last answer as Markdown (for the copy button) and the conversation as files."""
+        question, answer = state.turns[-1]
+        folder = exports_dir() / state.id
+        folder.mkdir(parents=True, exist_ok=True)
+        as_markdown = folder / "newsqa-conversation.md"
+        as_markdown.write_text(export.conversation_markdown(state.turns, articles), "utf-8")
+        as_json = folder / "newsqa-conversation.json"
+        as_json.write_text(export.conversation_json(state.turns), "utf-8")
+        return (
+            export.answer_markdown(question, answer, articles),
+            gr.update(value=str(as_markdown), visible=True),
+            gr.update(value=str(as_json), visible=True),
+            gr.update(visible=True),
+        )
+
     def clear() -> tuple[Any, ...]:
-        return [], render.source_cards([], {}), Conversation(), "", gr.update(visible=False)
+        hidden = gr.update(visible=False)
+        return (
+            [],
+            render.source_cards([], {}),
+            Conversation(),
+            "",
+            hidden,
+            "",
+            hidden,
+            hidden,
+            hidden,
+        )
 
     def upload(files: list[Any] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         if not files:
@@ -206,6 +247,19 @@ def build_app(live: LiveIndex) -> gr.Blocks:
             "Every claim links to the passage it quotes.</span></div>"
         )
         state = gr.State(None)
+        # Made here so the chips beside the chat box can show them; placed under "Settings".
+        outlets = gr.Dropdown(
+            live.outlets(), multiselect=True, label="Only these outlets", render=False,
+            elem_id="nq-outlets",
+        )  # fmt: skip
+        since = gr.Textbox(
+            label="Published on or after (YYYY-MM-DD)", max_lines=1, render=False,
+            elem_id="nq-since",
+        )  # fmt: skip
+        until = gr.Textbox(
+            label="Published on or before (YYYY-MM-DD)", max_lines=1, render=False,
+            elem_id="nq-until",
+        )  # fmt: skip
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
@@ -218,12 +272,50 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                         scale=5, max_lines=4, elem_id="nq-question", autofocus=True,
                     )  # fmt: skip
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="nq-send")
+
+                @gr.render(inputs=[outlets, since, until])  # type: ignore[untyped-decorator]
+                def filter_chips(
+                    chosen: list[str] | None, since_day: str | None, until_day: str | None
+                ) -> None:
+                    """Active filters as chips beside the chat box; a click removes one."""
+                    chips: list[tuple[str, Any, Any]] = [
+                        (f"Outlet: {name}", outlets, [o for o in chosen or [] if o != name])
+                        for name in chosen or []
+                    ]
+                    since_day, until_day = (since_day or "").strip(), (until_day or "").strip()
+                    if since_day:
+                        chips.append((f"On or after {since_day}", since, ""))
+                    if until_day:
+                        chips.append((f"On or before {until_day}", until, ""))
+                    if not chips:
+                        return
+                    with gr.Row(elem_id="nq-chips"):
+                        for text, component, cleared in chips:
+                            chip = gr.Button(
+                                f"{text} ✕", size="sm", elem_classes=["nq-chip"],
+                                min_width=0, scale=0,
+                            )  # fmt: skip
+                            chip.click(lambda value=cleared: value, None, component)
+
                 gr.Examples(EXAMPLES, inputs=box, label="Example questions about the seed articles")
                 with gr.Row():
                     undo = gr.Button(
                         "Search as written", size="sm", visible=False, elem_id="nq-as-written"
                     )
+                    copy = gr.Button(
+                        "Copy answer as Markdown", size="sm", visible=False, elem_id="nq-copy-md"
+                    )
+                    export_md = gr.DownloadButton(
+                        "Export conversation (Markdown)", size="sm", visible=False,
+                        elem_id="nq-export-md",
+                    )  # fmt: skip
+                    export_json = gr.DownloadButton(
+                        "Export conversation (JSON)", size="sm", visible=False,
+                        elem_id="nq-export-json",
+                    )  # fmt: skip
                     clear_button = gr.Button("New conversation", size="sm", elem_id="nq-clear")
+                # The last answer as Markdown, for the copy button's script to read.
+                last_markdown = gr.Textbox(visible=False, elem_id="nq-last-md")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(render.source_cards([], {}), elem_id="nq-sources")
@@ -241,9 +333,9 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                     1, 20, value=settings.retrieval.top_k, step=1, label="Passages to read"
                 )
             with gr.Row():
-                outlets = gr.Dropdown(live.outlets(), multiselect=True, label="Only these outlets")
-                since = gr.Textbox(label="Published on or after (YYYY-MM-DD)", max_lines=1)
-                until = gr.Textbox(label="Published on or before (YYYY-MM-DD)", max_lines=1)
+                outlets.render()  # type: ignore[no-untyped-call]
+                since.render()  # type: ignore[no-untyped-call]
+                until.render()  # type: ignore[no-untyped-call]
                 # "this week", "latest": read relative to this day; today's date at each page load.
                 as_of = gr.Textbox(
                     value=lambda: dt.date.today().isoformat(), max_lines=1, elem_id="nq-as-of",
@@ -260,7 +352,12 @@ def build_app(live: LiveIndex) -> gr.Blocks:
 
         options = [backend, k, outlets, since, until, as_of]
         inputs = [box, chatbot, state, *options]
-        outputs = [chatbot, sources, state, box, undo]
+        outputs = [chatbot, sources, state, box, undo, last_markdown, export_md, export_json, copy]
+        # The browser copies: the server has no clipboard of the user's.
+        copy.click(
+            None, [last_markdown], None, api_visibility="private",
+            js="(text) => { navigator.clipboard.writeText(text); return []; }",
+        )  # fmt: skip
         box.submit(respond, inputs, outputs, api_visibility="private")
         send.click(respond, inputs, outputs, api_visibility="private")
         undo.click(search_as_written, [chatbot, state, *options], outputs, api_visibility="private")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,7 @@ def test_questions_are_read_as_of_the_day_in_the_as_of_field(page: Any) -> None:
     field.fill("20 June")
     page.locator("#nq-question textarea").fill("Where did Putin go this week?")
     page.locator("#nq-send").click()
-    page.get_by_text("--as-of takes a date as YYYY-MM-DD").first.wait_for(timeout=TIMEOUT)
+    page.get_by_text("“Ask as of” takes a date as YYYY-MM-DD").first.wait_for(timeout=TIMEOUT)
 
 
 def test_a_missing_attribute_is_a_partial_answer_with_its_source(page: Any) -> None:
@@ -206,3 +207,75 @@ def test_the_chat_trash_icon_starts_a_new_conversation(page: Any) -> None:
     answer = ask(page, "Who went with him?")
     assert answer.locator(".nq-searched").count() == 0
     assert page.locator(".nq-question").count() == 1
+
+
+def test_filters_show_as_chips_say_what_they_hid_and_come_off_in_one_click(page: Any) -> None:
+    page.get_by_text("Settings and filters", exact=True).click()
+    outlet = page.locator("#nq-outlets input").first
+    outlet.click()
+    outlet.fill("TASS")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    since = page.locator("#nq-since textarea, #nq-since input").first
+    since.fill("2023-01-01")
+    chips = page.locator(".nq-chip")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.nq-chip').length === 2", timeout=TIMEOUT
+    )
+    assert [c.inner_text().strip() for c in chips.all()] == [
+        "Outlet: TASS ✕", "On or after 2023-01-01 ✕",
+    ]  # fmt: skip
+    # The seeds' TASS article has no year: the filter hides it, and the answer says so.
+    answer = ask(page, "What did the expert say about Kim's visit?")
+    assert (
+        "no TASS article on or after 1 January 2023 is indexed (its only one is without a full "
+        "date)" in answer.inner_text()
+    )
+    chips.filter(has_text="On or after").click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.nq-chip').length === 1", timeout=TIMEOUT
+    )
+    assert since.input_value() == ""
+    answer = ask(page, "What did the expert say about Kim's visit?")
+    assert "nq-answer" in (answer.get_attribute("class") or "")
+    # A bad date is reported in the app's words, not the command line's.
+    since.fill("January 2023")
+    page.locator("#nq-question textarea").fill("What did the expert say?")
+    page.locator("#nq-send").click()
+    page.get_by_text("“Published on or after” takes a date as YYYY-MM-DD").first.wait_for(
+        timeout=TIMEOUT
+    )
+    assert "--since" not in page.content()
+
+
+def test_the_answer_copies_as_markdown_with_its_sources_and_the_conversation_exports(
+    browser: Any, running_app: RunningApp
+) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=running_app.url)
+    page = context.new_page()
+    page.goto(running_app.url, wait_until="load")
+    page.locator("#nq-question textarea").wait_for(timeout=TIMEOUT)
+    assert not page.locator("#nq-copy-md").is_visible()  # nothing to take away yet
+    ask(page, "What gifts did Putin and Kim exchange?")
+    page.locator("#nq-copy-md").click()
+    page.wait_for_function(
+        "async () => (await navigator.clipboard.readText()).includes('Sources:')", timeout=10_000
+    )
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("**Q: What gifts did Putin and Kim exchange?**")
+    assert "<div" not in copied and "nq-" not in copied  # Markdown, not the page's HTML
+    # Each numbered source with the exact quote; the gift sentence among them.
+    assert "\n1. " in copied and "   > " in copied
+    assert "Mr Kim gave Mr Putin a North Korean-made gun" in copied
+    with page.expect_download() as download:
+        page.locator("#nq-export-json").click()
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    [turn] = exported["conversation"]
+    assert turn["question"] == "What gifts did Putin and Kim exchange?"
+    assert turn["citations"] and all(c["text"] for c in turn["citations"])
+    with page.expect_download() as download:
+        page.locator("#nq-export-md").click()
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert markdown.startswith("# newsqa conversation") and "Sources:" in markdown
+    context.close()

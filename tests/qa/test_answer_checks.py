@@ -87,3 +87,33 @@ def test_a_missing_attribute_gives_a_partial_answer(seeds: Pipeline) -> None:
     # Not when the articles are about something else.
     other = seeds.ask("How much does a bitcoin cost today?")
     assert other.abstained and not other.partial and other.citations == []
+
+
+def test_headings_and_embedded_posts_are_never_quoted(tmp_path: Path, embedder: Embedder) -> None:
+    body = (
+        "Sam Altman was fired as chief executive of OpenAI on Friday by the company's board.\n\n"
+        "I love everything we've built together. — Ilya Sutskever (@ilyasut) November 20, 2023\n\n"
+        "Employees threaten to resign\n\n"
+        "Nearly 500 of OpenAI's roughly 770 employees said they might quit unless the board "
+        "resigned and reappointed Altman.\n\n"
+        "Do you work at OpenAI and know more about Sam Altman's departure?"
+    )
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    record = {"url": "https://example.org/openai", "title": "Altman out", "body": body}
+    (folder / "openai.jsonl").write_text(json.dumps(record) + "\n")
+    settings = Settings(index_dir=folder / ".newsqa")
+    IndexBuilder(settings, embedder).run([folder / "openai.jsonl"])
+    pipeline = Pipeline.load(settings, embedder)
+    for question in (
+        "How many OpenAI employees threatened to resign?",
+        "What did Ilya Sutskever say about OpenAI?",
+        "Who was fired as chief executive of OpenAI?",
+    ):
+        answer = pipeline.ask(question)
+        quoted = " ".join(c.text for c in answer.citations)
+        assert "(@ilyasut)" not in quoted and "I love everything" not in quoted
+        assert "Employees threaten to resign" not in quoted
+        assert "Do you work at OpenAI" not in quoted
+    answer = pipeline.ask("How many OpenAI employees threatened to resign?")
+    assert not answer.abstained and "Nearly 500" in answer.answer

@@ -53,6 +53,26 @@ def test_outlet_filter_and_mmr(pipeline: Pipeline) -> None:
     assert pipeline.search("Kim", filters=Filters(since=dt.date(2020, 1, 1))) == []
 
 
+@pytest.mark.parametrize(
+    ("filters", "said"),
+    [
+        (Filters(since=dt.date(2020, 1, 1)),
+         "no article on or after 1 January 2020 is indexed (all 5 are without a full date)"),
+        (Filters(outlets=("TASS",), until=dt.date(2024, 3, 1)),
+         "no TASS article on or before 1 March 2024 is indexed (its only one is without a full "
+         "date)"),
+        (Filters(outlets=("The Verge",)),
+         "No article from The Verge is indexed (outlets here: EurasiaDiary, Sputnik, TASS)."),
+    ],
+)  # fmt: skip
+def test_an_answer_says_what_the_filters_hid(
+    pipeline: Pipeline, filters: Filters, said: str
+) -> None:
+    answer = pipeline.ask("What did the expert say about Kim's visit?", filters=filters)
+    assert answer.abstained and not answer.citations
+    assert said in answer.answer
+
+
 def test_a_question_naming_outlets_gets_passages_from_each(
     seed_index: Settings, pipeline: Pipeline
 ) -> None:
