@@ -9,7 +9,7 @@ import contextlib
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -508,7 +508,7 @@ def info(
         "chunk_size": m.chunk_size,
         "chunk_overlap": m.chunk_overlap,
         "index_type": m.index_type,
-        "outlets": sorted({a.source for a in stored.articles.values() if a.source}),
+        "outlets": outlet_coverage(stored.articles.values()),
     }
     if articles:
         summary["article_list"] = [
@@ -526,14 +526,46 @@ def info(
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=1))
         return
     for key, value in summary.items():
-        if key == "article_list":
-            continue
-        typer.echo(f"{key:>14}: {', '.join(value) if isinstance(value, list) else value}")
+        if key not in {"article_list", "outlets"}:
+            typer.echo(f"{key:>14}: {value}")
+    named = [row for row in summary["outlets"] if row["outlet"]]
+    typer.echo(f"{'outlets':>14}: {len(named)}")
+    typer.echo(f"  {'articles':>8}  {'first':<10}  {'last':<10}  {'no date':>7}  outlet")
+    for row in summary["outlets"]:
+        typer.echo(
+            f"  {row['articles']:>8}  {row['first'] or '-':<10}  {row['last'] or '-':<10}  "
+            f"{row['without_full_date']:>7}  {row['outlet'] or '(outlet unknown)'}"
+        )
     for row in summary.get("article_list", []):
         typer.echo(
             f"  {row['doc_id']}  {row['source'] or '-'}  {row['published'] or '-'}  "
             f"{row['chunks']} chunks  {row['title']}"
         )
+
+
+def outlet_coverage(articles: Iterable[Any]) -> list[dict[str, Any]]:
+    """Per outlet (most articles first): how many articles, the first and last full dates, and
+    how many have no full date. Articles with no known outlet are one row, last."""
+    from index.metadata import full_date
+
+    rows: dict[str | None, dict[str, Any]] = {}
+    for article in articles:
+        row = rows.setdefault(
+            article.source,
+            {"outlet": article.source, "articles": 0, "first": None, "last": None,
+             "without_full_date": 0},
+        )  # fmt: skip
+        row["articles"] += 1
+        day = full_date(article.published)
+        if day is None:
+            row["without_full_date"] += 1
+            continue
+        text = day.isoformat()
+        row["first"] = min(row["first"] or text, text)
+        row["last"] = max(row["last"] or text, text)
+    return sorted(
+        rows.values(), key=lambda r: (r["outlet"] is None, -r["articles"], r["outlet"] or "")
+    )
 
 
 if __name__ == "__main__":
