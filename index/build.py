@@ -175,14 +175,12 @@ class IndexBuilder:
             report.articles_total = len(old.articles)
             report.chunks_total = len(old.chunks)
             return
-        if old is None and not articles:
-            return  # nothing usable and no index yet: the caller says so
 
         chunks, embeddings, sentences = self._assemble(old, articles, to_chunk, report, progress)
         for doc_id in set(hashes) - set(articles):
             del hashes[doc_id]  # skipped while chunking
         if old is None and not articles:
-            return
+            return  # nothing usable and no index yet: the caller says so
         self._save(articles, hashes, chunks, embeddings, sentences)
         report.saved = True
         report.articles_total = len(articles)

@@ -152,9 +152,7 @@ def search(
         typer.echo(json.dumps([p.to_json() for p in passages], ensure_ascii=False, indent=1))
         return
     if not passages:
-        allowed = pipeline.retriever.allowed_rows(filters)
-        hid = allowed is not None and not allowed.any()
-        typer.echo(pipeline.retriever.what_filters_hid(filters) if hid else "No passages found.")
+        typer.echo(pipeline.retriever.what_filters_hid(filters) or "No passages found.")
     for rank, passage in enumerate(passages, start=1):
         article = passage.article
         typer.secho(

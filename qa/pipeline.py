@@ -122,10 +122,9 @@ class Pipeline:
         passages, query_vector = found.passages, found.query_vector
         retrieved = time.perf_counter()
         answer: Answer | None = None
-        allowed = self.retriever.allowed_rows(filters) if filters and not passages else None
-        if filters is not None and allowed is not None and not allowed.any():
-            # Say what the filters hid rather than "not found" over an empty search.
-            hid = self.retriever.what_filters_hid(filters)
+        # Say what the filters hid rather than "not found" over an empty search.
+        hid = self.retriever.what_filters_hid(filters) if filters and not passages else None
+        if hid is not None:
             answer = Answer(question=question, answer=hid, abstained=True, query=query)
         elif (backend or self.settings.answer.backend) == "openai":
             for item in OpenAIAnswerer(self.settings.llm, self.embedder, self.extractive).stream(

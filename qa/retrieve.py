@@ -19,16 +19,12 @@ from typing import Any
 import numpy as np
 
 from index.embed import Embedder
-from index.metadata import full_date
+from index.metadata import describe_date, full_date
 from index.settings import RetrievalSettings
 from index.store import StoredIndex, bm25_tokenize
 from qa.results import Passage
-from qa.timeframe import TimeScope
+from qa.timeframe import MONTH, TimeScope
 
-MONTH = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
-)
 FULL_DATE = re.compile(
     rf"\b(?:{MONTH}\.? \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}|\d{{1,2}} {MONTH}\.?,? \d{{4}}|"
     r"\d{4}-\d{2}-\d{2})\b"
@@ -106,9 +102,13 @@ class Retriever:
             allowed_docs.add(doc_id)
         return np.array([chunk.doc_id in allowed_docs for chunk in self.index.chunks], dtype=bool)
 
-    def what_filters_hid(self, filters: Filters) -> str:
-        """Why the filters leave nothing to search, in counts: "No The Verge article on or
-        after 1 January 2025 is indexed (14 are before it)"."""
+    def what_filters_hid(self, filters: Filters) -> str | None:
+        """When the filters leave nothing to search, why, in counts: "no The Verge article on
+        or after 1 January 2025 is indexed (all 45 are from before 1 January 2025)"; None when
+        they leave something."""
+        allowed = self.allowed_rows(filters)
+        if allowed is None or allowed.any():
+            return None
         wanted = {outlet.casefold() for outlet in filters.outlets}
         pool = [
             a for a in self.index.articles.values()
@@ -336,4 +336,4 @@ class Retriever:
 
 
 def day_text(day: dt.date | None) -> str:
-    return f"{day.day} {day:%B %Y}" if day else ""
+    return describe_date(day.isoformat()) if day else ""

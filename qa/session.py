@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from qa.sentences import QUESTION_WORDS, key_terms
-from qa.timeframe import YEARS
+from qa.timeframe import MONTH, YEARS
 
 # Any letters, not only ASCII: "Pogačar" is one word.
 WORD = re.compile(r"[^\W_][\w'’]*")
@@ -22,11 +22,7 @@ PERSON_PRONOUNS = {"he", "him", "his", "she", "her", "hers", "himself", "herself
 GROUP_PRONOUNS = {"they", "them", "their", "theirs", "themselves"}
 POSSESSIVES = {"his", "hers", "its", "their", "theirs"}
 ASKS_SUBJECT = re.compile(r"\s*(?:who|which|whose|what\s+(?:is|was)\s+the\s+name)\b", re.IGNORECASE)
-MONTH_DAY = re.compile(
-    r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?\s+\d{1,2}\b(?:,?\s+\d{4})?",
-    re.IGNORECASE,
-)
+MONTH_DAY = re.compile(rf"\b{MONTH}\s+\d{{1,2}}\b(?:,?\s+\d{{4}})?", re.IGNORECASE)
 # A question with this many key terms and two names of its own needs nothing from the last turn.
 LONG_QUESTION_TERMS = 10
 # "that" / "this" stand for the last topic only at the end or before a verb ("Why did that

@@ -13,6 +13,7 @@ from typing import Any
 
 from index.metadata import describe_date
 from qa.results import Answer
+from ui.render import web_address
 
 
 def answer_markdown(question: str, answer: Answer, articles: dict[str, Any]) -> str:
@@ -23,14 +24,12 @@ def answer_markdown(question: str, answer: Answer, articles: dict[str, Any]) -> 
     if answer.citations:
         lines.append("Sources:")
         for citation in answer.citations:
-            article = articles.get(citation.doc_id)
-            url = getattr(article, "url", None) or ""
             # What is known, in order; unknown parts are left out rather than said unknown.
             known = [
                 citation.source or "",
                 describe_date(citation.published) if citation.published else "",
                 f"“{citation.title}”" if citation.title else citation.doc_id,
-                url if url.startswith(("http://", "https://")) else "",
+                web_address(articles.get(citation.doc_id)) or "",
             ]
             lines.append(f"{citation.n}. " + " · ".join(k for k in known if k))
             quote = " ".join(citation.text.split())

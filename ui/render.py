@@ -120,11 +120,11 @@ def _card(turn: int, citation: Citation, article: Any, short: ShortAnswer | None
             f'<mark class="nq-span" id="nq-m-{turn}-{citation.n}">{quote}</mark>'
             f"{escape(text[citation.end :])}</div></details>"
         )
-    url = getattr(article, "url", None) or ""
-    # Only web addresses become links, in a new tab that can't reach back into this page.
+    url = web_address(article)
+    # In a new tab that can't reach back into this page.
     link = (
         f' · <a href="{escape(url)}" target="_blank" rel="noopener noreferrer">original ↗</a>'
-        if re.match(r"https?://", url, re.IGNORECASE)
+        if url
         else ""
     )
     return (
@@ -134,6 +134,13 @@ def _card(turn: int, citation: Citation, article: Any, short: ShortAnswer | None
         f'<div class="nq-meta">{escape(citation.doc_id)} · characters {citation.start}–{citation.end}'
         f"{link}</div>{full}</div>"
     )
+
+
+def web_address(article: Any) -> str | None:
+    """The article's address when it is a web one (http or https); anything else (javascript:,
+    file:, data:) is never offered to be opened or copied as a link."""
+    url = getattr(article, "url", None) or ""
+    return url if re.match(r"https?://", url, re.IGNORECASE) else None
 
 
 def _quote(citation: Citation, short: ShortAnswer | None) -> str:
