@@ -7,8 +7,10 @@ re-indexing an unchanged corpus embeds nothing and a changed file re-embeds only
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,16 +19,36 @@ from pathlib import Path
 import numpy as np
 
 from index.chunk import chunk_article, text_for_embedding
-from index.documents import Article, Chunk
+from index.documents import CORRECTABLE, Article, Chunk, Correction
 from index.embed import Embedder, load_embedder, token_counter
 from index.entities import find_entities
-from index.errors import IndexCorruptError, IndexMissingError, UnknownDocumentError
+from index.errors import (
+    BadCorrectionError,
+    IndexCorruptError,
+    IndexMissingError,
+    UnknownDocumentError,
+)
 from index.load import Skipped, load_articles
 from index.sentences import Sentence, SentenceTable, article_sections
 from index.settings import Settings
 from index.store import IndexStore, Manifest, StoredIndex, build_bm25, build_dense_index
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """A file whose article id is already indexed from another file that still exists."""
+
+    doc_id: str
+    path: str
+    indexed_from: str
+
+    def __str__(self) -> str:
+        return (
+            f"skipped {self.path}: document id '{self.doc_id}' is already indexed from "
+            f"{self.indexed_from}; pass --replace to replace it, or rename the file"
+        )
 
 
 @dataclass(slots=True)
@@ -37,6 +59,7 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     moved: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
     chunks_embedded: int = 0
     articles_total: int = 0
     chunks_total: int = 0
@@ -81,14 +104,18 @@ class IndexBuilder:
         paths: list[Path],
         prune: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        replace: bool = False,
     ) -> IndexReport:
-        """Indexes the files under `paths`. `progress(done, total)` is called as chunks are embedded."""
+        """Indexes the files under `paths`. `progress(done, total)` is called as chunks are embedded.
+
+        An article whose id is already indexed from another file that still exists is a conflict,
+        left as it is, unless `replace`: then the new file's article takes its place."""
         started = time.perf_counter()
         report = IndexReport()
         existed = self.settings.index_dir.exists()
         try:
             with self.store.writer_lock():
-                self._index(paths, prune, progress, report)
+                self._index(paths, prune, progress, replace, report)
         finally:
             if not existed and not report.saved:
                 # Nothing usable in a first batch: leave no folder behind rather than one that
@@ -104,6 +131,7 @@ class IndexBuilder:
         paths: list[Path],
         prune: bool,
         progress: Callable[[int, int], None] | None,
+        replace: bool,
         report: IndexReport,
     ) -> None:
         old = self._load_previous(report)
@@ -112,49 +140,59 @@ class IndexBuilder:
 
         articles: dict[str, Article] = dict(old.articles) if old else {}
         hashes: dict[str, str] = dict(old.article_hashes) if old else {}
+        corrections: dict[str, Correction] = dict(old.corrections) if old else {}
         owner_of_hash = {digest: doc_id for doc_id, digest in hashes.items()}
         produced: set[str] = set()
         to_chunk: list[Article] = []
-        for article in loaded.articles:
-            digest = article_hash(article)
-            previous = articles.get(article.doc_id)
-            if article.doc_id in produced:
+        for as_filed in loaded.articles:
+            doc_id = as_filed.doc_id
+            if doc_id in produced:
                 report.skipped.append(
-                    Skipped(article.path, f"duplicate document id '{article.doc_id}' in this run")
+                    Skipped(as_filed.path, f"duplicate document id '{doc_id}' in this run")
                 )
                 continue
+            previous = articles.get(doc_id)
+            correction = corrections.get(doc_id)
+            article = correction.apply(as_filed) if correction else as_filed
+            digest = article_hash(article)
             old_path = previous.path if previous is not None else article.path
             moved = old_path != article.path
             if moved and Path(old_path).exists():
-                report.skipped.append(
-                    Skipped(
-                        article.path,
-                        f"document id '{article.doc_id}' is already indexed from "
-                        f"{old_path}; rename the file or run `newsqa remove "
-                        f"{article.doc_id}` first",
-                    )
-                )
-                continue
+                if hashes.get(doc_id) == digest:
+                    produced.add(doc_id)  # a copy of the indexed file: nothing to do
+                    report.unchanged.append(doc_id)
+                    continue
+                if not replace:
+                    report.conflicts.append(Conflict(doc_id, article.path, old_path))
+                    log.warning("%s", report.conflicts[-1])
+                    continue
+                # The new file takes the old one's place, as it says: a hand-made correction
+                # was about the old file.
+                corrections.pop(doc_id, None)
+                article, correction = as_filed, None
+                digest = article_hash(article)
+            if correction is not None:
+                corrections[doc_id] = correction.filed_as(as_filed)
             twin = owner_of_hash.get(digest)
-            if twin is not None and twin != article.doc_id:
+            if twin is not None and twin != doc_id:
                 report.skipped.append(
                     Skipped(article.path, f"same text as already indexed '{twin}' (duplicate)")
                 )
                 continue
-            produced.add(article.doc_id)
-            owner_of_hash[digest] = article.doc_id
-            if previous is not None and hashes.get(article.doc_id) == digest:
+            produced.add(doc_id)
+            owner_of_hash[digest] = doc_id
+            if previous is not None and hashes.get(doc_id) == digest:
                 if moved:
                     # Same text at a new place (the folder was moved): keep the vectors,
                     # record the new path so --prune doesn't think the file is gone.
-                    articles[article.doc_id] = article
-                    report.moved.append(article.doc_id)
+                    articles[doc_id] = article
+                    report.moved.append(doc_id)
                 else:
-                    report.unchanged.append(article.doc_id)
+                    report.unchanged.append(doc_id)
                 continue
-            (report.updated if previous is not None else report.added).append(article.doc_id)
-            articles[article.doc_id] = article
-            hashes[article.doc_id] = digest
+            (report.updated if previous is not None else report.added).append(doc_id)
+            articles[doc_id] = article
+            hashes[doc_id] = digest
             to_chunk.append(article)
 
         if prune:
@@ -181,7 +219,7 @@ class IndexBuilder:
             del hashes[doc_id]  # skipped while chunking
         if old is None and not articles:
             return  # nothing usable and no index yet: the caller says so
-        self._save(articles, hashes, chunks, embeddings, sentences)
+        self._save(articles, hashes, chunks, embeddings, sentences, corrections)
         report.saved = True
         report.articles_total = len(articles)
         report.chunks_total = len(chunks)
@@ -207,7 +245,7 @@ class IndexBuilder:
                 ((doc_id, *old.sentences.of(doc_id)) for doc_id in articles),
                 old.embeddings.shape[1],
             )
-            self._save(articles, hashes, chunks, embeddings, sentences)
+            self._save(articles, hashes, chunks, embeddings, sentences, old.corrections)
             report.removed = list(doc_ids)
             report.articles_total, report.chunks_total, report.saved = (
                 len(articles),
@@ -216,6 +254,32 @@ class IndexBuilder:
             )
         report.seconds = time.perf_counter() - started
         return report
+
+    def correct(self, doc_id: str, values: dict[str, str | None], reset: bool = False) -> Article:
+        """Sets an article's outlet ("source") and/or date ("published", YYYY-MM-DD) by hand, or,
+        with `reset`, goes back to what its file says. The correction is kept when the article's
+        file is indexed again. Nothing is re-embedded: only BM25 reads the outlet."""
+        if not self.store.exists():
+            self.store.load()  # says there is no index there, before a lock file makes a folder
+        checked = {name: checked_value(name, value) for name, value in values.items()}
+        with self.store.writer_lock():
+            old = self.store.load()
+            article = old.articles.get(doc_id)
+            if article is None:
+                raise UnknownDocumentError(f"No article with the id '{doc_id}' is indexed.")
+            corrections = dict(old.corrections)
+            previous = corrections.pop(doc_id, None)
+            as_filed = previous.undo(article) if previous else article
+            if not reset:
+                wanted = {**(previous.values if previous else {}), **checked}
+                changed = {k: v for k, v in wanted.items() if getattr(as_filed, k) != v}
+                if changed:
+                    corrections[doc_id] = Correction(changed).filed_as(as_filed)
+            article = corrections[doc_id].apply(as_filed) if doc_id in corrections else as_filed
+            articles = {**old.articles, doc_id: article}
+            hashes = {**old.article_hashes, doc_id: article_hash(article)}
+            self._save(articles, hashes, old.chunks, old.embeddings, old.sentences, corrections)
+        return article
 
     def _load_previous(self, report: IndexReport) -> StoredIndex | None:
         """The current index if it is sound and was made the same way; otherwise start afresh."""
@@ -352,6 +416,7 @@ class IndexBuilder:
         chunks: list[Chunk],
         embeddings: np.ndarray,
         sentences: SentenceTable,
+        corrections: dict[str, Correction],
     ) -> None:
         recipe = self.settings.index
         dim = (
@@ -380,7 +445,30 @@ class IndexBuilder:
             dense,
             build_bm25(articles, chunks),
             sentences,
+            {doc_id: c for doc_id, c in corrections.items() if doc_id in articles},
         )
+
+
+def checked_value(name: str, value: str | None) -> str | None:
+    """A hand-set outlet or date, tidied; an error in plain words when it can't be one."""
+    if name not in CORRECTABLE:
+        raise BadCorrectionError(f"Only the outlet and the date can be corrected, not '{name}'.")
+    value = " ".join((value or "").split()) or None
+    if value is None:
+        return None  # unknown
+    if name == "source":
+        if len(value) > 200:
+            raise BadCorrectionError("An outlet name can be at most 200 characters long.")
+        return value
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise BadCorrectionError(
+            f"A publication date must be a real day written as YYYY-MM-DD, like 2024-05-01; "
+            f"'{value[:40]}' is not."
+        ) from None
 
 
 class NewSentences:

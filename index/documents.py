@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +34,34 @@ class Chunk:
     start: int
     end: int
     text: str
+
+
+# The article fields a person may correct by hand (an upload's outlet or date).
+CORRECTABLE = ("source", "published")
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """An outlet or date set by hand. It outlives re-indexing the article's file, and keeps what
+    the file itself says so the correction can be undone."""
+
+    values: dict[str, str | None]
+    as_filed: dict[str, str | None] = field(default_factory=dict)
+
+    def apply(self, article: Article) -> Article:
+        return _with(article, self.values)
+
+    def filed_as(self, article: Article) -> Correction:
+        """The same correction, remembering what `article` (as read from its file) says."""
+        return Correction(self.values, {name: getattr(article, name) for name in self.values})
+
+    def undo(self, article: Article) -> Article:
+        return _with(article, self.as_filed)
+
+
+def _with(article: Article, values: dict[str, str | None]) -> Article:
+    return replace(
+        article,
+        source=values.get("source", article.source),
+        published=values.get("published", article.published),
+    )

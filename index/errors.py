@@ -32,3 +32,7 @@ class BadQuestionError(NewsqaError):
 
 class UnknownDocumentError(NewsqaError):
     pass
+
+
+class BadCorrectionError(NewsqaError):
+    pass

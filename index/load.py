@@ -104,10 +104,7 @@ def load_file(path: Path, max_file_mb: float, skipped: list[Skipped]) -> list[Ar
 def read_text(path: Path, max_file_mb: float) -> str:
     size = path.stat().st_size
     if size > max_file_mb * 1024 * 1024:
-        raise _SkipFile(
-            f"file is {size / 1024 / 1024:.1f} MB, over the {max_file_mb:g} MB limit "
-            "(NEWSQA_INDEX__MAX_FILE_MB)"
-        )
+        raise _SkipFile(f"file is {size / 1024 / 1024:.1f} MB, over the {max_file_mb:g} MB limit")
     data = path.read_bytes()
     if b"\x00" in data[:8192]:
         raise _SkipFile("binary file (contains NUL bytes), not text")

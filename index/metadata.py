@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from index.clean import Line, is_boilerplate, is_date_line, split_lines
+from index.documents import Article
 
 MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -140,3 +143,26 @@ def describe_date(published: str | None) -> str:
         return f"{day} {dt.date(2000, month, 1):%B} (year not stated)"
     date = dt.date.fromisoformat(published[:10])
     return f"{date.day} {date:%B %Y}"
+
+
+def outlet_coverage(articles: Iterable[Article]) -> list[dict[str, Any]]:
+    """Per outlet (most articles first): how many articles, the first and last full dates, and
+    how many have no full date. Articles with no known outlet are one row, last."""
+    rows: dict[str | None, dict[str, Any]] = {}
+    for article in articles:
+        row = rows.setdefault(
+            article.source,
+            {"outlet": article.source, "articles": 0, "first": None, "last": None,
+             "without_full_date": 0},
+        )  # fmt: skip
+        row["articles"] += 1
+        day = full_date(article.published)
+        if day is None:
+            row["without_full_date"] += 1
+            continue
+        text = day.isoformat()
+        row["first"] = min(row["first"] or text, text)
+        row["last"] = max(row["last"] or text, text)
+    return sorted(
+        rows.values(), key=lambda r: (r["outlet"] is None, -r["articles"], r["outlet"] or "")
+    )

@@ -8,6 +8,7 @@ Layout:
                                  sentence_vectors.npy, sentence_entities.npy
 A writer builds a whole new version beside the old one and only then points CURRENT at it, so a
 reader (or a crash at any moment) sees either the old index or the new one, never a mix.
+An article's row in articles.jsonl also holds the outlet or date a person set by hand, if any.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from index.documents import Article, Chunk
+from index.documents import Article, Chunk, Correction
 from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
 from index.sentences import SentenceTable
 
@@ -73,6 +74,7 @@ class StoredIndex:
     bm25: Any  # bm25s.BM25
     sentences: SentenceTable
     version: str = ""
+    corrections: dict[str, Correction] = field(default_factory=dict)
 
     def chunks_of(self, doc_id: str) -> list[int]:
         return [row for row, chunk in enumerate(self.chunks) if chunk.doc_id == doc_id]
@@ -222,8 +224,12 @@ class IndexStore:
                 raise self._damaged(f"{name} is {actual} bytes, expected {size}")
         articles: dict[str, Article] = {}
         hashes: dict[str, str] = {}
+        corrections: dict[str, Correction] = {}
         for line in _read_jsonl(folder / "articles.jsonl"):
             hashes[line["doc_id"]] = line.pop("content_hash")
+            correction = line.pop("correction", None)
+            if correction is not None:
+                corrections[line["doc_id"]] = Correction(**correction)
             articles[line["doc_id"]] = Article(**line)
         chunks = []
         for line in _read_jsonl(folder / "chunks.jsonl"):
@@ -265,8 +271,9 @@ class IndexStore:
             if found != expected:
                 raise self._damaged(f"{found} {what} stored, manifest says {expected}")
         return StoredIndex(
-            manifest, articles, hashes, chunks, embeddings, dense, bm25, sentences, version
-        )
+            manifest, articles, hashes, chunks, embeddings, dense, bm25, sentences, version,
+            corrections,
+        )  # fmt: skip
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -305,6 +312,7 @@ class IndexStore:
         dense: Any,
         bm25: Any,
         sentences: SentenceTable,
+        corrections: dict[str, Correction],
     ) -> str:
         """Writes a complete new version, then switches CURRENT to it. Call under writer_lock."""
         import faiss
@@ -317,7 +325,15 @@ class IndexStore:
         _write_jsonl(
             staging / "articles.jsonl",
             (
-                {**dataclasses.asdict(article), "content_hash": hashes[doc_id]}
+                {
+                    **dataclasses.asdict(article),
+                    "content_hash": hashes[doc_id],
+                    **(
+                        {"correction": dataclasses.asdict(corrections[doc_id])}
+                        if doc_id in corrections
+                        else {}
+                    ),
+                }
                 for doc_id, article in articles.items()
             ),
         )

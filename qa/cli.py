@@ -9,7 +9,7 @@ import contextlib
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -89,6 +89,12 @@ def index_command(
     prune: Annotated[
         bool, typer.Option(help="Drop indexed articles whose files are gone.")
     ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            help="An article already indexed from another file is replaced by the one given."
+        ),
+    ] = False,
 ) -> None:
     """Index articles (.txt .md .html .json .jsonl); only new or changed ones are embedded."""
     from index.build import IndexBuilder
@@ -96,15 +102,17 @@ def index_command(
     settings = make_settings(index_dir)
     try:
         with embedding_progress() as progress:
-            report = IndexBuilder(settings).run(paths, prune=prune, progress=progress)
+            report = IndexBuilder(settings).run(
+                paths, prune=prune, progress=progress, replace=replace
+            )
     except NewsqaError as error:
         raise fail(str(error)) from None
     if not report.articles_total:
         from index.load import SUPPORTED_SUFFIXES
 
         why = (
-            f"all {len(report.skipped)} skipped, for the reasons above"
-            if report.skipped
+            f"all {len(report.skipped) + len(report.conflicts)} skipped, for the reasons above"
+            if report.skipped or report.conflicts
             else "no " + ", ".join(sorted(SUPPORTED_SUFFIXES)) + " files there"
         )
         made = "" if settings.index_dir.exists() else "; no index was made"
@@ -114,7 +122,7 @@ def index_command(
         f"{settings.index_dir}: {report.articles_total} articles, {report.chunks_total} chunks "
         f"({len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} "
         f"unchanged, {len(report.moved)} moved, {len(report.removed)} removed, "
-        f"{len(report.skipped)} skipped); "
+        f"{len(report.skipped) + len(report.conflicts)} skipped); "
         f"embedded {report.chunks_embedded} chunks in {report.seconds:.1f} s"
         + (f" ({rate:.1f} chunks/s)" if rate else "")
         + (f"; entities found in {report.entity_seconds:.1f} s" if report.entity_seconds else "")
@@ -482,12 +490,48 @@ def remove(
 
 
 @app.command()
+def edit(
+    doc_id: Annotated[str, typer.Argument(help="The article's document id.")],
+    outlet: Annotated[
+        str | None, typer.Option(help="The outlet that published it ('' for unknown).")
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option(help="Its publication date, YYYY-MM-DD ('' for unknown).")
+    ] = None,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Go back to the outlet and date its file states.")
+    ] = False,
+    index_dir: IndexDir = None,
+) -> None:
+    """Correct an article's outlet or date; kept when its file is indexed again."""
+    from index.build import IndexBuilder
+    from index.metadata import describe_date
+
+    values: dict[str, str | None] = {
+        name: value
+        for name, value in (("source", outlet), ("published", date))
+        if value is not None
+    }
+    if not values and not reset:
+        raise fail("give --outlet, --date or --reset.")
+    try:
+        article = IndexBuilder(make_settings(index_dir)).correct(doc_id, values, reset=reset)
+    except NewsqaError as error:
+        raise fail(str(error)) from None
+    typer.echo(
+        f"{article.doc_id}: {article.source or 'outlet unknown'}, "
+        f"{describe_date(article.published)}"
+    )
+
+
+@app.command()
 def info(
     index_dir: IndexDir = None,
     articles: Annotated[bool, typer.Option("--articles", help="List every article.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Describe the index: size, model, index type, outlets and dates."""
+    from index.metadata import outlet_coverage
     from index.store import IndexStore
 
     settings = make_settings(index_dir)
@@ -539,31 +583,6 @@ def info(
             f"  {row['doc_id']}  {row['source'] or '-'}  {row['published'] or '-'}  "
             f"{row['chunks']} chunks  {row['title']}"
         )
-
-
-def outlet_coverage(articles: Iterable[Any]) -> list[dict[str, Any]]:
-    """Per outlet (most articles first): how many articles, the first and last full dates, and
-    how many have no full date. Articles with no known outlet are one row, last."""
-    from index.metadata import full_date
-
-    rows: dict[str | None, dict[str, Any]] = {}
-    for article in articles:
-        row = rows.setdefault(
-            article.source,
-            {"outlet": article.source, "articles": 0, "first": None, "last": None,
-             "without_full_date": 0},
-        )  # fmt: skip
-        row["articles"] += 1
-        day = full_date(article.published)
-        if day is None:
-            row["without_full_date"] += 1
-            continue
-        text = day.isoformat()
-        row["first"] = min(row["first"] or text, text)
-        row["last"] = max(row["last"] or text, text)
-    return sorted(
-        rows.values(), key=lambda r: (r["outlet"] is None, -r["articles"], r["outlet"] or "")
-    )
 
 
 if __name__ == "__main__":

@@ -7,29 +7,41 @@ answered keeps the index it started with and never sees a half-updated one.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 import re
 import shutil
 import socket
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import gradio as gr
 
-from index.build import IndexBuilder
+from index.build import IndexBuilder, IndexReport
+from index.documents import Article
 from index.embed import Embedder
-from index.errors import NewsqaError
+from index.errors import (
+    IndexCorruptError,
+    IndexLockedError,
+    IndexMissingError,
+    NewsqaError,
+    UnknownDocumentError,
+)
+from index.metadata import describe_date, full_date
 from index.settings import Settings
 from qa.pipeline import Pipeline, parse_day, parse_filters
 from qa.results import Answer
 from qa.session import ChatHistory
-from ui import export, render
+from ui import export, library, render
 
+log = logging.getLogger(__name__)
+Changed = TypeVar("Changed")
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = [
     "What gifts did Putin and Kim exchange?",
@@ -65,7 +77,7 @@ def exports_dir() -> Path:
 
 
 class LiveIndex:
-    """The pipeline every request uses, swapped whole after an upload."""
+    """The pipeline every request uses, swapped whole after each change to the index."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
@@ -76,31 +88,120 @@ class LiveIndex:
     def pipeline(self) -> Pipeline:
         return self._pipeline
 
+    @property
+    def uploads_dir(self) -> Path:
+        return self.settings.index_dir.resolve().parent / "uploads"
+
     def outlets(self) -> list[str]:
         return sorted({a.source for a in self._pipeline.index.articles.values() if a.source})
 
-    def add_files(self, paths: list[Path], progress: Any = None) -> str:
-        """Indexes uploaded files, then swaps in the new index. Returns a report for the user."""
+    def add_files(
+        self, paths: list[Path], progress: Any = None, replace: bool = False
+    ) -> IndexReport:
+        """Indexes uploaded files. An article already indexed from another file is a conflict
+        for the user to decide on, unless `replace`."""
+
+        def report_progress(done: int, total: int) -> None:
+            if progress is not None:
+                progress(done / max(total, 1), desc=f"Embedding {done}/{total} chunks")
+
+        def add(builder: IndexBuilder) -> IndexReport:
+            return builder.run(paths, progress=report_progress, replace=replace)
+
+        before = [Path(a.path) for a in self._pipeline.index.articles.values()]
+        report = self._change(add)
+        held_back = {c.path for c in report.conflicts}  # until the user decides
+        self.forget_uploads([p for p in [*paths, *before] if str(p.resolve()) not in held_back])
+        return report
+
+    def remove(self, doc_id: str) -> Article:
+        article = self._pipeline.index.articles.get(doc_id)
+        self._change(lambda builder: builder.remove([doc_id]))
+        assert article is not None  # the builder refuses unknown ids
+        self.forget_uploads([Path(article.path)])
+        return article
+
+    def correct(self, doc_id: str, values: dict[str, str | None], reset: bool = False) -> Article:
+        return self._change(lambda builder: builder.correct(doc_id, values, reset))
+
+    def _change(self, change: Callable[[IndexBuilder], Changed]) -> Changed:
+        """One change to the index under the write lock, then the new version swapped in. Errors
+        come out in the app's words: the builder's name server paths and commands."""
         with self._write_lock:
-
-            def report_progress(done: int, total: int) -> None:
-                if progress is not None:
-                    progress(done / max(total, 1), desc=f"Embedding {done}/{total} chunks")
-
             builder = IndexBuilder(self.settings, self._pipeline.embedder)
-            report = builder.run(paths, progress=report_progress)
-            if report.saved:
+            try:
+                result = change(builder)
+            except IndexLockedError:
+                raise NewsqaError(
+                    "Another program is changing the library right now. Try again in a minute."
+                ) from None
+            except UnknownDocumentError:
+                raise NewsqaError("That article is no longer in the library.") from None
+            except (IndexCorruptError, IndexMissingError) as error:
+                log.error("%s", error)
+                raise NewsqaError(
+                    "The library could not be read on the server, so nothing was changed. The "
+                    "server's log says how to rebuild it."
+                ) from None
+            if not isinstance(result, IndexReport) or result.saved:
                 self._pipeline = Pipeline.load(self.settings, self._pipeline.embedder)
-        lines = []
-        if report.added or report.updated:
-            lines.append(
-                f"Indexed {len(report.added) + len(report.updated)} article(s) "
-                f"({report.chunks_embedded} passages): " + ", ".join(report.added + report.updated)
-            )
-        if report.unchanged:
-            lines.append("Already indexed, unchanged: " + ", ".join(report.unchanged))
-        lines.extend(f"Rejected {Path(s.path).name}: {s.reason}" for s in report.skipped)
-        return "\n".join(lines) or "Nothing to index."
+        return result
+
+    def forget_uploads(self, paths: list[Path]) -> None:
+        """Deletes uploaded files no indexed article comes from any more (rejected, replaced,
+        removed, or copies of what was indexed). Files outside the uploads folder are the
+        user's own and are never touched."""
+        in_use = {Path(a.path) for a in self._pipeline.index.articles.values()}
+        uploads = self.uploads_dir
+        for path in paths:
+            path = path.resolve()
+            if uploads not in path.parents or path in in_use:
+                continue
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()  # only when empty
+
+
+def upload_report(report: IndexReport, articles: dict[str, Article]) -> str:
+    """What became of each uploaded file, in the app's words, as HTML."""
+    lines = []
+    done = report.added + report.updated
+    if done:
+        lines.append(
+            f"Indexed {len(done)} article{'s' * (len(done) != 1)} "
+            f"({report.chunks_embedded} passages): "
+            + ", ".join(f"“{articles[d].title or d}”" for d in done if d in articles)
+        )
+    if report.unchanged:
+        lines.append(
+            "Already in the library, unchanged: "
+            + ", ".join(f"“{articles[d].title or d}”" for d in report.unchanged if d in articles)
+        )
+    lines.extend(f"Rejected {Path(s.path).name}: {s.reason}" for s in report.skipped)
+    if not lines and not report.conflicts:
+        lines.append("Nothing to index.")
+    return "<br>".join(render.escape(line) for line in lines)
+
+
+def replace_question(report: IndexReport, articles: dict[str, Article]) -> str:
+    """Asks before an upload replaces articles already in the library."""
+    items = []
+    for conflict in report.conflicts:
+        old = articles.get(conflict.doc_id)
+        held = (
+            f"“{old.title or conflict.doc_id}” ({old.source or 'outlet unknown'}, "
+            f"{describe_date(old.published)})"
+            if old
+            else conflict.doc_id
+        )
+        items.append(
+            f"<li>{render.escape(Path(conflict.path).name)} would replace "
+            f"{render.escape(held)}</li>"
+        )
+    return (
+        "<p><strong>Already in the library.</strong> Replace the indexed "
+        f"article{'s' * (len(items) != 1)} with the new upload?</p><ul>{''.join(items)}</ul>"
+    )
 
 
 def safe_upload_name(name: str) -> str:
@@ -214,10 +315,24 @@ def build_app(live: LiveIndex) -> gr.Blocks:
             hidden,
         )
 
-    def upload(files: list[Any] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    def library_views(search: str | None) -> tuple[Any, ...]:
+        """The Library tab's summary and tables, and the chat's outlet choices, as they now are."""
+        index = live.pipeline.index
+        return (
+            library.summary(index),
+            library.article_rows(index, search or ""),
+            library.outlet_rows(index),
+            gr.update(choices=live.outlets()),
+        )
+
+    def upload(
+        files: list[Any] | None,
+        search: str | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[Any, ...]:
         if not files:
-            return gr.skip(), gr.skip(), None
-        folder = settings.index_dir.resolve().parent / "uploads" / uuid.uuid4().hex[:12]
+            return (gr.skip(),) * 4 + (None,) + (gr.skip(),) * 4
+        folder = live.uploads_dir / uuid.uuid4().hex[:12]
         folder.mkdir(parents=True, exist_ok=True)
         saved = []
         for item in files:
@@ -226,12 +341,131 @@ def build_app(live: LiveIndex) -> gr.Blocks:
             shutil.copyfile(source, target)
             saved.append(target)
         # The loader rejects what it can't read (type, encoding, size, shape) and says why.
-        message = live.add_files(saved, progress)
+        try:
+            report = live.add_files(saved, progress)
+        except NewsqaError as error:
+            live.forget_uploads(saved)
+            return (
+                render.escape(str(error)),
+                gr.skip(),
+                gr.skip(),
+                [],
+                None,
+                *library_views(search),
+            )
+        articles = live.pipeline.index.articles
+        asking = bool(report.conflicts)
         return (
-            render.escape(message).replace("\n", "<br>"),
-            gr.update(choices=live.outlets()),
+            upload_report(report, articles),
+            gr.update(visible=asking),
+            replace_question(report, articles) if asking else "",
+            [c.path for c in report.conflicts],
             None,
+            *library_views(search),
         )
+
+    def settle_conflicts(
+        pending: list[str], replace: bool, search: str | None, progress: gr.Progress
+    ) -> tuple[Any, ...]:
+        """Replace: the held-back uploads take their articles' places. Keep: they are dropped."""
+        paths = [Path(p) for p in pending or []]
+        hidden = gr.update(visible=False)
+        if not replace:
+            live.forget_uploads(paths)
+            return (
+                "Kept the articles already in the library.",
+                hidden,
+                "",
+                [],
+                *library_views(search),
+            )
+        try:
+            report = live.add_files(paths, progress, replace=True)
+        except NewsqaError as error:
+            return (
+                render.escape(str(error)),
+                gr.skip(),
+                gr.skip(),
+                pending,
+                *library_views(search),
+            )
+        return (
+            upload_report(report, live.pipeline.index.articles), hidden, "", [],
+            *library_views(search),
+        )  # fmt: skip
+
+    def replace_uploads(
+        pending: list[str],
+        search: str | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[Any, ...]:
+        return settle_conflicts(pending, True, search, progress)
+
+    def keep_library(pending: list[str], search: str | None) -> tuple[Any, ...]:
+        return settle_conflicts(pending, False, search, gr.Progress())
+
+    def open_article(event: gr.SelectData) -> tuple[Any, ...]:
+        doc_id = str((event.row_value or [None] * len(library.ARTICLE_COLUMNS))[library.ID_COLUMN])
+        return shown_article(doc_id, "")
+
+    def shown_article(doc_id: str | None, notice: str) -> tuple[Any, ...]:
+        """The chosen article, its correction fields, and the actions on it."""
+        index = live.pipeline.index
+        article = index.articles.get(doc_id or "")
+        found = article is not None
+        corrected = found and doc_id in index.corrections
+        full_day = full_date(article.published) if article else None
+        return (
+            doc_id if found else None,
+            library.article_view(article, corrected),
+            gr.update(value=(article.source or "") if article else "", interactive=found),
+            gr.update(value=full_day.isoformat() if full_day else "", interactive=found),
+            gr.update(visible=found),
+            gr.update(visible=bool(corrected)),
+            gr.update(visible=found),
+            gr.update(visible=False),
+            notice,
+        )
+
+    def save_correction(
+        doc_id: str | None, outlet: str, day: str, search: str | None
+    ) -> tuple[Any, ...]:
+        return change_article(doc_id, {"source": outlet, "published": day}, False, search)
+
+    def undo_correction(doc_id: str | None, search: str | None) -> tuple[Any, ...]:
+        return change_article(doc_id, {}, True, search)
+
+    def change_article(
+        doc_id: str | None, values: dict[str, str | None], reset: bool, search: str | None
+    ) -> tuple[Any, ...]:
+        if not doc_id:
+            return (*shown_article(None, "Choose an article first."), *library_views(search))
+        try:
+            article = live.correct(doc_id, values, reset)
+        except NewsqaError as error:
+            shown = shown_article(doc_id, render.escape(str(error)))
+            return (*shown[:2], gr.skip(), gr.skip(), *shown[4:], *library_views(search))
+        notice = f"Saved: {article.source or 'outlet unknown'}, {describe_date(article.published)}."
+        return (*shown_article(doc_id, render.escape(notice)), *library_views(search))
+
+    def ask_to_remove(doc_id: str | None) -> tuple[Any, ...]:
+        article = live.pipeline.index.articles.get(doc_id or "")
+        if article is None:
+            return gr.update(visible=False), ""
+        title = article.title or article.doc_id
+        return (
+            gr.update(visible=True),
+            f"<p>Remove “{render.escape(title)}” from the library? Questions will no longer "
+            "find it.</p>",
+        )
+
+    def remove_article(doc_id: str | None, search: str | None) -> tuple[Any, ...]:
+        try:
+            article = live.remove(doc_id or "")
+        except NewsqaError as error:
+            return (*shown_article(doc_id, render.escape(str(error))), *library_views(search))
+        notice = f"Removed “{article.title or article.doc_id}” from the library."
+        return (*shown_article(None, render.escape(notice)), *library_views(search))
 
     def ask_api(question: str) -> dict[str, Any]:
         """Answers one question; returns the Answer as JSON (question, answer, citations, ...)."""
@@ -260,96 +494,178 @@ def build_app(live: LiveIndex) -> gr.Blocks:
             label="Published on or before (YYYY-MM-DD)", max_lines=1, render=False,
             elem_id="nq-until",
         )  # fmt: skip
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(
-                    label="Chat", height=520, elem_id="nq-chat", sanitize_html=True,
-                    render_markdown=False, feedback_options=None, group_consecutive_messages=False,
-                )  # fmt: skip
-                with gr.Row():
-                    box = gr.Textbox(
-                        placeholder="Ask a question about the articles…", show_label=False,
-                        scale=5, max_lines=4, elem_id="nq-question", autofocus=True,
-                    )  # fmt: skip
-                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="nq-send")
-
-                @gr.render(inputs=[outlets, since, until])  # type: ignore[untyped-decorator]
-                def filter_chips(
-                    chosen: list[str] | None, since_day: str | None, until_day: str | None
-                ) -> None:
-                    """Active filters as chips beside the chat box; a click removes one."""
-                    chips: list[tuple[str, Any, Any]] = [
-                        (f"Outlet: {name}", outlets, [o for o in chosen or [] if o != name])
-                        for name in chosen or []
-                    ]
-                    since_day, until_day = (since_day or "").strip(), (until_day or "").strip()
-                    if since_day:
-                        chips.append((f"On or after {since_day}", since, ""))
-                    if until_day:
-                        chips.append((f"On or before {until_day}", until, ""))
-                    if not chips:
-                        return
-                    with gr.Row(elem_id="nq-chips"):
-                        for text, component, cleared in chips:
-                            chip = gr.Button(
-                                f"{text} ✕", size="sm", elem_classes=["nq-chip"],
-                                min_width=0, scale=0,
+        with gr.Tabs(elem_id="nq-tabs"):
+            with gr.Tab("Chat", id="chat", elem_id="nq-chat-tab"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(
+                            label="Chat", height=520, elem_id="nq-chat", sanitize_html=True,
+                            render_markdown=False, feedback_options=None, group_consecutive_messages=False,
+                        )  # fmt: skip
+                        with gr.Row():
+                            box = gr.Textbox(
+                                placeholder="Ask a question about the articles…", show_label=False,
+                                scale=5, max_lines=4, elem_id="nq-question", autofocus=True,
                             )  # fmt: skip
-                            chip.click(lambda value=cleared: value, None, component)
+                            send = gr.Button("Ask", variant="primary", scale=1, elem_id="nq-send")
 
-                gr.Examples(EXAMPLES, inputs=box, label="Example questions about the seed articles")
-                with gr.Row():
-                    undo = gr.Button(
-                        "Search as written", size="sm", visible=False, elem_id="nq-as-written"
-                    )
-                    copy = gr.Button(
-                        "Copy answer as Markdown", size="sm", visible=False, elem_id="nq-copy-md"
-                    )
-                    export_md = gr.DownloadButton(
-                        "Export conversation (Markdown)", size="sm", visible=False,
-                        elem_id="nq-export-md",
-                    )  # fmt: skip
-                    export_json = gr.DownloadButton(
-                        "Export conversation (JSON)", size="sm", visible=False,
-                        elem_id="nq-export-json",
-                    )  # fmt: skip
-                    clear_button = gr.Button("New conversation", size="sm", elem_id="nq-clear")
-                # The last answer as Markdown, for the copy button's script to read.
-                last_markdown = gr.Textbox(visible=False, elem_id="nq-last-md")
-            with gr.Column(scale=2):
-                gr.Markdown("### Sources")
-                sources = gr.HTML(render.source_cards([], {}), elem_id="nq-sources")
-        with gr.Accordion("Settings and filters", open=False):
-            with gr.Row():
-                llm_ready = f"LLM ({settings.llm.base_url})"
-                backend = gr.Radio(
-                    ["Extractive (offline)", llm_ready],
-                    value="Extractive (offline)"
-                    if settings.answer.backend == "extractive"
-                    else llm_ready,
-                    label="Answer backend",
-                )
-                k = gr.Slider(
-                    1, 20, value=settings.retrieval.top_k, step=1, label="Passages to read"
-                )
-            with gr.Row():
-                outlets.render()  # type: ignore[no-untyped-call]
-                since.render()  # type: ignore[no-untyped-call]
-                until.render()  # type: ignore[no-untyped-call]
-                # "this week", "latest": read relative to this day; today's date at each page load.
-                as_of = gr.Textbox(
-                    value=lambda: dt.date.today().isoformat(), max_lines=1, elem_id="nq-as-of",
-                    label="Ask as of (YYYY-MM-DD): “this week” means the week before it",
+                        @gr.render(inputs=[outlets, since, until])  # type: ignore[untyped-decorator]
+                        def filter_chips(
+                            chosen: list[str] | None, since_day: str | None, until_day: str | None
+                        ) -> None:
+                            """Active filters as chips beside the chat box; a click removes one."""
+                            chips: list[tuple[str, Any, Any]] = [
+                                (f"Outlet: {name}", outlets, [o for o in chosen or [] if o != name])
+                                for name in chosen or []
+                            ]
+                            since_day, until_day = (
+                                (since_day or "").strip(),
+                                (until_day or "").strip(),
+                            )
+                            if since_day:
+                                chips.append((f"On or after {since_day}", since, ""))
+                            if until_day:
+                                chips.append((f"On or before {until_day}", until, ""))
+                            if not chips:
+                                return
+                            with gr.Row(elem_id="nq-chips"):
+                                for text, component, cleared in chips:
+                                    chip = gr.Button(
+                                        f"{text} ✕", size="sm", elem_classes=["nq-chip"],
+                                        min_width=0, scale=0,
+                                    )  # fmt: skip
+                                    chip.click(lambda value=cleared: value, None, component)
+
+                        gr.Examples(
+                            EXAMPLES, inputs=box, label="Example questions about the seed articles"
+                        )
+                        with gr.Row():
+                            undo = gr.Button(
+                                "Search as written",
+                                size="sm",
+                                visible=False,
+                                elem_id="nq-as-written",
+                            )
+                            copy = gr.Button(
+                                "Copy answer as Markdown",
+                                size="sm",
+                                visible=False,
+                                elem_id="nq-copy-md",
+                            )
+                            export_md = gr.DownloadButton(
+                                "Export conversation (Markdown)", size="sm", visible=False,
+                                elem_id="nq-export-md",
+                            )  # fmt: skip
+                            export_json = gr.DownloadButton(
+                                "Export conversation (JSON)", size="sm", visible=False,
+                                elem_id="nq-export-json",
+                            )  # fmt: skip
+                            clear_button = gr.Button(
+                                "New conversation", size="sm", elem_id="nq-clear"
+                            )
+                        # The last answer as Markdown, for the copy button's script to read.
+                        last_markdown = gr.Textbox(visible=False, elem_id="nq-last-md")
+                    with gr.Column(scale=2):
+                        gr.Markdown("### Sources")
+                        sources = gr.HTML(render.source_cards([], {}), elem_id="nq-sources")
+                with gr.Accordion("Settings and filters", open=False):
+                    with gr.Row():
+                        llm_ready = f"LLM ({settings.llm.base_url})"
+                        backend = gr.Radio(
+                            ["Extractive (offline)", llm_ready],
+                            value="Extractive (offline)"
+                            if settings.answer.backend == "extractive"
+                            else llm_ready,
+                            label="Answer backend",
+                        )
+                        k = gr.Slider(
+                            1, 20, value=settings.retrieval.top_k, step=1, label="Passages to read"
+                        )
+                    with gr.Row():
+                        outlets.render()  # type: ignore[no-untyped-call]
+                        since.render()  # type: ignore[no-untyped-call]
+                        until.render()  # type: ignore[no-untyped-call]
+                        # "this week", "latest": read relative to this day; today's date at each page load.
+                        as_of = gr.Textbox(
+                            value=lambda: dt.date.today().isoformat(), max_lines=1, elem_id="nq-as-of",
+                            label="Ask as of (YYYY-MM-DD): “this week” means the week before it",
+                        )  # fmt: skip
+            with gr.Tab("Library", id="library", elem_id="nq-library-tab"):
+                gr.Markdown("### Add articles")
+                # No file_types filter: the browser would drop other files silently, while the
+                # server rejects them with a reason the user can read.
+                files = gr.File(
+                    file_count="multiple", label="Upload .txt .md .html .json .jsonl",
+                    elem_id="nq-upload", height=120,
                 )  # fmt: skip
-        with gr.Accordion("Add articles", open=False):
-            # No file_types filter: the browser would drop other files silently, while the
-            # server rejects them with a reason the user can read.
-            files = gr.File(
-                file_count="multiple", label="Upload .txt .md .html .json .jsonl",
-                elem_id="nq-upload",
-            )  # fmt: skip
-            upload_status = gr.HTML(elem_id="nq-upload-status")
-
+                upload_status = gr.HTML(elem_id="nq-upload-status")
+                pending = gr.State([])  # uploads held back until the user says replace or keep
+                with gr.Column(
+                    visible=False, elem_id="nq-replace", elem_classes=["nq-confirm"]
+                ) as replace_box:
+                    replace_text = gr.HTML()
+                    with gr.Row():
+                        replace_yes = gr.Button(
+                            "Replace", variant="primary", size="sm", elem_id="nq-replace-yes"
+                        )
+                        replace_no = gr.Button(
+                            "Keep the old one", size="sm", elem_id="nq-replace-no"
+                        )
+                gr.Markdown("### Articles in the library")
+                library_summary = gr.HTML(elem_id="nq-library-summary")
+                library_search = gr.Textbox(
+                    placeholder="Search by headline, outlet, date or id", show_label=False,
+                    max_lines=1, elem_id="nq-library-search",
+                )  # fmt: skip
+                library_table = gr.Dataframe(
+                    headers=library.ARTICLE_COLUMNS, datatype=["str", "str", "str", "str", "number"],
+                    interactive=False, wrap=True, max_height=420, elem_id="nq-library-table",
+                    column_widths=["13%", "13%", "48%", "18%", "8%"],
+                    label="Click a row to open the article; click a column's name to sort by it",
+                )  # fmt: skip
+                chosen = gr.State(None)  # the open article's id
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        article_html = gr.HTML(library.article_view(None), elem_id="nq-article")
+                    with gr.Column(scale=2):
+                        fix_outlet = gr.Textbox(
+                            label="Outlet", max_lines=1, interactive=False, elem_id="nq-fix-outlet"
+                        )
+                        fix_date = gr.Textbox(
+                            label="Published on (YYYY-MM-DD)", max_lines=1, interactive=False,
+                            elem_id="nq-fix-date",
+                        )  # fmt: skip
+                        with gr.Row():
+                            fix_save = gr.Button(
+                                "Save outlet and date", size="sm", visible=False,
+                                elem_id="nq-fix-save",
+                            )  # fmt: skip
+                            fix_undo = gr.Button(
+                                "Use the file's own",
+                                size="sm",
+                                visible=False,
+                                elem_id="nq-fix-undo",
+                            )
+                        remove = gr.Button(
+                            "Remove from library", size="sm", variant="stop", visible=False,
+                            elem_id="nq-remove",
+                        )  # fmt: skip
+                        with gr.Column(
+                            visible=False, elem_id="nq-remove-confirm", elem_classes=["nq-confirm"]
+                        ) as remove_box:
+                            remove_text = gr.HTML()
+                            with gr.Row():
+                                remove_yes = gr.Button(
+                                    "Remove", variant="stop", size="sm", elem_id="nq-remove-yes"
+                                )
+                                remove_no = gr.Button("Cancel", size="sm", elem_id="nq-remove-no")
+                        library_status = gr.HTML(elem_id="nq-library-status")
+                gr.Markdown("### Outlets")
+                outlet_table = gr.Dataframe(
+                    headers=library.OUTLET_COLUMNS,
+                    datatype=["str", "number", "str", "str", "number"], interactive=False,
+                    elem_id="nq-outlet-table",
+                )  # fmt: skip
         options = [backend, k, outlets, since, until, as_of]
         inputs = [box, chatbot, state, *options]
         outputs = [chatbot, sources, state, box, undo, last_markdown, export_md, export_json, copy]
@@ -365,7 +681,47 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         # icon included.
         clear_button.click(clear, None, outputs, api_visibility="private")
         chatbot.clear(clear, None, outputs, api_visibility="private")
-        files.upload(upload, files, [upload_status, outlets, files], api_visibility="private")
+        views = [library_summary, library_table, outlet_table, outlets]
+        conflict_outputs = [upload_status, replace_box, replace_text, pending]
+        files.upload(
+            upload, [files, library_search], [*conflict_outputs, files, *views],
+            api_visibility="private",
+        )  # fmt: skip
+        replace_yes.click(
+            replace_uploads, [pending, library_search], [upload_status, replace_box, replace_text,
+            pending, *views], api_visibility="private",
+        )  # fmt: skip
+        replace_no.click(
+            keep_library, [pending, library_search], [upload_status, replace_box, replace_text,
+            pending, *views], api_visibility="private",
+        )  # fmt: skip
+        library_search.change(
+            lambda search: library.article_rows(live.pipeline.index, search or ""),
+            library_search, library_table, api_visibility="private",
+        )  # fmt: skip
+        article_outputs = [
+            chosen, article_html, fix_outlet, fix_date, fix_save, fix_undo, remove, remove_box,
+            library_status,
+        ]  # fmt: skip
+        library_table.select(open_article, None, article_outputs, api_visibility="private")
+        fix_save.click(
+            save_correction, [chosen, fix_outlet, fix_date, library_search],
+            [*article_outputs, *views], api_visibility="private",
+        )  # fmt: skip
+        fix_undo.click(
+            undo_correction, [chosen, library_search], [*article_outputs, *views],
+            api_visibility="private",
+        )  # fmt: skip
+        remove.click(ask_to_remove, chosen, [remove_box, remove_text], api_visibility="private")
+        remove_no.click(
+            lambda: gr.update(visible=False), None, remove_box, api_visibility="private"
+        )
+        remove_yes.click(
+            remove_article, [chosen, library_search], [*article_outputs, *views],
+            api_visibility="private",
+        )  # fmt: skip
+        # A page opened after an upload shows the library as it is now, not as it was at start.
+        app.load(library_views, library_search, views, api_visibility="private")
         gr.api(ask_api, api_name="ask")  # type: ignore[attr-defined]
     return app  # type: ignore[no-any-return]
 

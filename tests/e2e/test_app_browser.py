@@ -16,15 +16,21 @@ pytestmark = pytest.mark.browser
 TIMEOUT = 120_000  # ms; the first answer warms the model on a 2-core machine
 
 
+def open_tab(page: Any, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
 def upload(page: Any, *paths: Path) -> None:
-    accordion = page.get_by_text("Add articles", exact=True)
+    """Uploads files on the Library tab, as a user drops them there."""
     if not page.locator("#nq-upload").is_visible():
-        accordion.click()
+        open_tab(page, "Library")
     page.locator("#nq-upload input[type=file]").set_input_files([str(p) for p in paths])
 
 
 def ask(page: Any, question: str) -> Any:
     """Types a question, sends it, and returns the newest assistant message once it has rendered."""
+    if not page.locator("#nq-question textarea").is_visible():
+        open_tab(page, "Chat")
     messages = ".nq-answer, .nq-abstain, .nq-partial"
     count = page.locator(messages).count()
     page.locator("#nq-question textarea").fill(question)
@@ -140,6 +146,7 @@ def test_upload_then_ask_about_it(page: Any, tmp_path: Path) -> None:
         timeout=TIMEOUT,
     )
     assert "Rejected notes.exe" in status.inner_text()
+    assert "“Zorblat harbour reopens after storm”" in status.inner_text()
     answer = ask(page, "How much will the repairs to the Zorblat pier cost?")
     assert "42 million ducats" in answer.inner_text()
     assert "Harbour Wire" in page.locator("#nq-sources .nq-card").first.inner_text()
@@ -155,7 +162,7 @@ def test_html_and_script_in_articles_and_questions_stay_inert(page: Any, tmp_pat
     )
     upload(page, hostile)
     page.wait_for_function(
-        "(el) => /hostile/.test(el.innerText)",
+        "(el) => /Quokka council scandal/.test(el.innerText)",
         arg=page.locator("#nq-upload-status").element_handle(), timeout=TIMEOUT,
     )  # fmt: skip
     answer = ask(

@@ -10,6 +10,7 @@ import pytest
 
 from index.build import IndexBuilder
 from index.errors import (
+    BadCorrectionError,
     IndexCorruptError,
     IndexLockedError,
     IndexMissingError,
@@ -141,12 +142,92 @@ def test_duplicates_are_skipped_with_a_reason(
     twin = tmp_path / "other"
     twin.mkdir()
     shutil.copy(seed_copy / "002_164cd89d12bb7479.txt", twin / "copy-of-002.txt")
-    (twin / "003_006df795ca171f94.txt").write_text("A different story that reuses an id.")
+    story = "A different story that reuses an id\n\nThe mayor opened the bridge on Monday.\n"
+    (twin / "003_006df795ca171f94.txt").write_text(story)
+    (twin / "004_af93de6b00e6d4fa.txt").write_bytes(
+        (seed_copy / "004_af93de6b00e6d4fa.txt").read_bytes()
+    )
     report = build(settings, counting_embedder, twin)
     reasons = sorted(s.reason for s in report.skipped)
-    assert "same text as already indexed '002_164cd89d12bb7479' (duplicate)" in reasons
-    assert any("already indexed from" in r and "newsqa remove" in r for r in reasons)
-    assert report.articles_total == 5
+    assert reasons == ["same text as already indexed '002_164cd89d12bb7479' (duplicate)"]
+    # The same id from another file that still exists: left alone, and the warning says how
+    # to replace it. An identical copy of an indexed file is simply unchanged.
+    [conflict] = report.conflicts
+    assert conflict.doc_id == "003_006df795ca171f94"
+    assert conflict.indexed_from == str((seed_copy / "003_006df795ca171f94.txt").resolve())
+    assert "pass --replace" in str(conflict)
+    assert report.unchanged == ["004_af93de6b00e6d4fa"]
+    assert report.articles_total == 5 and not report.saved
+
+    replaced = IndexBuilder(settings, counting_embedder).run([twin], replace=True)
+    assert replaced.updated == ["003_006df795ca171f94"] and replaced.conflicts == []
+    stored = IndexStore(settings.index_dir).load()
+    article = stored.articles["003_006df795ca171f94"]
+    assert article.text == story
+    assert article.path == str((twin / "003_006df795ca171f94.txt").resolve())
+    assert stored.articles["004_af93de6b00e6d4fa"].path.startswith(str(seed_copy.resolve()))
+
+
+def test_a_corrected_outlet_and_date_outlive_reindexing_and_can_be_undone(
+    tmp_path: Path, seed_copy: Path, counting_embedder: CountingEmbedder
+) -> None:
+    settings = Settings(index_dir=tmp_path / "ix")
+    build(settings, counting_embedder, seed_copy)
+    doc_id = "003_006df795ca171f94"
+    filed = IndexStore(settings.index_dir).load().articles[doc_id]
+    builder = IndexBuilder(settings, counting_embedder)
+    counting_embedder.texts.clear()
+    corrected = builder.correct(doc_id, {"source": " Reuters ", "published": "2024-05-01"})
+    assert (corrected.source, corrected.published) == ("Reuters", "2024-05-01")
+    assert counting_embedder.texts == []  # nothing re-embedded
+
+    # Indexing the folder again keeps the correction: the file is unchanged.
+    again = build(settings, counting_embedder, seed_copy)
+    assert doc_id in again.unchanged and not again.saved
+    stored = IndexStore(settings.index_dir).load()
+    assert stored.articles[doc_id].source == "Reuters"
+    # The outlet is a searchable word at once.
+    assert doc_id in {stored.chunks[int(row)].doc_id for row in bm25_rows(stored, "Reuters")}
+
+    # The file changes its text: re-embedded, still corrected.
+    path = seed_copy / f"{doc_id}.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    changed = build(settings, counting_embedder, seed_copy)
+    assert changed.updated == [doc_id]
+    assert IndexStore(settings.index_dir).load().articles[doc_id].published == "2024-05-01"
+
+    # A correction of one field leaves the other as it was; undoing gives back the file's own.
+    builder.correct(doc_id, {"source": None})
+    article = IndexStore(settings.index_dir).load().articles[doc_id]
+    assert (article.source, article.published) == (None, "2024-05-01")
+    undone = builder.correct(doc_id, {}, reset=True)
+    assert (undone.source, undone.published) == (filed.source, filed.published)
+    assert IndexStore(settings.index_dir).load().corrections == {}
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"published": "2024-02-30"}, "real day written as YYYY-MM-DD"),
+        ({"published": "May 2024"}, "real day written as YYYY-MM-DD"),
+        ({"source": "x" * 201}, "at most 200 characters"),
+        ({"title": "New"}, "Only the outlet and the date"),
+    ],
+)
+def test_a_bad_correction_is_refused_in_plain_words(
+    seed_index: Settings, values: dict[str, str], message: str
+) -> None:
+    with pytest.raises(BadCorrectionError, match=message):
+        IndexBuilder(seed_index).correct(SEED_IDS[0], values)
+    with pytest.raises(UnknownDocumentError, match="no-such-doc"):
+        IndexBuilder(seed_index).correct("no-such-doc", {"source": "X"})
+
+
+def bm25_rows(stored, word: str) -> list[int]:  # type: ignore[no-untyped-def]
+    from index.store import bm25_tokenize
+
+    rows, scores = stored.bm25.retrieve(bm25_tokenize([word]), k=len(stored.chunks))
+    return [int(r) for r, score in zip(rows[0], scores[0], strict=True) if score > 0]
 
 
 def test_a_moved_folder_keeps_its_vectors(

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from index.documents import Article
 from index.load import load_articles
+from index.metadata import outlet_coverage
 from tests.conftest import MULTIHOP, SEED_IDS, SEEDS
 
 
@@ -109,3 +111,20 @@ def test_multihop_corpus_loads_as_it_is() -> None:
     first = result.articles[0]
     assert first.published == "2023-11-27"
     assert first.source == "Mashable"
+
+
+def test_outlet_coverage_spans_each_outlets_full_dates() -> None:
+    def article(n: int, source: str | None, published: str | None) -> Article:
+        return Article(doc_id=f"a{n}", text="x", path="x", source=source, published=published)
+
+    rows = outlet_coverage([
+        article(1, "TASS", "2023-09-12"), article(2, "TASS", "2023-10-01T08:00:00+03:00"),
+        article(3, "TASS", "--09-30"), article(4, "Reuters", "2024-01-05"), article(5, None, None),
+    ])  # fmt: skip
+    assert rows == [
+        {"outlet": "TASS", "articles": 3, "first": "2023-09-12", "last": "2023-10-01",
+         "without_full_date": 1},
+        {"outlet": "Reuters", "articles": 1, "first": "2024-01-05", "last": "2024-01-05",
+         "without_full_date": 0},
+        {"outlet": None, "articles": 1, "first": None, "last": None, "without_full_date": 1},
+    ]  # fmt: skip

@@ -1,6 +1,7 @@
 """The command line as a user meets it: one-line errors, never a traceback."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -72,21 +73,27 @@ def test_info_shows_each_outlet_with_its_count_and_dates(seed_index: Settings) -
             "without_full_date": 1} in outlets  # fmt: skip
 
 
-def test_outlet_coverage_spans_each_outlets_full_dates() -> None:
-    from index.documents import Article
-    from qa.cli import outlet_coverage
+def test_edit_corrects_an_outlet_and_date_and_says_what_it_now_is(
+    tmp_path: Path, seed_index: Settings
+) -> None:
+    index_dir = tmp_path / "ix"
+    shutil.copytree(seed_index.index_dir, index_dir)
 
-    def article(n: int, source: str | None, published: str | None) -> Article:
-        return Article(doc_id=f"a{n}", text="x", path="x", source=source, published=published)
+    def newsqa(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "qa.cli", *args, "--index-dir", str(index_dir)],
+            capture_output=True, text=True, cwd=ROOT, timeout=120,
+        )  # fmt: skip
 
-    rows = outlet_coverage([
-        article(1, "TASS", "2023-09-12"), article(2, "TASS", "2023-10-01T08:00:00+03:00"),
-        article(3, "TASS", "--09-30"), article(4, "Reuters", "2024-01-05"), article(5, None, None),
-    ])  # fmt: skip
-    assert rows == [
-        {"outlet": "TASS", "articles": 3, "first": "2023-09-12", "last": "2023-10-01",
-         "without_full_date": 1},
-        {"outlet": "Reuters", "articles": 1, "first": "2024-01-05", "last": "2024-01-05",
-         "without_full_date": 0},
-        {"outlet": None, "articles": 1, "first": None, "last": None, "without_full_date": 1},
-    ]  # fmt: skip
+    doc_id = "003_006df795ca171f94"
+    done = newsqa("edit", doc_id, "--outlet", "Yonhap", "--date", "2024-06-19")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{doc_id}: Yonhap, 19 June 2024"
+    assert "         1  2024-06-19  2024-06-19        0  Yonhap" in newsqa("info").stdout
+    bad = newsqa("edit", doc_id, "--date", "19/06/2024")
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert bad.stderr.startswith("error: A publication date must be a real day written as")
+    nothing = newsqa("edit", doc_id)
+    assert nothing.stderr.strip() == "error: give --outlet, --date or --reset."
+    reset = newsqa("edit", doc_id, "--reset")
+    assert reset.stdout.strip() == f"{doc_id}: outlet unknown, date unknown"

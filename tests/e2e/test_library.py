@@ -1,0 +1,142 @@
+"""The Library tab in a real browser against the real app: list, search, open, correct, replace,
+remove."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_app_browser import TIMEOUT, ask, open_tab, page, upload
+
+pytestmark = pytest.mark.browser
+__all__ = ["page"]  # the fixture, used by name
+
+STORY = (
+    "Glimmerfjord ferry line to close\n\n"
+    "GLIMMERFJORD - The ferry line between Glimmerfjord and Skarvøy will close "
+    "in October after 61 years, the county transport office said on Tuesday. A new bridge "
+    "makes the crossing in four minutes.\n"
+)
+
+
+def rows(page: Any) -> list[list[str]]:
+    """The article table's rows as shown (it is a virtual grid, not a <table>)."""
+    grid = page.locator("#nq-library-table [role=row]:has([role=gridcell])")
+    return [
+        [cell.strip() for cell in row.locator("[role=gridcell]").all_inner_texts()]
+        for row in grid.all()
+    ]
+
+
+def wait_for_text(page: Any, selector: str, pattern: str) -> str:
+    page.wait_for_function(
+        "([selector, pattern]) => { const el = document.querySelector(selector);"
+        " return el && new RegExp(pattern).test(el.innerText); }",
+        arg=[selector, pattern], timeout=TIMEOUT,
+    )  # fmt: skip
+    return str(page.locator(selector).inner_text())
+
+
+def open_row(page: Any, text: str) -> None:
+    page.locator("#nq-library-table [role=gridcell]", has_text=text).first.click()
+    page.locator("#nq-article h3").filter(has_text=text).wait_for(timeout=TIMEOUT)
+
+
+def test_the_library_lists_searches_and_opens_articles(page: Any) -> None:
+    open_tab(page, "Library")
+    summary = wait_for_text(page, "#nq-library-summary", "articles from")
+    assert summary.startswith("5 articles from 3 outlets") or "articles from" in summary
+    shown = rows(page)
+    assert {row[3] for row in shown} >= {
+        "000_b32fb440e881743b", "001_7df2c242344af025", "004_af93de6b00e6d4fa",
+    }  # fmt: skip
+    outlets = page.locator("#nq-outlet-table").inner_text()
+    assert "TASS" in outlets and "Sputnik" in outlets and "(outlet unknown)" in outlets
+
+    page.locator("#nq-library-search input, #nq-library-search textarea").fill("sputnik ukraine")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#nq-library-table [role=row]:has([role=gridcell])')"
+        ".length === 1", timeout=TIMEOUT,
+    )  # fmt: skip
+    assert rows(page)[0][1:4] == [
+        "Sputnik",
+        "Putin: Russia Highly Values North Korea’s Support in Conducting Operation in Ukraine",
+        "001_7df2c242344af025",
+    ]
+    open_row(page, "Putin: Russia Highly Values")
+    article = page.locator("#nq-article").inner_text()
+    assert "Sputnik" in article and "001_7df2c242344af025" in article
+    assert "special military operation" in article.lower()  # the whole text, not an excerpt
+
+
+def test_an_upload_is_redated_replaced_after_asking_and_removed(page: Any, tmp_path: Path) -> None:
+    article = tmp_path / "ferry-line.txt"
+    article.write_text(STORY, encoding="utf-8")
+    upload(page, article)
+    wait_for_text(page, "#nq-upload-status", "Indexed 1 article")
+    page.locator("#nq-library-search input, #nq-library-search textarea").fill("glimmerfjord")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#nq-library-table [role=row]:has([role=gridcell])')"
+        ".length === 1", timeout=TIMEOUT,
+    )  # fmt: skip
+    assert rows(page)[0][:4] == ["", "", "Glimmerfjord ferry line to close", "ferry-line"]
+
+    # Set the outlet and the date the file doesn't state; the date filter then finds it.
+    open_row(page, "Glimmerfjord ferry line")
+    page.locator("#nq-fix-outlet input, #nq-fix-outlet textarea").fill("Fjord Courier")
+    page.locator("#nq-fix-date input, #nq-fix-date textarea").fill("2025-10-07")
+    page.locator("#nq-fix-save").click()
+    assert "Saved: Fjord Courier, 7 October 2025." in wait_for_text(
+        page, "#nq-library-status", "Saved"
+    )
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#nq-library-table [role=gridcell]')]"
+        ".some(c => c.innerText.trim() === '2025-10-07')", timeout=TIMEOUT,
+    )  # fmt: skip
+    assert rows(page)[0][:2] == ["2025-10-07", "Fjord Courier"]
+    assert "Fjord Courier" in page.locator("#nq-outlet-table").inner_text()
+    # A wrong date is refused in plain words, and the saved one stays.
+    page.locator("#nq-fix-date input, #nq-fix-date textarea").fill("7/10/2025")
+    page.locator("#nq-fix-save").click()
+    assert "YYYY-MM-DD" in wait_for_text(page, "#nq-library-status", "real day")
+    assert rows(page)[0][0] == "2025-10-07"
+
+    # The same file again: nothing to decide. A changed file: asked first, then replaced.
+    upload(page, article)
+    assert "Already in the library, unchanged" in wait_for_text(
+        page, "#nq-upload-status", "unchanged"
+    )
+    changed = tmp_path / "again" / "ferry-line.txt"
+    changed.parent.mkdir()
+    changed.write_text(STORY.replace("in October", "in November"), encoding="utf-8")
+    upload(page, changed)
+    question = page.locator("#nq-replace")
+    question.wait_for(timeout=TIMEOUT)
+    assert "ferry-line.txt would replace “Glimmerfjord ferry line to close”" in (
+        question.inner_text()
+    )
+    page.locator("#nq-replace-yes").click()
+    wait_for_text(page, "#nq-upload-status", "Indexed 1 article")
+    question.wait_for(state="hidden", timeout=TIMEOUT)
+    answer = ask(page, "When will the Glimmerfjord ferry line close?")
+    assert "November" in answer.inner_text() and "October" not in answer.inner_text()
+
+    # Remove it, after confirming; questions no longer find it.
+    open_tab(page, "Library")
+    open_row(page, "Glimmerfjord ferry line")
+    page.locator("#nq-remove").click()
+    confirm = page.locator("#nq-remove-confirm")
+    confirm.wait_for(timeout=TIMEOUT)
+    assert "Remove “Glimmerfjord ferry line to close” from the library?" in confirm.inner_text()
+    page.locator("#nq-remove-yes").click()
+    assert "Removed “Glimmerfjord ferry line to close”" in wait_for_text(
+        page, "#nq-library-status", "Removed"
+    )
+    page.wait_for_function(
+        "() => document.querySelectorAll('#nq-library-table [role=row]:has([role=gridcell])')"
+        ".length === 0", timeout=TIMEOUT,
+    )  # fmt: skip
+    answer = ask(page, "When will the Glimmerfjord ferry line close?")
+    assert "Glimmerfjord" not in answer.inner_text()

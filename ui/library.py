@@ -1,0 +1,105 @@
+"""The Library tab's views of the index: the article table, outlet coverage, one article.
+
+Pure functions from the stored index to table rows and HTML; the app wires them to the page.
+No file path is shown: uploads live in a folder the user never chose, and a web user can do
+nothing with a server path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from index.documents import Article
+from index.metadata import describe_date, full_date, outlet_coverage
+from index.store import StoredIndex
+from ui.render import escape, web_address
+
+ARTICLE_COLUMNS = ["Date", "Outlet", "Headline", "Id", "Passages"]
+OUTLET_COLUMNS = ["Outlet", "Articles", "First date", "Last date", "No full date"]
+ID_COLUMN = ARTICLE_COLUMNS.index("Id")
+
+
+def table_date(published: str | None) -> str:
+    """Sortable as text: full dates as YYYY-MM-DD; a day without a year after every full one."""
+    day = full_date(published)
+    if day is not None:
+        return day.isoformat()
+    if published and published.startswith("--"):
+        month, day_of_month = int(published[2:4]), int(published[5:7])
+        return f"{day_of_month} {dt.date(2000, month, 1):%b}, no year"
+    return ""
+
+
+def article_rows(index: StoredIndex, search: str = "") -> list[list[Any]]:
+    """One row per article, newest first, kept when every word of `search` is in its date,
+    outlet, headline or id."""
+    words = search.casefold().split()
+    passages = Counter(chunk.doc_id for chunk in index.chunks)
+    rows = []
+    for article in index.articles.values():
+        row: list[Any] = [
+            table_date(article.published),
+            article.source or "",
+            article.title or "(no headline)",
+            article.doc_id,
+            passages[article.doc_id],
+        ]
+        haystack = " ".join(str(cell) for cell in row[:4]).casefold()
+        if all(word in haystack for word in words):
+            rows.append(row)
+    # Newest first; days without a year, then undated articles, after every full date.
+    rows.sort(key=lambda row: (row[0][4:5] == "-", row[0], row[3]), reverse=True)
+    return rows
+
+
+def outlet_rows(index: StoredIndex) -> list[list[Any]]:
+    return [
+        [
+            row["outlet"] or "(outlet unknown)",
+            row["articles"],
+            row["first"] or "",
+            row["last"] or "",
+            row["without_full_date"],
+        ]
+        for row in outlet_coverage(index.articles.values())
+    ]
+
+
+def summary(index: StoredIndex) -> str:
+    """One line: how many articles, from how many outlets, over which days."""
+    articles = list(index.articles.values())
+    outlets = {a.source for a in articles if a.source}
+    days = sorted(day for a in articles if (day := full_date(a.published)) is not None)
+    line = f"{len(articles)} article{'s' * (len(articles) != 1)} from {len(outlets)} outlet" + (
+        "s" * (len(outlets) != 1)
+    )
+    if days:
+        line += f", published {describe_date(days[0].isoformat())} to "
+        line += describe_date(days[-1].isoformat())
+    undated = len(articles) - len(days)
+    if undated:
+        line += f"; {undated} without a full date"
+    return f'<p class="nq-library-summary">{escape(line)}.</p>'
+
+
+def article_view(article: Article | None, corrected: bool = False) -> str:
+    """The whole article as the index holds it: headline, outlet, date, link and text."""
+    if article is None:
+        return '<p class="nq-hint">Choose an article in the table to read it here.</p>'
+    meta = [escape(article.source or "outlet unknown"), escape(describe_date(article.published))]
+    address = web_address(article)
+    if address:
+        meta.append(
+            f'<a href="{escape(address)}" target="_blank" rel="noopener noreferrer">'
+            "open the original</a>"
+        )
+    note = '<p class="nq-hint">The outlet or date was corrected by hand.</p>' if corrected else ""
+    return (
+        f'<article class="nq-library-article" data-doc-id="{escape(article.doc_id)}">'
+        f"<h3>{escape(article.title or '(no headline)')}</h3>"
+        f'<p class="nq-meta">{" · ".join(meta)}</p>'
+        f'<p class="nq-meta">Id: <code>{escape(article.doc_id)}</code></p>{note}'
+        f'<div class="nq-article-text">{escape(article.text)}</div></article>'
+    )
