@@ -21,7 +21,13 @@ WORD = re.compile(r"[^\W_][\w'’]*")
 PERSON_PRONOUNS = {"he", "him", "his", "she", "her", "hers", "himself", "herself"}
 GROUP_PRONOUNS = {"they", "them", "their", "theirs", "themselves"}
 POSSESSIVES = {"his", "hers", "its", "their", "theirs"}
-ASKS_SUBJECT = re.compile(r"\s*(?:who|which|whose|what\s+(?:is|was)\s+the\s+name)\b", re.IGNORECASE)
+# A question asking for a thing it describes: a possessive in it stands for that thing ("Which
+# company is known for its Kindle?", "What are the firms that changed their odds?").
+ASKS_SUBJECT = re.compile(
+    r"\s*(?:who|which|whose|what\s+(?:is|was)\s+the\s+name"
+    r"|what\s+(?:is|are|was|were)\s+the\s+\w+(?:\s+\w+)?\s+(?:that|who|which))\b",
+    re.IGNORECASE,
+)
 MONTH_DAY = re.compile(rf"\b{MONTH}\s+\d{{1,2}}\b(?:,?\s+\d{{4}})?", re.IGNORECASE)
 # A question with this many key terms and two names of its own needs nothing from the last turn.
 LONG_QUESTION_TERMS = 10
@@ -122,12 +128,11 @@ def references(question: str) -> list[re.Match[str]]:
     Kim?" it points forward)."""
     own_names = names_in(question)
     first_name_at = question.find(own_names[0]) if own_names else len(question)
-    # "Which company is known for its Kindle?": "its" is the company asked for.
     asks_subject = ASKS_SUBJECT.match(question)
     found = []
     for match in WORD.finditer(question):
         word = match.group(0).lower()
-        possessive = word in POSSESSIVES or word == "her"
+        possessive = word in POSSESSIVES or (word == "her" and _before_noun(question, match.end()))
         unexplained = match.start() < first_name_at and not (asks_subject and possessive)
         pointing = word in PERSON_PRONOUNS or word in GROUP_PRONOUNS or word == "its"
         bare_it = word in {"it", "itself"} and len(own_names) < 2

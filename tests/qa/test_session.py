@@ -32,6 +32,10 @@ from qa.session import ChatHistory, Turn, names_in, standalone_query
          "Where does Putin go afterwards? (Why is Putin visiting North Korea)"),
         ("Who acquired 20th Century Fox?", "Why did that happen?",
          "Why did that happen? (Who acquired 20th Century Fox)"),
+        # "her" as an object is the person, even in a question asking for a company.
+        ("Who is Caroline Ellison?", "Which company sued her?", "Which company sued Caroline Ellison?"),
+        ("Who is Caroline Ellison?", "What is the firm that hired her?",
+         "What is the firm that hired Caroline Ellison?"),
     ],
 )  # fmt: skip
 def test_follow_ups_become_standalone(previous: str, question: str, searched: str) -> None:
@@ -49,6 +53,8 @@ def test_follow_ups_become_standalone(previous: str, question: str, searched: st
         "Is it true that Putin met Kim in Vladivostok?",  # "it" points forward
         "What is inflation?",
         "What happened this week?",  # "this" before a noun
+        # A question describing what it asks for: "their" is those firms.
+        "What are the firms that changed their odds after the draft, as the Sporting News reported?",
     ],
 )
 def test_questions_that_stand_alone_are_searched_as_written(question: str) -> None:
