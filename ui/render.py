@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from index.metadata import describe_date
@@ -12,6 +13,12 @@ from qa.verify import MARKER
 
 # Around the cited span, show this much of the passage it was found in.
 CONTEXT_CHARS = 320
+# Two citations of one article share a card when their excerpts overlap by at least this share of
+# the shorter one; apart, the two cards would repeat nearly the same text. Measured on the seed
+# questions (bench/seed_questions.jsonl plus follow-ups), pairs from one article overlap by 1.00
+# (neighbouring sentences, as in the gift question), 0.79-0.87 or 0.60; the next are 0.47 and
+# 0.27, where most of each card is its own.
+SHARED_EXCERPT = 0.5
 
 
 def escape(text: str) -> str:
@@ -49,9 +56,10 @@ def answer_message(answer: Answer, turn: int) -> str:
             + (f'<p class="nq-meta">Nearest passages:</p><ul>{nearest}</ul>' if nearest else "")
             + "</div>"
         )
+    cards = card_numbers(answer.citations)
     paragraphs = [
         f'<p class="{"nq-short" if n == 0 and answer.short_answer else ""}">'
-        f"{_with_markers(paragraph, turn)}</p>"
+        f"{_with_markers(paragraph, turn, cards)}</p>"
         for n, paragraph in enumerate(answer.answer.split("\n\n"))
     ]
     flags = "".join(f'<p class="nq-flag">⚠ {escape(f)}</p>' for f in answer.flags)
@@ -61,14 +69,14 @@ def answer_message(answer: Answer, turn: int) -> str:
     return f'<div class="{kind}">{notices}{lead}{"".join(paragraphs)}{flags}</div>'
 
 
-def _with_markers(paragraph: str, turn: int) -> str:
-    """Escaped text with each [n] turned into a link to source card n."""
+def _with_markers(paragraph: str, turn: int, cards: dict[int, int]) -> str:
+    """Escaped text with each [n] turned into a link to the source card that holds quote n."""
     pieces = []
     last = 0
     for match in MARKER.finditer(paragraph):
         pieces.append(escape(paragraph[last : match.start()]))
         n = int(match.group(1))
-        target = card_id(turn, n)
+        target = card_id(turn, cards.get(n, n))
         pieces.append(f'<a class="nq-marker" href="#{target}" title="Show source {n}">[{n}]</a>')
         last = match.end()
     pieces.append(escape(paragraph[last:]))
@@ -81,18 +89,15 @@ def pending_message(text: str) -> str:
 
 
 def source_cards(turns: list[tuple[str, Answer]], articles: dict[str, Any]) -> str:
-    """One card per citation, newest question first; older turns fold away."""
+    """One card per cited passage, newest question first; older turns fold away."""
     if not turns:
         return '<div class="nq-empty">Sources for each answer appear here.</div>'
     blocks = []
     for turn in range(len(turns) - 1, -1, -1):
         question, answer = turns[turn]
-        short = answer.short_answer
         cards = "".join(
-            _card(
-                turn, c, articles.get(c.doc_id), short if short and short.citation == c.n else None
-            )
-            for c in answer.citations
+            _card(turn, group, articles.get(group[0].doc_id), answer.short_answer)
+            for group in card_groups(answer.citations)
         )
         if not cards:
             cards = '<div class="nq-empty">No sources: the articles do not answer this.</div>'
@@ -104,22 +109,73 @@ def source_cards(turns: list[tuple[str, Answer]], articles: dict[str, Any]) -> s
     return "".join(blocks)
 
 
-def _card(turn: int, citation: Citation, article: Any, short: ShortAnswer | None) -> str:
-    title = citation.title or citation.doc_id
-    meta = " · ".join(
-        (citation.source or "outlet unknown", describe_date(citation.published), title)
+def card_groups(citations: Sequence[Citation]) -> list[list[Citation]]:
+    """The citations each source card shows, in marker order: one card for the quotes of one
+    article whose excerpts overlap heavily, so no two cards repeat nearly the same text."""
+    groups: list[list[Citation]] = []
+    for citation in citations:
+        home = next(
+            (
+                group
+                for group in groups
+                if group[0].doc_id == citation.doc_id
+                and any(_excerpts_overlap(citation, other) for other in group)
+            ),
+            None,
+        )
+        if home is None:
+            groups.append([citation])
+        else:
+            home.append(citation)
+    return groups
+
+
+def card_numbers(citations: Sequence[Citation]) -> dict[int, int]:
+    """Marker n -> the number its card is named after (the card's first citation)."""
+    return {c.n: group[0].n for group in card_groups(citations) for c in group}
+
+
+def _window(citation: Citation) -> tuple[int, int]:
+    """The stretch of the article a card shows around one cited span."""
+    return (
+        max(citation.passage_start, citation.start - CONTEXT_CHARS),
+        min(citation.passage_end, citation.end + CONTEXT_CHARS),
     )
-    quote = _quote(citation, short)
-    excerpt = _excerpt(article.text, citation, quote) if article is not None else quote
-    full = ""
+
+
+def _excerpts_overlap(a: Citation, b: Citation) -> bool:
+    (a_start, a_end), (b_start, b_end) = _window(a), _window(b)
+    shared = min(a_end, b_end) - max(a_start, b_start)
+    shorter = min(a_end - a_start, b_end - b_start)
+    return shared > 0 and shared >= SHARED_EXCERPT * max(shorter, 1)
+
+
+def _card(turn: int, group: list[Citation], article: Any, short: ShortAnswer | None) -> str:
+    first = group[0]
+    title = first.title or first.doc_id
+    meta = " · ".join((first.source or "outlet unknown", describe_date(first.published), title))
+    numbers = " ".join(f'<span class="nq-n">[{c.n}]</span>' for c in group)
+    if short is not None and short.citation not in {c.n for c in group}:
+        short = None
     if article is not None:
         text = article.text
+        start = min(_window(c)[0] for c in group)
+        end = max(_window(c)[1] for c in group)
+        excerpt = (
+            ("…" if start > min(c.passage_start for c in group) else "")
+            + _marked(text, start, end, group, short, turn=None)
+            + ("…" if end < max(c.passage_end for c in group) else "")
+        )
         full = (
             '<details class="nq-full"><summary>Open the whole article</summary>'
-            f'<div class="nq-article">{escape(text[: citation.start])}'
-            f'<mark class="nq-span" id="nq-m-{turn}-{citation.n}">{quote}</mark>'
-            f"{escape(text[citation.end :])}</div></details>"
+            f'<div class="nq-article">{_marked(text, 0, len(text), group, short, turn)}</div>'
+            "</details>"
         )
+    else:
+        excerpt = " … ".join(
+            f'<mark class="nq-span">{_label(c, group)}{_quote(c, short)}</mark>' for c in group
+        )
+        full = ""
     url = web_address(article)
     # In a new tab that can't reach back into this page.
     link = (
@@ -127,11 +183,12 @@ def _card(turn: int, citation: Citation, article: Any, short: ShortAnswer | None
         if url
         else ""
     )
+    spans = ", ".join(f"{c.start}–{c.end}" for c in group)
     return (
-        f'<div class="nq-card" id="{card_id(turn, citation.n)}">'
-        f'<div class="nq-card-head"><span class="nq-n">[{citation.n}]</span> {escape(meta)}</div>'
+        f'<div class="nq-card" id="{card_id(turn, first.n)}">'
+        f'<div class="nq-card-head">{numbers} {escape(meta)}</div>'
         f'<div class="nq-excerpt">{excerpt}</div>'
-        f'<div class="nq-meta">{escape(citation.doc_id)} · characters {citation.start}–{citation.end}'
+        f'<div class="nq-meta">{escape(first.doc_id)} · characters {spans}'
         f"{link}</div>{full}</div>"
     )
 
@@ -145,7 +202,7 @@ def web_address(article: Any) -> str | None:
 
 def _quote(citation: Citation, short: ShortAnswer | None) -> str:
     """The cited span, escaped, with the direct answer inside it marked too."""
-    if short is None:
+    if short is None or short.citation != citation.n:
         return escape(citation.text)
     start, end = short.start - citation.start, short.end - citation.start
     return (
@@ -155,18 +212,59 @@ def _quote(citation: Citation, short: ShortAnswer | None) -> str:
     )
 
 
-def _excerpt(text: str, citation: Citation, quote: str) -> str:
-    """The cited span highlighted inside its surrounding passage."""
-    start = max(citation.passage_start, citation.start - CONTEXT_CHARS)
-    end = min(citation.passage_end, citation.end + CONTEXT_CHARS)
-    before = text[start : citation.start]
-    after = text[citation.end : end]
+def _label(citation: Citation, group: list[Citation]) -> str:
+    """Which marker a quote answers to, where a card holds more than one."""
+    return f'<span class="nq-span-n">[{citation.n}]</span>' if len(group) > 1 else ""
+
+
+def _marked(
+    text: str,
+    start: int,
+    end: int,
+    group: list[Citation],
+    short: ShortAnswer | None,
+    turn: int | None,
+) -> str:
+    """`text[start:end]`, escaped, with each cited span highlighted. Quotes that follow each
+    other with only space between share one highlight: they read as one cited stretch."""
+    runs: list[list[tuple[int, int, Citation]]] = []
+    position = start
+    for citation in sorted(group, key=lambda c: c.start):
+        # Never mark a character twice: a span that overlaps the one before starts after it.
+        span_start, span_end = max(citation.start, position), min(citation.end, end)
+        if span_end <= span_start:
+            continue
+        if runs and not text[runs[-1][-1][1] : span_start].strip():
+            runs[-1].append((span_start, span_end, citation))
+        else:
+            runs.append([(span_start, span_end, citation)])
+        position = span_end
+    pieces = []
+    position = start
+    for run in runs:
+        pieces.append(escape(text[position : run[0][0]]))
+        # The first quote's mark keeps the id the whole-article view has always had.
+        mark_id = f' id="nq-m-{turn}-{run[0][2].n}"' if turn is not None else ""
+        inner = []
+        for n, (span_start, span_end, citation) in enumerate(run):
+            if n:
+                inner.append(escape(text[run[n - 1][1] : span_start]))
+            inner.append(_label(citation, group) + _highlight(text, span_start, span_end, short))
+        pieces.append(f'<mark class="nq-span"{mark_id}>{"".join(inner)}</mark>')
+        position = run[-1][1]
+    pieces.append(escape(text[position:end]))
+    return "".join(pieces)
+
+
+def _highlight(text: str, start: int, end: int, short: ShortAnswer | None) -> str:
+    """`text[start:end]`, escaped, with the part of the direct answer inside it marked."""
+    if short is None or short.end <= start or short.start >= end:
+        return escape(text[start:end])
+    inside_start, inside_end = max(short.start, start), min(short.end, end)
     return (
-        ("…" if start > citation.passage_start else "")
-        + escape(before)
-        + f'<mark class="nq-span">{quote}</mark>'
-        + escape(after)
-        + ("…" if end < citation.passage_end else "")
+        escape(text[start:inside_start])
+        + f'<mark class="nq-short-span">{escape(text[inside_start:inside_end])}</mark>'
+        + escape(text[inside_end:end])
     )
 
 

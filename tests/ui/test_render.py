@@ -1,8 +1,13 @@
 """Source cards: what a reader can click."""
 
-from index.documents import Article
-from qa.results import Answer, Citation
-from ui.render import source_cards
+import itertools
+import re
+
+from index.documents import Article, Chunk
+from index.load import article_from_text
+from qa.results import Answer, Citation, Passage, ShortAnswer
+from tests.conftest import SEEDS
+from ui.render import answer_message, source_cards
 
 
 def card_for(url: str | None) -> str:
@@ -28,3 +33,106 @@ def test_a_web_address_opens_in_a_new_tab_that_cannot_reach_back() -> None:
 def test_other_addresses_are_never_links() -> None:
     for url in ("javascript:alert(1)", "file:///etc/passwd", "data:text/html,hi", None, ""):
         assert "<a " not in card_for(url)
+
+
+GIFTS = "002_164cd89d12bb7479"
+
+
+def gift_article() -> Article:
+    path = SEEDS / f"{GIFTS}.txt"
+    return article_from_text(GIFTS, path.read_text(encoding="utf-8"), str(path))
+
+
+def cite(n: int, article: Article, sentence: str, passage: tuple[int, int]) -> Citation:
+    """Cites `sentence` of the article as found in the passage `article.text[passage]`."""
+    start = article.text.index(sentence)
+    chunk = Chunk(f"{article.doc_id}-{passage[0]}", article.doc_id, *passage,
+                  article.text[passage[0] : passage[1]])  # fmt: skip
+    return Citation.of_span(n, Passage(chunk, article, 1.0, 0.5, 1.0), start, start + len(sentence),
+                            0.9)  # fmt: skip
+
+
+def repeated_share(a: str, b: str) -> float:
+    """How much of the shorter text the other repeats: the share of its runs of five words that
+    the other has too (1.0: all of it)."""
+
+    def runs(text: str) -> set[tuple[str, ...]]:
+        words = text.split()
+        return {tuple(words[i : i + 5]) for i in range(len(words) - 4)}
+
+    a_runs, b_runs = runs(a), runs(b)
+    return len(a_runs & b_runs) / max(1, min(len(a_runs), len(b_runs)))
+
+
+def cards_of(html: str) -> list[str]:
+    return re.findall(r'<div class="nq-card" id="[^"]+">.*?</details></div>', html, re.DOTALL)
+
+
+def test_quotes_of_one_passage_share_one_card_that_every_marker_points_at() -> None:
+    article = gift_article()
+    passage = (1400, 2600)
+    citations = [
+        cite(1, article, "They also exchanged gifts, Kremlin spokesman Dmitry Peskov said.", passage),
+        cite(2, article, "Mr Putin gave Mr Kim a glove from a spacesuit", passage),
+        # Another passage of the same article, far away: a card of its own.
+        cite(3, article, article.text[200:260], (0, 700)),
+    ]  # fmt: skip
+    answer = Answer(question="What gifts did Putin and Kim exchange?", abstained=False,
+                    answer="“They also exchanged gifts” [1] “a glove” [2] “Kim” [3]",
+                    citations=citations)  # fmt: skip
+    sources = source_cards([(answer.question, answer)], {GIFTS: article})
+    cards = cards_of(sources)
+    assert len(cards) == 2
+    shared = cards[0]
+    assert shared.startswith('<div class="nq-card" id="nq-c-0-1">')
+    # Both quotes marked once in the excerpt and once in the whole article, each with its number.
+    assert shared.count("They also exchanged gifts") == 2
+    assert shared.count("Mr Putin gave Mr Kim a glove") == 2
+    assert shared.count('<span class="nq-span-n">[1]</span>') == 2
+    assert shared.count('<span class="nq-span-n">[2]</span>') == 2
+    assert '<span class="nq-n">[1]</span> <span class="nq-n">[2]</span>' in shared
+    assert f"characters {citations[0].start}–{citations[0].end}, {citations[1].start}–" in shared
+    # The markers: [1] and [2] lead to the shared card, [3] to its own; every target exists.
+    targets = re.findall(r'<a class="nq-marker" href="#([^"]+)"', answer_message(answer, 0))
+    assert targets == ["nq-c-0-1", "nq-c-0-1", "nq-c-0-3"]
+    ids = set(re.findall(r'class="nq-card" id="([^"]+)"', sources))
+    assert set(targets) <= ids
+
+
+def test_no_two_cards_of_one_answer_repeat_nearly_the_same_excerpt() -> None:
+    article = gift_article()
+    sentences = re.findall(r"[A-Z][^.\n]{30,}\.", article.text)
+    # Every sentence cited as found in its passage of about 800 characters (the index's chunks).
+    citations = []
+    for n, sentence in enumerate(sentences, start=1):
+        start = article.text.index(sentence)
+        passage = (start // 800 * 800, min(len(article.text), start // 800 * 800 + 800))
+        citations.append(cite(n, article, sentence, passage))
+    answer = Answer(question="q", answer="x", abstained=False, citations=citations)
+    excerpts = [
+        re.sub(r"<[^>]+>", "", excerpt)
+        for excerpt in re.findall(
+            r'<div class="nq-excerpt">(.*?)</div>',
+            source_cards([("q", answer)], {GIFTS: article}),
+            re.DOTALL,
+        )
+    ]
+    for a, b in itertools.combinations(excerpts, 2):
+        assert repeated_share(a, b) < 0.5
+    assert 1 < len(excerpts) < len(citations)
+
+
+def test_a_direct_answer_inside_a_shared_card_is_marked_once() -> None:
+    article = gift_article()
+    passage = (1400, 2600)
+    citations = [
+        cite(1, article, "They also exchanged gifts, Kremlin spokesman Dmitry Peskov said.", passage),
+        cite(2, article, "Mr Putin gave Mr Kim a glove from a spacesuit", passage),
+    ]  # fmt: skip
+    glove = article.text.index("a glove from a spacesuit")
+    short = ShortAnswer("a glove from a spacesuit", GIFTS, glove, glove + 24, citation=2)
+    answer = Answer(question="q", answer="x", abstained=False, citations=citations,
+                    short_answer=short)  # fmt: skip
+    [card] = cards_of(source_cards([("q", answer)], {GIFTS: article}))
+    excerpt = card.split('<div class="nq-excerpt">')[1].split("</div>")[0]
+    assert excerpt.count('<mark class="nq-short-span">a glove from a spacesuit</mark>') == 1
