@@ -213,3 +213,22 @@ def test_phone_shows_the_sources_early_and_the_answer_without_sideways_scrolling
     )  # fmt: skip
     shoot(page, "phone-after-marker")
     assert no_horizontal_scroll(page)
+
+
+def test_the_library_fits_a_phone_and_a_desktop(
+    browser: Any, running_app: RunningApp, shoot: Callable[[Any, str], None]
+) -> None:
+    for name, viewport in (("phone", PHONE), ("desktop", {"width": 1400, "height": 1000})):
+        context = browser.new_context(viewport=viewport)
+        page = context.new_page()
+        page.goto(running_app.url, wait_until="load")
+        page.get_by_role("tab", name="Library").click()
+        page.locator("#nq-library-table [role=gridcell]").first.wait_for(timeout=TIMEOUT)
+        page.locator("#nq-library-table [role=gridcell]", has_text="TASS").first.click()
+        page.locator("#nq-article h3").wait_for(timeout=TIMEOUT)
+        shoot(page, f"{name}-library")
+        assert no_horizontal_scroll(page)
+        # The open article's text stays inside the screen.
+        text = box(page.locator(".nq-article-text"))
+        assert text["left"] >= 0 and text["right"] <= viewport["width"]
+        context.close()
