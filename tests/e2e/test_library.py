@@ -30,6 +30,14 @@ def rows(page: Any) -> list[list[str]]:
     ]
 
 
+def wait_for_rows(page: Any, count: int) -> None:
+    page.wait_for_function(
+        "(count) => document.querySelectorAll("
+        "'#nq-library-table [role=row]:has([role=gridcell])').length === count",
+        arg=count, timeout=TIMEOUT,
+    )  # fmt: skip
+
+
 def wait_for_text(page: Any, selector: str, pattern: str) -> str:
     page.wait_for_function(
         "([selector, pattern]) => { const el = document.querySelector(selector);"
@@ -56,10 +64,7 @@ def test_the_library_lists_searches_and_opens_articles(page: Any) -> None:
     assert "TASS" in outlets and "Sputnik" in outlets and "(outlet unknown)" in outlets
 
     page.locator("#nq-library-search input, #nq-library-search textarea").fill("sputnik ukraine")
-    page.wait_for_function(
-        "() => document.querySelectorAll('#nq-library-table [role=row]:has([role=gridcell])')"
-        ".length === 1", timeout=TIMEOUT,
-    )  # fmt: skip
+    wait_for_rows(page, 1)
     assert rows(page)[0][1:4] == [
         "Sputnik",
         "Putin: Russia Highly Values North Korea’s Support in Conducting Operation in Ukraine",
@@ -77,13 +82,10 @@ def test_an_upload_is_redated_replaced_after_asking_and_removed(page: Any, tmp_p
     upload(page, article)
     wait_for_text(page, "#nq-upload-status", "Indexed 1 article")
     page.locator("#nq-library-search input, #nq-library-search textarea").fill("glimmerfjord")
-    page.wait_for_function(
-        "() => document.querySelectorAll('#nq-library-table [role=row]:has([role=gridcell])')"
-        ".length === 1", timeout=TIMEOUT,
-    )  # fmt: skip
+    wait_for_rows(page, 1)
     assert rows(page)[0][:4] == ["", "", "Glimmerfjord ferry line to close", "ferry-line"]
 
-    # Set the outlet and the date the file doesn't state; the date filter then finds it.
+    # Set the outlet and the date the file doesn't state.
     open_row(page, "Glimmerfjord ferry line")
     page.locator("#nq-fix-outlet input, #nq-fix-outlet textarea").fill("Fjord Courier")
     page.locator("#nq-fix-date input, #nq-fix-date textarea").fill("2025-10-07")
@@ -134,9 +136,6 @@ def test_an_upload_is_redated_replaced_after_asking_and_removed(page: Any, tmp_p
     assert "Removed “Glimmerfjord ferry line to close”" in wait_for_text(
         page, "#nq-library-status", "Removed"
     )
-    page.wait_for_function(
-        "() => document.querySelectorAll('#nq-library-table [role=row]:has([role=gridcell])')"
-        ".length === 0", timeout=TIMEOUT,
-    )  # fmt: skip
+    wait_for_rows(page, 0)
     answer = ask(page, "When will the Glimmerfjord ferry line close?")
     assert "Glimmerfjord" not in answer.inner_text()
