@@ -3,6 +3,7 @@ remove."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +140,41 @@ def test_an_upload_is_redated_replaced_after_asking_and_removed(page: Any, tmp_p
     wait_for_rows(page, 0)
     answer = ask(page, "When will the Glimmerfjord ferry line close?")
     assert "Glimmerfjord" not in answer.inner_text()
+
+
+def test_an_article_address_opens_safely_and_only_a_web_one(page: Any, tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    records = [
+        {"title": "Tidewater mill reopens", "url": "https://example.org/tidewater-mill",
+         "source": "Coast Ledger", "published_at": "2025-03-04",
+         "body": "The Tidewater mill reopened on Tuesday after a fire. It employs 84 people."},
+        {"title": "Quarry dispute settled", "url": "javascript:window.__opened='quarry'",
+         "source": "Coast Ledger", "published_at": "2025-03-05",
+         "body": "The Brennock quarry dispute was settled on Wednesday. Trucks may pass at night."},
+    ]  # fmt: skip
+    feed.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    upload(page, feed)
+    wait_for_text(page, "#nq-upload-status", "Indexed 2 articles")
+
+    def links_of(selector: str) -> list[dict[str, str]]:
+        return list(
+            page.locator(f"{selector} a[href]:not(.nq-marker)").evaluate_all(
+                "links => links.map(a => ({href: a.getAttribute('href'),"
+                " target: a.target, rel: a.rel}))"
+            )
+        )
+
+    safe = {"href": "https://example.org/tidewater-mill", "target": "_blank",
+            "rel": "noopener noreferrer"}  # fmt: skip
+    open_row(page, "Tidewater mill reopens")
+    assert links_of("#nq-article") == [safe]
+    open_row(page, "Quarry dispute settled")
+    assert links_of("#nq-article") == []  # a javascript: address is never a link
+
+    ask(page, "How many people does the Tidewater mill employ?")
+    page.locator("#nq-sources .nq-card").first.wait_for(timeout=TIMEOUT)
+    assert safe in links_of("#nq-sources")
+    ask(page, "When was the Brennock quarry dispute settled?")
+    page.locator("#nq-sources .nq-card").first.wait_for(timeout=TIMEOUT)
+    assert all(link["href"].startswith("https://") for link in links_of("#nq-sources"))
+    assert page.evaluate("window.__opened") is None
