@@ -364,23 +364,14 @@ def build_app(live: LiveIndex) -> gr.Blocks:
             *library_views(search),
         )
 
-    def settle_conflicts(
-        pending: list[str], replace: bool, search: str | None, progress: gr.Progress
+    def replace_uploads(
+        pending: list[str],
+        search: str | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
-        """Replace: the held-back uploads take their articles' places. Keep: they are dropped."""
-        paths = [Path(p) for p in pending or []]
-        hidden = gr.update(visible=False)
-        if not replace:
-            live.forget_uploads(paths)
-            return (
-                "Kept the articles already in the library.",
-                hidden,
-                "",
-                [],
-                *library_views(search),
-            )
+        """The held-back uploads take their articles' places."""
         try:
-            report = live.add_files(paths, progress, replace=True)
+            report = live.add_files([Path(p) for p in pending or []], progress, replace=True)
         except NewsqaError as error:
             return (
                 render.escape(str(error)),
@@ -390,23 +381,21 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                 *library_views(search),
             )
         return (
-            upload_report(report, live.pipeline.index.articles), hidden, "", [],
+            upload_report(report, live.pipeline.index.articles), gr.update(visible=False), "", [],
             *library_views(search),
         )  # fmt: skip
 
-    def replace_uploads(
-        pending: list[str],
-        search: str | None,
-        progress: gr.Progress = gr.Progress(),  # noqa: B008
-    ) -> tuple[Any, ...]:
-        return settle_conflicts(pending, True, search, progress)
-
     def keep_library(pending: list[str], search: str | None) -> tuple[Any, ...]:
-        return settle_conflicts(pending, False, search, gr.Progress())
+        """The held-back uploads are dropped; the library stays as it was."""
+        live.forget_uploads([Path(p) for p in pending or []])
+        return (
+            "Kept the articles already in the library.", gr.update(visible=False), "", [],
+            *library_views(search),
+        )  # fmt: skip
 
     def open_article(event: gr.SelectData) -> tuple[Any, ...]:
-        doc_id = str((event.row_value or [None] * len(library.ARTICLE_COLUMNS))[library.ID_COLUMN])
-        return shown_article(doc_id, "")
+        row = event.row_value or []
+        return shown_article(str(row[library.ID_COLUMN]) if row else None, "")
 
     def shown_article(doc_id: str | None, notice: str) -> tuple[Any, ...]:
         """The chosen article, its correction fields, and the actions on it."""
