@@ -20,6 +20,9 @@ KINDS: dict[str, tuple[frozenset[int], str]] = {
     "person": (_labels("PERSON"), "who"),
     "name": (_labels("PERSON", "ORG", "GPE"), "who"),
     "organisation": (_labels("ORG"), "which organisation"),
+    # A team goes by its nickname ("the Broncos", often tagged NORP or PRODUCT) as often as by
+    # its full name (ORG). Its city alone (GPE) is left out: cities are named around every game.
+    "team": (_labels("ORG", "NORP", "PRODUCT"), "which team"),
     "place": (_labels("GPE", "LOC", "FAC"), "where"),
     "date": (_labels("DATE", "TIME"), "when"),
     "duration": (_labels("DATE", "TIME"), "how long"),
@@ -41,11 +44,12 @@ NOUN_KINDS = {
                "candidate", "coach", "manager", "athlete", "founder", "executive", "artist",
                "politician", "judge", "senator", "governor", "winner", "man", "woman", "chief",
                "star", "driver", "scientist", "economist", "prime", "secretary", "envoy"},
-    "organisation": {"company", "firm", "organisation", "organization", "team", "club", "party",
+    "organisation": {"company", "firm", "organisation", "organization", "party",
                      "agency", "outlet", "newspaper", "network", "brand", "bank", "group",
                      "startup", "union", "airline", "manufacturer", "retailer", "broadcaster",
                      "publisher", "studio", "university", "school", "institution", "automaker",
                      "carmaker", "platform", "service", "business", "charity", "body", "court"},
+    "team": {"team", "club", "side", "squad", "opponent", "opponents", "rival", "franchise"},
     "place": {"region", "city", "country", "place", "province", "state", "town", "area",
               "venue", "capital", "territory", "location", "island", "port", "continent",
               "nation", "stadium", "village", "district", "county", "site", "border"},

@@ -221,7 +221,16 @@ class CandidateFinder:
         names = {t.stem for t in analysis.terms if t.is_entity}
         content = {t.stem for t in analysis.terms if not t.is_entity}
         asked_years = {str(year) for year in analysis.years}
-        stems_by_candidate = [stems_of(c.text()) for c in candidates]
+        # A follow-up's terms from earlier turns ("Zhebin" in "What did he say about energy?")
+        # say which story, not what the sentence must say: the story goes on to call him "the
+        # specialist" or "he". Such a term counts where the candidate's article has it.
+        context = set(weights) - {t.stem for t in analysis.terms}
+        stems_by_candidate = [
+            stems_of(c.text()) | (context & self._article_stems(c.doc_id))
+            if context
+            else stems_of(c.text())
+            for c in candidates
+        ]
         lexical = [
             sum(w for s, w in weights.items() if s in stems) / total for stems in stems_by_candidate
         ]
@@ -287,15 +296,22 @@ class CandidateFinder:
         ).reshape(len(candidates), len(FEATURES))
 
     def _sentences_around(self, passage: Passage) -> list[Sentence]:
+        """The story sentences the passage overlaps, with one neighbour on each side from the
+        same section. A chunk often starts at a subheading, which no section holds, so every
+        section the chunk reaches into is read, not only one that holds the chunk's start."""
         chunk = passage.chunk
+        around: list[Sentence] = []
         for section in self.sections(chunk.doc_id):
-            if section and section[0].start <= chunk.start < section[-1].end + 1:
-                inside = [
-                    i for i, s in enumerate(section) if s.end > chunk.start and s.start < chunk.end
-                ]
-                if inside:
-                    return section[max(inside[0] - 1, 0) : inside[-1] + 2]
-        return split_sentences(chunk.text, chunk.start)
+            inside = [
+                i for i, s in enumerate(section) if s.end > chunk.start and s.start < chunk.end
+            ]
+            if inside:
+                around.extend(section[max(inside[0] - 1, 0) : inside[-1] + 2])
+        return around or split_sentences(chunk.text, chunk.start)
+
+    def _article_stems(self, doc_id: str) -> frozenset[str]:
+        article = self.index.articles[doc_id]
+        return stems_of(f"{article.title or ''}\n{article.text}")
 
     def sections(self, doc_id: str) -> list[list[Sentence]]:
         """The article's story text as runs of sentences (from the index's sentence table)."""

@@ -27,7 +27,7 @@ from qa.analysis import QuestionAnalysis, analyse_question
 from qa.answer_model import AnswerModel
 from qa.candidates import FEATURES, Candidate, CandidateFinder, entity_text
 from qa.results import Answer, Citation, Passage, ShortAnswer
-from qa.sentences import key_phrases, stems_of
+from qa.sentences import MONTH_ABBREVIATIONS, key_phrases, stems_of
 from qa.timeframe import YEARS, TimeScope
 
 # Two sentences this similar say the same thing: the second adds a citation, not a sentence.
@@ -43,6 +43,7 @@ POSSESSIVE = re.compile(r"['’]s\s")
 POSSESSIVE_END = re.compile(r"['’]s?$")
 # A date that names its day, month or year, not one relative to the report ("last year").
 ABSOLUTE = re.compile(r"\d|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
+MONTH_NAMES = frozenset(MONTH_ABBREVIATIONS) | frozenset(MONTH_ABBREVIATIONS.values())
 TIME_LABELS = frozenset((LABEL_ID["DATE"], LABEL_ID["TIME"]))
 ABSTAIN_TEXT = (
     "The indexed articles don't answer this question. The closest passages are listed below; "
@@ -150,12 +151,14 @@ class ExtractiveAnswerer:
 
     def unknown_names(self, analysis: QuestionAnalysis) -> list[str]:
         """Names and numbers in the question that no indexed article contains."""
-        # A year is a time, not a name: reports of that year may never write it ("in 2022").
+        # A year or a month is a time, not a name: reports of that year may never write it
+        # ("in 2022"), and a month may be written short ("Oct. 12").
         return [
             t.surface
             for t in analysis.terms
             if t.is_entity
             and not YEARS.fullmatch(t.surface)
+            and t.surface.lower() not in MONTH_NAMES
             and not self.finder.stats.known(t.stem)
         ]
 

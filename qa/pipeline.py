@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.embed import Embedder, load_embedder
+from index.entities import LABEL_ID
 from index.errors import BadQuestionError
 from index.settings import Settings
 from index.store import IndexStore, StoredIndex
@@ -52,6 +53,13 @@ def parse_filters(
         since=parse_day(since, names[0]),
         until=parse_day(until, names[1]),
     )
+
+
+# A lower-case word inside a name, other than a particle ("Bank of America", "Charles de Gaulle").
+JOINED_NAMES = re.compile(
+    r"(?<=\S)\s+(?!(?:of|the|for|in|on|upon|de|du|des|la|le|von|van|der|den|da|del|di|al|bin|y)\s)"
+    r"[a-z]+\s"
+)
 
 
 @dataclass(slots=True)
@@ -146,7 +154,7 @@ class Pipeline:
             # "Who is Caroline Ellison?" then "What did she confess to?": she is the one asked
             # about, named in the question, not someone the answer names.
             about_one = WHO_IS.match(question) and len(names_in(question)) == 1
-            if asked.kind in {"person", "name", "organisation"} and not about_one:
+            if asked.kind in {"person", "name", "organisation", "team"} and not about_one:
                 named = self.named_in_answer(answer, asked.labels)
             history.remember(query, named, asked.kind)
         answer.time = scope.to_json()
@@ -163,30 +171,43 @@ class Pipeline:
         """What the answer to a "who" or "which company" question names, for a later "he" or
         "they" ("Who won the Tour?" then "How old is he?"): its direct answer, else the name of
         the asked kind its quotes mention most (by last word: "Altman" is "Sam Altman"; a name
-        in a cited article's headline counts twice more) that the question doesn't name."""
+        in a cited article's headline counts twice more: the whole name, or a person's last
+        name) that the question doesn't name."""
         if answer.abstained or not answer.citations:
             return None
         if answer.short_answer:
             return answer.short_answer.text
         counts: dict[str, int] = {}
         longest: dict[str, str] = {}
+        people: set[str] = set()  # last names the cited spans tag as a person, anywhere
+        person = LABEL_ID["PERSON"]
         for citation in answer.citations:
             text = self.index.articles[citation.doc_id].text
             _, _, entities = self.index.sentences.of(citation.doc_id)
             for _, label, start, end in entities.tolist():
                 name = re.sub(r"['’]s$", "", " ".join(text[start:end].split()))
                 inside = citation.start <= start and end <= citation.end
-                if not inside or label not in labels or name.lower() in answer.question.lower():
+                # The recogniser ran two names together ("The Verge, Altman", "the Eagles and
+                # Chiefs", "Yahoo Entertainment that Swift").
+                if not inside or "," in name or len(name.split()) > 4 or JOINED_NAMES.search(name):
                     continue
-                if "," in name or len(name.split()) > 4:
-                    continue  # the recogniser ran two names together ("The Verge, Altman")
                 key = name.split()[-1].lower()
+                if label == person:
+                    people.add(key)
+                if label not in labels or name.lower() in answer.question.lower():
+                    continue
                 counts[key] = counts.get(key, 0) + 1
                 if len(name) > len(longest.get(key, "")):
                     longest[key] = name
+        if person not in labels:
+            # "Swift" tagged a product in one quote is the person another quote names.
+            counts = {key: count for key, count in counts.items() if key not in people}
         headlines = " ".join(c.title or "" for c in answer.citations).lower()
         for key in counts:
-            counts[key] += 2 * (key in headlines)
+            in_headline = longest[key].lower() in headlines or (
+                key in people and key in re.findall(r"\w+", headlines)
+            )
+            counts[key] += 2 * in_headline
         return longest[max(counts, key=lambda k: counts[k])] if counts else None
 
     def retrieve(

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from index.metadata import describe_date, full_date
 from index.settings import RetrievalSettings
 from index.store import StoredIndex, bm25_tokenize
 from qa.results import Passage
+from qa.sentences import MONTH_ABBREVIATIONS
 from qa.timeframe import MONTH, TimeScope
 
 FULL_DATE = re.compile(
@@ -305,7 +307,7 @@ class Retriever:
         return [int(allowed[i]) for i in best]
 
     def _bm25_scores(self, query: str, mask: np.ndarray | None) -> np.ndarray:
-        tokens = bm25_tokenize([query])[0]
+        tokens = month_aliases(bm25_tokenize([query])[0])
         vocabulary = getattr(self.index.bm25, "vocab_dict", None) or {}
         tokens = [token for token in tokens if token in vocabulary]
         if not tokens:
@@ -333,6 +335,26 @@ class Retriever:
             picked.append(choice)
             candidates.remove(choice)
         return picked + [row for row in ordered if row not in picked]
+
+
+def month_aliases(tokens: list[str]) -> list[str]:
+    """The query's tokens, with each month also in its other written form: "October 12" finds
+    "Oct. 12" and the reverse (the index keeps the words as written)."""
+    aliases = _month_token_aliases()
+    return tokens + [alias for token in tokens for alias in aliases.get(token, ())]
+
+
+@lru_cache(maxsize=1)
+def _month_token_aliases() -> dict[str, tuple[str, ...]]:
+    full = {
+        abbreviation: bm25_tokenize([name])[0][0]
+        for abbreviation, name in MONTH_ABBREVIATIONS.items()
+    }
+    aliases: dict[str, list[str]] = {}
+    for abbreviation, token in full.items():
+        aliases.setdefault(token, []).append(abbreviation)
+        aliases.setdefault(abbreviation, []).append(token)
+    return {token: tuple(dict.fromkeys(others)) for token, others in aliases.items()}
 
 
 def day_text(day: dt.date | None) -> str:

@@ -32,6 +32,14 @@ QUESTION_WORDS = {
 }  # fmt: skip
 
 
+# News style abbreviates a month beside a day ("Oct. 12"); questions spell it out ("October 12").
+MONTH_ABBREVIATIONS = {
+    "jan": "january", "feb": "february", "mar": "march", "apr": "april", "jun": "june",
+    "jul": "july", "aug": "august", "sep": "september", "sept": "september", "oct": "october",
+    "nov": "november", "dec": "december",
+}  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class Term:
     stem: str
@@ -53,6 +61,7 @@ def stem(word: str) -> str:
     import simplemma
 
     lower = word.lower().replace("’", "'").removesuffix("'s")
+    lower = MONTH_ABBREVIATIONS.get(lower, lower)
     return str(_stemmer().stemWord(simplemma.lemmatize(lower, lang="en").lower()))
 
 

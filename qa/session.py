@@ -118,7 +118,7 @@ class Turn:
 
     @property
     def group(self) -> str | None:
-        return self.answered if self.kind in {"organisation", "name"} else None
+        return self.answered if self.kind in {"organisation", "team", "name"} else None
 
 
 def references(question: str) -> list[re.Match[str]]:
@@ -167,6 +167,15 @@ def standalone_query(question: str, turns: list[Turn]) -> str:
         # last turn it goes on from (or that turn's topic, when it names none).
         missing = [n for n in names_in(last.query) if n.lower() not in question.lower()]
         context = ", ".join(missing) if missing else topic_of(last.query)
+        own = names_in(question)
+        if own and not any(name.lower() in last.query.lower() for name in own):
+            # "And what did South Korea say?" after "What did the US say about the visit?":
+            # a new subject in the last question's place; what goes on is its other words.
+            context = " ".join(
+                t.surface
+                for t in key_terms(last.query)
+                if not t.is_entity and t.surface.lower() not in question.lower()
+            )
         if context and context.lower() not in question.lower():
             return f"{question.rstrip()} ({context})"
     return question

@@ -22,6 +22,7 @@ from qa.analysis import analyse_question
         ("What was Tesla's revenue in Q1 2021?", "money"),
         ("What was the population of the city?", "amount"),
         ("Which company has faced antitrust allegations?", "organisation"),
+        ("Which team did the Chiefs play on October 12?", "team"),
         ("What is the name of Amazon's AI assistant?", "name"),
         ("What movie won the Oscar for Best Animated Film in 2020?", "work"),
         ("Super Bowl 2021 location", "place"),
@@ -46,3 +47,8 @@ def test_kinds_map_to_entity_labels_and_name_what_is_missing() -> None:
     assert money.years == (2019,)
     assert LABEL_ID["CARDINAL"] in analyse_question("How much rain fell?").labels
     assert analyse_question("Which ministers came?").noun == "minist"
+    # "the Broncos" is tagged a product or a group as often as an organisation; a city alone
+    # is no team.
+    team = analyse_question("Which team did they beat?").labels
+    assert {LABEL_ID["ORG"], LABEL_ID["NORP"], LABEL_ID["PRODUCT"]} <= team
+    assert LABEL_ID["GPE"] not in team

@@ -11,6 +11,7 @@ from index.embed import Embedder
 from index.settings import Settings
 from index.store import IndexStore
 from qa.pipeline import Pipeline
+from qa.session import ChatHistory
 from qa.verify import verify_answer
 
 WIMBLEDON = {
@@ -117,3 +118,72 @@ def test_headings_and_embedded_posts_are_never_quoted(tmp_path: Path, embedder: 
         assert "Do you work at OpenAI" not in quoted
     answer = pipeline.ask("How many OpenAI employees threatened to resign?")
     assert not answer.abstained and "Nearly 500" in answer.answer
+
+
+def feed_of(folder: Path, embedder: Embedder, records: list[dict[str, str]]) -> Pipeline:
+    folder.mkdir()
+    (folder / "feed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    settings = Settings(index_dir=folder / ".newsqa")
+    IndexBuilder(settings, embedder).run([folder / "feed.jsonl"])
+    return Pipeline.load(settings, embedder)
+
+
+# A timeline, as live blogs write them: a day's line, then each entry under its subheading, so
+# passages start at a subheading, outside any stretch of story text.
+TIMELINE = "\n\n".join(
+    f"November {day}\n\n{heading}\n\n{body} "
+    + "The board did not comment on the matter that day. " * 12
+    for day, heading, body in [
+        (17, "Altman is fired", "OpenAI's board fired Sam Altman as chief executive on Friday."),
+        (18, "Brockman quits", "Greg Brockman resigned as president of OpenAI hours later."),
+        (20, "Altman joins Microsoft", "Sam Altman, Greg Brockman and colleagues announce that "
+         "they will join Microsoft to lead a new AI research team."),
+        (21, "Staff revolt", "Nearly 500 of OpenAI's 770 employees threatened to quit."),
+    ]
+)  # fmt: skip
+
+
+def test_a_passage_that_starts_at_a_subheading_is_read_with_its_names(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    # The answer sentence opens the passage after its subheading: it must be read from the
+    # index's sentences, with the names found in it, or "Microsoft" is no company to it.
+    record = {"url": "https://example.org/timeline", "title": "A timeline", "body": TIMELINE}
+    pipeline = feed_of(tmp_path / "feed", embedder, [record])
+    answer = pipeline.ask("Which company did Altman join with Greg Brockman?")
+    assert not answer.abstained
+    assert "Microsoft" in answer.citations[0].text
+
+
+def test_a_spelled_out_month_finds_the_abbreviated_one(tmp_path: Path, embedder: Embedder) -> None:
+    # News style writes "Oct. 12"; the question says "October 12". A team is often tagged as a
+    # product or a group of people ("the Broncos"), not as an organisation.
+    games = [
+        ("Oct. 12: Swift attends Chiefs-Broncos", "One day after her film premiere, Swift is in "
+         "the house for the Chiefs' Thursday night matchup against the Broncos."),
+        ("Oct. 22: Swift attends Chiefs-Chargers", "Swift watches the Chiefs beat the Los Angeles "
+         "Chargers at Arrowhead Stadium."),
+        ("Sept. 24: Swift attends Chiefs-Bears", "Swift sits beside Donna Kelce as the Chiefs "
+         "beat the Chicago Bears 41-10."),
+    ]  # fmt: skip
+    body = "\n\n".join(f"{heading}\n\n{text}" for heading, text in games)
+    record = {
+        "url": "https://example.org/swift-games",
+        "title": "Taylor Swift at the games",
+        "body": body,
+    }
+    pipeline = feed_of(tmp_path / "feed", embedder, [record])
+    answer = pipeline.ask(
+        "Which team did the Chiefs play when Taylor Swift attended on October 12?"
+    )
+    assert not answer.abstained
+    assert "Broncos" in answer.citations[0].text
+
+
+def test_a_follow_up_quotes_its_own_topic_not_the_name_it_carried(seeds: Pipeline) -> None:
+    # "he" is Zhebin; the article calls him "the specialist" where it gives his view on energy.
+    history = ChatHistory()
+    seeds.ask("Who is Alexander Zhebin?", history=history)
+    answer = seeds.ask("What did he say about energy?", history=history)
+    assert answer.query == "What did Alexander Zhebin say about energy?"
+    assert "energy is a traditional area of cooperation" in answer.citations[0].text

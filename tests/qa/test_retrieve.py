@@ -11,8 +11,9 @@ import pytest
 from index.build import IndexBuilder
 from index.embed import Embedder
 from index.settings import Settings
+from index.store import bm25_tokenize
 from qa.pipeline import Pipeline
-from qa.retrieve import Filters, fuse_rankings
+from qa.retrieve import Filters, fuse_rankings, month_aliases
 from tests.conftest import ROOT, SEEDS
 
 
@@ -130,6 +131,12 @@ def test_fuse_rankings_weights_each_list() -> None:
     fused = fuse_rankings([([1, 2, 3], 1.0), ([3, 2], 0.5)], k=60)
     assert fused[2] == pytest.approx(1 / 62 + 0.5 / 62)
     assert max(fused, key=fused.__getitem__) == 2
+
+
+def test_a_month_is_searched_in_both_its_written_forms() -> None:
+    # The index keeps "Oct." as "oct" and "October" as "octob"; either finds the other.
+    assert set(month_aliases(bm25_tokenize(["Swift on October 12"])[0])) >= {"octob", "oct"}
+    assert set(month_aliases(bm25_tokenize(["Sept. 24"])[0])) >= {"sept", "septemb"}
 
 
 def test_cli_search_json_matches_source_files(seed_index: Settings) -> None:

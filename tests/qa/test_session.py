@@ -25,6 +25,9 @@ from qa.session import ChatHistory, Turn, names_in, standalone_query
         # Going on from the last turn: the names it had, not its other words...
         ("What did Putin give Kim at the summit?", "And how did Kim travel?",
          "And how did Kim travel? (Putin)"),
+        # ...or, with a new subject in the last one's place, what else the last turn asked.
+        ("What did the United States say about the visit?", "And what did South Korea say?",
+         "And what did South Korea say? (visit)"),
         # ...or, after what it asked about ("in return", "afterwards"), the last question.
         ("What did Putin give Kim at the summit?", "And what did Kim give in return?",
          "And what did Kim give in return? (What did Putin give Kim at the summit)"),
