@@ -228,6 +228,20 @@ def test_the_library_fits_a_phone_and_a_desktop(
         page.locator("#nq-article h3").wait_for(timeout=TIMEOUT)
         shoot(page, f"{name}-library")
         assert no_horizontal_scroll(page)
+        # Every column shown is wide enough for a word ("Outlet" was a letter a line on a
+        # phone); each header sits over its column.
+        headers = page.evaluate(
+            """() => [...document.querySelectorAll('#nq-library-table th')]
+                 .map(h => h.getBoundingClientRect()).filter(r => r.width > 0)
+                 .map(r => [r.left, r.width])"""
+        )
+        cells = page.evaluate(
+            """() => [...document.querySelectorAll('#nq-library-table [role=gridcell][data-row="0"]')]
+                 .map(c => c.getBoundingClientRect()).filter(r => r.width > 0)
+                 .map(r => [r.left, r.width])"""
+        )
+        assert len(headers) >= 3 and all(width >= 60 for _, width in headers)
+        assert [round(left) for left, _ in headers] == [round(left) for left, _ in cells]
         # The open article's text stays inside the screen.
         text = box(page.locator(".nq-article-text"))
         assert text["left"] >= 0 and text["right"] <= viewport["width"]
