@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from index.documents import Article
-from index.metadata import describe_text, normalise_date
+from index.metadata import describe_text, normalise_date, settle_date, url_date, url_outlet
 
 log = logging.getLogger(__name__)
 
@@ -142,15 +142,23 @@ def article_from_html(doc_id: str, html: str, path: str) -> Article:
         raise _SkipFile("no article text found in the HTML")
     meta = trafilatura.extract_metadata(html)
     described = describe_text(body)
+    url = meta.url if meta and meta.url else None
+    # The page's own metadata first, then what the text states, then the address.
     return Article(
         doc_id=doc_id,
         text=body,
         path=path,
         title=(meta.title if meta and meta.title else None) or described.headline,
-        source=(meta.sitename if meta and meta.sitename else None) or described.outlet,
-        published=normalise_date(meta.date) if meta and meta.date else described.published,
+        source=(meta.sitename if meta and meta.sitename else None)
+        or described.outlet
+        or url_outlet(url),
+        published=settle_date(
+            normalise_date(meta.date) if meta and meta.date else None,
+            described.published,
+            url_date(url),
+        ),
         author=meta.author if meta and meta.author else None,
-        url=meta.url if meta and meta.url else None,
+        url=url,
     )
 
 
@@ -188,13 +196,16 @@ def article_from_record(record: Any, fallback_id: str, path: str) -> Article:
 
     described = describe_text(body)
     published = field("published_at")
+    url = field("url")
+    # The record's own fields win; then what the text states; then the web address.
     return Article(
-        doc_id=field("url") or fallback_id,
+        doc_id=url or fallback_id,
         text=body,
         path=path,
         title=field("title") or described.headline,
-        source=field("source") or described.outlet,
-        published=normalise_date(published) if published else described.published,
+        source=field("source") or described.outlet or url_outlet(url),
+        published=(normalise_date(published) if published else None)
+        or settle_date(described.published, url_date(url)),
         author=field("author"),
-        url=field("url"),
+        url=url,
     )

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from index.clean import Line, is_boilerplate, is_date_line, split_lines
 from index.documents import Article
@@ -122,6 +123,52 @@ def normalise_date(value: str) -> str | None:
     if re.search(r"\b\d{4}\b", cleaned):
         return str(parsed.date().isoformat())
     return f"--{parsed.month:02d}-{parsed.day:02d}"
+
+
+def url_date(url: str | None) -> str | None:
+    """The day a web address states in its path ("/2025/08/28/", "/2025-08-28/"), as
+    YYYY-MM-DD; None when it states none (or only a month)."""
+    if not url:
+        return None
+    from htmldate.extractors import extract_url_date
+    from htmldate.utils import Extractor
+
+    bounds = Extractor(
+        extensive=False,
+        max=dt.datetime(2100, 1, 1),
+        min=dt.datetime(1900, 1, 1),
+        original=True,
+        format="%Y-%m-%d",
+    )
+    return extract_url_date(url, bounds)
+
+
+def url_outlet(url: str | None) -> str | None:
+    """The site a web address is on ("techcrunch.com"), to name an outlet nothing else names."""
+    if not url or not re.match(r"(?i)https?://", url):
+        return None
+    import courlan
+
+    # courlan knows the public suffixes ("bbc.co.uk"); a host it doesn't (an intranet name)
+    # is taken as written.
+    domain: str | None = courlan.extract_domain(url)
+    host = urlsplit(url).hostname or ""
+    return domain or host.removeprefix("www.") or None
+
+
+def settle_date(given: str | None, *fallbacks: str | None) -> str | None:
+    """The first full date of `given` and then `fallbacks`; a day without its year only when
+    none of them has a full one."""
+    candidates = [value for value in (given, *fallbacks) if value]
+    return next((v for v in candidates if full_date(v)), candidates[0] if candidates else None)
+
+
+def byline(source: str | None, published: str | None) -> str:
+    """ "TASS · 12 September (year not stated)": what is known of outlet and date, the rest left
+    out."""
+    return " · ".join(
+        part for part in (source, describe_date(published) if published else "") if part
+    )
 
 
 def full_date(published: str | None) -> dt.date | None:

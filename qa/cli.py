@@ -146,6 +146,7 @@ def search(
     index_dir: IndexDir = None,
 ) -> None:
     """Show the passages that best match QUESTION, each an exact span of its article."""
+    from index.metadata import byline
     from qa.pipeline import Pipeline, parse_day, parse_filters
 
     settings = make_settings(index_dir)
@@ -167,10 +168,8 @@ def search(
             f"{rank}. {article.title or passage.chunk.doc_id}  [{passage.chunk.chunk_id}]",
             bold=True,
         )
-        typer.echo(
-            f"   {article.source or 'outlet unknown'} · {article.published or 'date unknown'}"
-            f" · score {passage.score:.4f}"
-        )
+        known = byline(article.source, article.published)
+        typer.echo(f"   {known + ' · ' if known else ''}score {passage.score:.4f}")
         typer.echo("   " + passage.chunk.text.replace("\n", " ")[:400])
 
 
@@ -184,7 +183,7 @@ Backend = Annotated[
 
 def print_answer(answer: Any) -> None:
     """The answer, then each citation with its outlet, date, headline and quoted span."""
-    from index.metadata import describe_date
+    from index.metadata import byline
 
     for notice in answer.notices:
         typer.secho(f"note: {notice}", fg="yellow", err=True)
@@ -202,11 +201,7 @@ def print_answer(answer: Any) -> None:
             typer.echo("    " + passage["text"].replace("\n", " ")[:300] + "…")
         return
     for c in answer.citations:
-        where = " · ".join(
-            part
-            for part in (c.source or "outlet unknown", describe_date(c.published), c.title)
-            if part
-        )
+        where = " · ".join(part for part in (byline(c.source, c.published), c.title) if part)
         typer.secho(f"\n[{c.n}] {where}", bold=True)
         typer.echo(f"    {c.doc_id} [{c.start}:{c.end}]")
         typer.echo("    “" + " ".join(c.text.split()) + "”")
@@ -531,7 +526,7 @@ def info(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Describe the index: size, model, index type, outlets and dates."""
-    from index.metadata import outlet_coverage
+    from index.metadata import byline, outlet_coverage
     from index.store import IndexStore
 
     settings = make_settings(index_dir)
@@ -559,6 +554,8 @@ def info(
                 "title": a.title,
                 "source": a.source,
                 "published": a.published,
+                "author": a.author,
+                "url": a.url,
                 "chunks": len(stored.chunks_of(a.doc_id)),
                 "path": a.path,
             }
@@ -579,10 +576,14 @@ def info(
             f"{row['without_full_date']:>7}  {row['outlet'] or '(outlet unknown)'}"
         )
     for row in summary.get("article_list", []):
-        typer.echo(
-            f"  {row['doc_id']}  {row['source'] or '-'}  {row['published'] or '-'}  "
-            f"{row['chunks']} chunks  {row['title']}"
-        )
+        # What is known of each article; unknown parts are left out, not shown as "-".
+        known = [
+            byline(row["source"], row["published"]),
+            f"by {row['author']}" if row["author"] else "",
+            f"{row['chunks']} chunks",
+            row["title"] or "",
+        ]
+        typer.echo(f"  {row['doc_id']}  " + " · ".join(part for part in known if part))
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ from ui import export, library, render
 log = logging.getLogger(__name__)
 Changed = TypeVar("Changed")
 ROOT = Path(__file__).resolve().parent.parent
+SEED_IDS = frozenset(path.stem for path in (ROOT / "seeds").glob("*.txt"))
 EXAMPLES = [
     "What gifts did Putin and Kim exchange?",
     "Which ministers travelled with Putin to North Korea?",
@@ -70,6 +71,7 @@ class Conversation:
 # While an answer streams or fails: "Search as written" and the take-away outputs stay as they
 # were (the last answer's Markdown, both export files, the copy button).
 UNCHANGED = (gr.skip(),) * 5
+LIBRARY_VIEWS = 6  # what library_views returns
 
 
 def exports_dir() -> Path:
@@ -316,13 +318,17 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         )
 
     def library_views(search: str | None) -> tuple[Any, ...]:
-        """The Library tab's summary and tables, and the chat's outlet choices, as they now are."""
+        """The Library tab's summary and tables, and the chat's outlet choices and example
+        questions, as they now are (LIBRARY_VIEWS outputs)."""
         index = live.pipeline.index
+        label, shown, questions = library.example_questions(index, SEED_IDS, EXAMPLES)
         return (
             library.summary(index),
             library.article_rows(index, search or ""),
             library.outlet_rows(index),
             gr.update(choices=live.outlets()),
+            gr.Dataset(samples=[[text] for text in shown], label=label, visible=bool(shown)),
+            questions,
         )
 
     def upload(
@@ -331,7 +337,8 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
         if not files:
-            return (gr.skip(),) * 4 + (None,) + (gr.skip(),) * 4
+            # The conflict question's four outputs, the file box, the library views.
+            return (gr.skip(),) * 4 + (None,) + (gr.skip(),) * LIBRARY_VIEWS
         folder = live.uploads_dir / uuid.uuid4().hex[:12]
         folder.mkdir(parents=True, exist_ok=True)
         saved = []
@@ -525,9 +532,16 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                                     )  # fmt: skip
                                     chip.click(lambda value=cleared: value, None, component)
 
-                        gr.Examples(
-                            EXAMPLES, inputs=box, label="Example questions about the seed articles"
-                        )
+                        # Questions that fit what is indexed (library_views fills them in).
+                        examples = gr.Dataset(
+                            components=[box], samples=[[q] for q in EXAMPLES], type="index",
+                            label="Example questions", elem_id="nq-examples",
+                        )  # fmt: skip
+                        example_questions = gr.State(EXAMPLES)
+                        examples.click(
+                            lambda chosen, questions: questions[chosen],
+                            [examples, example_questions], box, api_visibility="private",
+                        )  # fmt: skip
                         with gr.Row():
                             undo = gr.Button(
                                 "Search as written",
@@ -670,7 +684,7 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         # icon included.
         clear_button.click(clear, None, outputs, api_visibility="private")
         chatbot.clear(clear, None, outputs, api_visibility="private")
-        views = [library_summary, library_table, outlet_table, outlets]
+        views = [library_summary, library_table, outlet_table, outlets, examples, example_questions]
         conflict_outputs = [upload_status, replace_box, replace_text, pending]
         files.upload(
             upload, [files, library_search], [*conflict_outputs, files, *views],

@@ -12,13 +12,15 @@ from collections import Counter
 from typing import Any
 
 from index.documents import Article
-from index.metadata import describe_date, full_date, outlet_coverage
+from index.metadata import byline, describe_date, full_date, outlet_coverage
 from index.store import StoredIndex
 from ui.render import escape, web_address
 
 ARTICLE_COLUMNS = ["Date", "Outlet", "Headline", "Id", "Passages"]
 OUTLET_COLUMNS = ["Outlet", "Articles", "First date", "Last date", "No full date"]
 ID_COLUMN = ARTICLE_COLUMNS.index("Id")
+# Gradio cuts an example's text at 60 characters; a headline is shortened at a word before that.
+EXAMPLE_CHARS = 60
 
 
 def table_date(published: str | None) -> str:
@@ -52,6 +54,34 @@ def article_rows(index: StoredIndex, search: str = "") -> list[list[Any]]:
     # Newest first; days without a year, then undated articles, after every full date.
     rows.sort(key=lambda row: (row[0][4:5] == "-", row[0], row[3]), reverse=True)
     return rows
+
+
+def example_questions(
+    index: StoredIndex, seed_ids: frozenset[str], seed_questions: list[str], count: int = 5
+) -> tuple[str, list[str], list[str]]:
+    """What the chat offers to ask: a label, what each example shows, and the question each
+    puts in the box. The seed questions while the seeds are what is indexed; otherwise the
+    newest articles' headlines, each starting a question about its article."""
+    if set(index.articles) == seed_ids:
+        return "Example questions about the seed articles", seed_questions, seed_questions
+    newest = [index.articles[row[ID_COLUMN]] for row in article_rows(index)]
+    titled = [article for article in newest if article.title][:count]
+    return (
+        "Ask about the newest articles",
+        [shorten(article.title or "", EXAMPLE_CHARS) for article in titled],
+        [headline_question(article) for article in titled],
+    )
+
+
+def headline_question(article: Article) -> str:
+    """A question that starts from one article's headline, naming its outlet when known."""
+    if article.source:
+        return f"What did {article.source} report in “{article.title}”?"
+    return f"What does the report “{article.title}” say?"
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def outlet_rows(index: StoredIndex) -> list[list[Any]]:
@@ -88,7 +118,10 @@ def article_view(article: Article | None, corrected: bool = False) -> str:
     """The whole article as the index holds it: headline, outlet, date, link and text."""
     if article is None:
         return '<p class="nq-hint">Choose an article in the table to read it here.</p>'
-    meta = [escape(article.source or "outlet unknown"), escape(describe_date(article.published))]
+    known = byline(article.source, article.published)
+    meta = [escape(known)] if known else []
+    if article.author:
+        meta.append(f"by {escape(article.author)}")
     address = web_address(article)
     if address:
         meta.append(

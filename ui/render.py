@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from index.metadata import describe_date
+from index.metadata import byline
 from qa.results import Answer, Citation, ShortAnswer
 from qa.verify import MARKER
 
@@ -46,7 +46,7 @@ def answer_message(answer: Answer, turn: int) -> str:
     if answer.abstained and not answer.partial:
         nearest = "".join(
             f"<li><b>{escape(p['title'] or p['doc_id'])}</b>"
-            f'<span class="nq-meta"> · {escape(p["source"] or "outlet unknown")}</span><br>'
+            f"{_meta(byline(p['source'], p.get('published')))}<br>"
             f"{escape(_shorten(p['text'], 260))}</li>"
             for p in answer.nearest
         )
@@ -150,10 +150,14 @@ def _excerpts_overlap(a: Citation, b: Citation) -> bool:
     return shared > 0 and shared >= SHARED_EXCERPT * max(shorter, 1)
 
 
+def _meta(known: str) -> str:
+    return f'<span class="nq-meta"> · {escape(known)}</span>' if known else ""
+
+
 def _card(turn: int, group: list[Citation], article: Any, short: ShortAnswer | None) -> str:
     first = group[0]
     title = first.title or first.doc_id
-    meta = " · ".join((first.source or "outlet unknown", describe_date(first.published), title))
+    meta = " · ".join(part for part in (byline(first.source, first.published), title) if part)
     numbers = " ".join(f'<span class="nq-n">[{c.n}]</span>' for c in group)
     if short is not None and short.citation not in {c.n for c in group}:
         short = None

@@ -100,6 +100,18 @@ def test_an_upload_is_redated_replaced_after_asking_and_removed(page: Any, tmp_p
     )  # fmt: skip
     assert rows(page)[0][:2] == ["2025-10-07", "Fjord Courier"]
     assert "Fjord Courier" in page.locator("#nq-outlet-table").inner_text()
+    # The library is no longer the seeds: the chat offers the newest articles' headlines, this
+    # one first, and one click puts a question about it in the question box.
+    newest = "What did Fjord Courier report in “Glimmerfjord ferry line to close”?"
+    wait_for_text(page, "#nq-examples", "Ask about the newest articles")
+    open_tab(page, "Chat")
+    page.locator("#nq-examples").get_by_text("Glimmerfjord ferry line to close").click()
+    page.wait_for_function(
+        "(q) => document.querySelector('#nq-question textarea').value === q",
+        arg=newest, timeout=TIMEOUT,
+    )  # fmt: skip
+    assert "gifts did Putin and Kim" not in page.locator("#nq-examples").inner_text()
+    open_tab(page, "Library")
     # A wrong date is refused in plain words, and the saved one stays.
     page.locator("#nq-fix-date input, #nq-fix-date textarea").fill("7/10/2025")
     page.locator("#nq-fix-save").click()
@@ -140,6 +152,7 @@ def test_an_upload_is_redated_replaced_after_asking_and_removed(page: Any, tmp_p
     wait_for_rows(page, 0)
     answer = ask(page, "When will the Glimmerfjord ferry line close?")
     assert "Glimmerfjord" not in answer.inner_text()
+    assert "Glimmerfjord" not in page.locator("#nq-examples").inner_text()
 
 
 def test_an_article_address_opens_safely_and_only_a_web_one(page: Any, tmp_path: Path) -> None:

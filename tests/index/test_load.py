@@ -128,3 +128,52 @@ def test_outlet_coverage_spans_each_outlets_full_dates() -> None:
          "without_full_date": 0},
         {"outlet": None, "articles": 1, "first": None, "last": None, "without_full_date": 1},
     ]  # fmt: skip
+
+
+def test_metadata_comes_from_the_page_the_text_and_the_address(tmp_path: Path) -> None:
+    story = (
+        "<p>The harbour of Port Example reopened after the storm damaged two piers, the port "
+        "authority said in a statement on its website.</p><p>Repairs to the second pier will "
+        "take another three weeks, officials added, and ferries will use the northern berth.</p>"
+    )
+    # The page's own <meta>: site name, publication date, author.
+    (tmp_path / "meta.html").write_text(
+        "<html><head><title>Harbour reopens after storm</title>"
+        '<meta property="og:site_name" content="Harbour Times">'
+        '<meta property="article:published_time" content="2024-03-05T10:00:00Z">'
+        '<meta name="author" content="Jane Roe"></head>'
+        f"<body><article><h1>Harbour reopens after storm</h1>{story}</article></body></html>"
+    )
+    # No <meta>: the day in its address, and the site as its outlet.
+    (tmp_path / "address.html").write_text(
+        "<html><head><title>Ferries return</title>"
+        '<link rel="canonical" href="https://www.harbour-news.example/2024/03/06/ferries/">'
+        f"</head><body><article><h1>Ferries return</h1>{story}</article></body></html>"
+    )
+    records = [
+        # Only an address: its day and its site.
+        {"url": "https://www.example-news.com/2025/08/28/story", "body": "Ferries run again."},
+        # Fields given win over the address.
+        {"url": "https://example-news.com/2025/08/29/two", "body": "Ferries run late.",
+         "source": "Wire", "published_at": "2024-01-02"},
+        # A dateline without its year gives way to the address's full day.
+        {"url": "https://tass.example/2023/09/12/x", "body": "MOSCOW, September 12. /TASS/. "
+         "Ferries run on time, the ministry said."},
+        # A weekday is no date; nothing else states one.
+        {"url": "https://example.org/news/ferries", "body": "On Wednesday, officials said the "
+         "ferries would run."},
+    ]  # fmt: skip
+    (tmp_path / "feed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = load_articles([tmp_path])
+    by_id = {a.doc_id: a for a in result.articles}
+    meta = by_id["meta"]
+    assert (meta.source, meta.published, meta.author) == ("Harbour Times", "2024-03-05", "Jane Roe")
+    address = by_id["address"]
+    assert (address.source, address.published) == ("harbour-news.example", "2024-03-06")
+    only_url = by_id["https://www.example-news.com/2025/08/28/story"]
+    assert (only_url.source, only_url.published) == ("example-news.com", "2025-08-28")
+    given = by_id["https://example-news.com/2025/08/29/two"]
+    assert (given.source, given.published) == ("Wire", "2024-01-02")
+    assert by_id["https://tass.example/2023/09/12/x"].published == "2023-09-12"
+    weekday = by_id["https://example.org/news/ferries"]
+    assert weekday.published is None and weekday.source == "example.org"

@@ -71,6 +71,16 @@ def test_info_shows_each_outlet_with_its_count_and_dates(seed_index: Settings) -
     outlets = json.loads(as_json.stdout)["outlets"]
     assert {"outlet": "TASS", "articles": 1, "first": None, "last": None,
             "without_full_date": 1} in outlets  # fmt: skip
+    # Each article with what is known of it; an unknown outlet or date is left out.
+    listed = subprocess.run([*command, "--articles"], capture_output=True, text=True, cwd=ROOT)
+    rows = {line.split()[0]: line for line in listed.stdout.splitlines() if line.startswith("  0")}
+    assert rows["000_b32fb440e881743b"].startswith(
+        "  000_b32fb440e881743b  TASS · 12 September (year not stated) · 3 chunks · DPRK confirms"
+    )
+    assert " · " in rows["002_164cd89d12bb7479"]
+    assert (
+        "unknown" not in rows["002_164cd89d12bb7479"] and " - " not in rows["002_164cd89d12bb7479"]
+    )
 
 
 def test_edit_corrects_an_outlet_and_date_and_says_what_it_now_is(

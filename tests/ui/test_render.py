@@ -10,11 +10,11 @@ from tests.conftest import SEEDS
 from ui.render import answer_message, source_cards
 
 
-def card_for(url: str | None) -> str:
+def card_for(url: str | None, source: str | None = "TASS", published: str | None = None) -> str:
     text = "Mr Putin gave Mr Kim a rifle. The talks lasted four hours."
     article = Article(doc_id="a1", text=text, path="a1.txt", title="Talks", url=url)
     citation = Citation(
-        n=1, doc_id="a1", title="Talks", source="TASS", published=None, start=0, end=29,
+        n=1, doc_id="a1", title="Talks", source=source, published=published, start=0, end=29,
         text=text[:29], score=1.0, passage_start=0, passage_end=len(text),
     )  # fmt: skip
     answer = Answer(question="What did Putin give?", answer="x [1]", abstained=False,
@@ -33,6 +33,17 @@ def test_a_web_address_opens_in_a_new_tab_that_cannot_reach_back() -> None:
 def test_other_addresses_are_never_links() -> None:
     for url in ("javascript:alert(1)", "file:///etc/passwd", "data:text/html,hi", None, ""):
         assert "<a " not in card_for(url)
+
+
+def test_a_card_shows_what_is_known_of_outlet_and_date_and_leaves_out_the_rest() -> None:
+    def meta(html: str) -> str:
+        return re.sub(r"<[^>]+>", " ", html)
+
+    assert "unknown" not in meta(card_for(None, source=None, published=None))
+    only_date = meta(card_for(None, source=None, published="--09-12"))
+    assert "12 September (year not stated)" in only_date and "unknown" not in only_date
+    both = meta(card_for(None, source="TASS", published="2023-09-12"))
+    assert "TASS · 12 September 2023" in both
 
 
 GIFTS = "002_164cd89d12bb7479"
