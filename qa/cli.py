@@ -82,9 +82,16 @@ def main() -> None:
     setup_logging()
 
 
+def check_folder(folder: Path) -> None:
+    if not folder.is_dir():
+        raise fail(f"the folder to watch, {folder}, does not exist or is not a folder.")
+
+
 @app.command("index")
 def index_command(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders of articles.")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders of articles.")
+    ] = None,
     index_dir: IndexDir = None,
     prune: Annotated[
         bool, typer.Option(help="Drop indexed articles whose files are gone.")
@@ -95,11 +102,26 @@ def index_command(
             help="An article already indexed from another file is replaced by the one given."
         ),
     ] = False,
+    watch: Annotated[
+        Path | None,
+        typer.Option(
+            help="Then keep watching this folder: files added, changed or removed there are "
+            "indexed as they arrive (Ctrl-C stops)."
+        ),
+    ] = None,
 ) -> None:
     """Index articles (.txt .md .html .json .jsonl); only new or changed ones are embedded."""
     from index.build import IndexBuilder
 
     settings = make_settings(index_dir)
+    if watch is not None:
+        check_folder(watch)
+        if paths:
+            index_command(paths, index_dir=settings.index_dir, prune=prune, replace=replace)
+        watch_folder(watch, settings)
+        return
+    if not paths:
+        raise fail("name the files or folders to index, or a folder to follow with --watch.")
     try:
         with embedding_progress() as progress:
             report = IndexBuilder(settings).run(
@@ -298,6 +320,34 @@ def chat(
         print_answer(answer)
 
 
+def watch_folder(folder: Path, settings: Settings) -> None:
+    """Indexes the folder, then each change to it, printing a line per change, until Ctrl-C."""
+    import datetime as dt
+
+    from index.build import IndexBuilder, IndexReport
+    from index.watch import FolderWatcher
+
+    builder = IndexBuilder(settings)  # one embedder for every change
+
+    def apply(files: list[Path]) -> IndexReport:
+        report = builder.run(files, prune=True)
+        if report.changed:
+            typer.echo(
+                f"{dt.datetime.now():%H:%M:%S} {len(report.added)} added, "
+                f"{len(report.updated)} updated, {len(report.removed)} removed; "
+                f"{report.articles_total} articles in {settings.index_dir}"
+            )
+        return report
+
+    typer.echo(f"Watching {folder} (Ctrl-C stops).")
+    watcher = FolderWatcher(folder, apply)
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        watcher.stop.set()
+    typer.echo("Stopped watching.")
+
+
 @app.command()
 def serve(
     host: Annotated[
@@ -307,6 +357,10 @@ def serve(
     seeds: Annotated[
         Path, typer.Option(help="Articles to index first when there is no index yet.")
     ] = BUNDLED_SEEDS,
+    watch: Annotated[
+        Path | None,
+        typer.Option(help="A live folder: files added, changed or removed there are indexed."),
+    ] = None,
     index_dir: IndexDir = None,
 ) -> None:
     """Start the chat web app; with no index yet, the seed articles are indexed first."""
@@ -322,6 +376,8 @@ def serve(
         from ui.app import check_port
 
         check_port(settings.ui.host, settings.ui.port)  # before any slow indexing
+        if watch is not None:
+            check_folder(watch)
         store = IndexStore(settings.index_dir)
         if not store.exists():
             typer.echo(f"No index at {settings.index_dir} yet: indexing {seeds} first.")
@@ -337,7 +393,9 @@ def serve(
         from ui.app import serve as serve_app
 
         typer.echo(f"Starting newsqa on http://{settings.ui.host}:{settings.ui.port} …")
-        serve_app(settings)
+        if watch is not None:
+            typer.echo(f"Watching {watch}: new, changed and removed files are indexed.")
+        serve_app(settings, watch=watch)
     except NewsqaError as error:
         raise fail(str(error)) from None
 

@@ -39,12 +39,16 @@ class RunningApp:
 
 
 def start_app(
-    index_dir: Path, env: dict[str, str] | None = None, timeout: float = 180
+    index_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 180,
+    args: list[str] | None = None,
 ) -> RunningApp:
     port = free_port()
     log = open(index_dir.parent / f"serve-{port}.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--index-dir", str(index_dir)],
+        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--index-dir", str(index_dir),
+         *(args or [])],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

@@ -35,6 +35,7 @@ from index.errors import (
 )
 from index.metadata import describe_date, full_date
 from index.settings import Settings
+from index.watch import FolderWatcher
 from qa.pipeline import Pipeline, parse_day, parse_filters
 from qa.results import Answer
 from qa.session import ChatHistory
@@ -72,6 +73,7 @@ class Conversation:
 # were (the last answer's Markdown, both export files, the copy button).
 UNCHANGED = (gr.skip(),) * 5
 LIBRARY_VIEWS = 6  # what library_views returns
+LIVE_STATUS_SECONDS = 2.0  # how often an open page looks for a newer library
 
 
 def exports_dir() -> Path:
@@ -85,6 +87,9 @@ class LiveIndex:
         self.settings = settings
         self._pipeline = Pipeline.load(settings, embedder)
         self._write_lock = threading.Lock()
+        self.updated_at = dt.datetime.now()  # when the pipeline was last loaded
+        self.watching: Path | None = None  # a live folder (`serve --watch`)
+        self.indexing = False  # a change is being written now
 
     @property
     def pipeline(self) -> Pipeline:
@@ -116,6 +121,31 @@ class LiveIndex:
         self.forget_uploads([p for p in [*paths, *before] if str(p.resolve()) not in held_back])
         return report
 
+    def index_folder_changes(self, files: list[Path]) -> IndexReport:
+        """Indexes new or changed files of the live folder and drops articles whose files are
+        gone (index.watch calls this as files settle)."""
+        report = self._change(lambda builder: builder.run(files, prune=True))
+        if report.changed:
+            log.info(
+                "live folder: %d added, %d updated, %d removed; %d articles",
+                len(report.added), len(report.updated), len(report.removed),
+                report.articles_total,
+            )  # fmt: skip
+        return report
+
+    def status(self) -> str:
+        """One line for the page: how many articles, when the library last changed, and
+        whether a live folder is being followed."""
+        count = len(self._pipeline.index.articles)
+        when = self.updated_at
+        shown = f"{when:%H:%M:%S}" if when.date() == dt.date.today() else f"{when:%d %b %Y %H:%M}"
+        parts = [f"{count:,} article{'s' * (count != 1)}", f"updated {shown}"]
+        if self.indexing:
+            parts.append("indexing new files…")
+        elif self.watching is not None:
+            parts.append("new files in the live folder are added as they arrive")
+        return " · ".join(parts)
+
     def remove(self, doc_id: str) -> Article:
         article = self._pipeline.index.articles.get(doc_id)
         self._change(lambda builder: builder.remove([doc_id]))
@@ -131,6 +161,7 @@ class LiveIndex:
         come out in the app's words: the builder's name server paths and commands."""
         with self._write_lock:
             builder = IndexBuilder(self.settings, self._pipeline.embedder)
+            self.indexing = True
             try:
                 result = change(builder)
             except IndexLockedError:
@@ -145,8 +176,11 @@ class LiveIndex:
                     "The library could not be read on the server, so nothing was changed. The "
                     "server's log says how to rebuild it."
                 ) from None
+            finally:
+                self.indexing = False
             if not isinstance(result, IndexReport) or result.saved:
                 self._pipeline = Pipeline.load(self.settings, self._pipeline.embedder)
+                self.updated_at = dt.datetime.now()
         return result
 
     def forget_uploads(self, paths: list[Path]) -> None:
@@ -476,6 +510,10 @@ def build_app(live: LiveIndex) -> gr.Blocks:
             '<div class="nq-title"><h1>newsqa</h1><span>Ask about the indexed news articles. '
             "Every claim links to the passage it quotes.</span></div>"
         )
+        # How many articles, and when they last changed; a live folder's additions appear
+        # here, in the Library and in the examples within a few seconds.
+        live_status = gr.HTML(f'<p class="nq-live">{live.status()}</p>', elem_id="nq-live")
+        seen_version = gr.State(live.updated_at)
         state = gr.State(None)
         # Made here so the chips beside the chat box can show them; placed under "Settings".
         outlets = gr.Dropdown(
@@ -725,6 +763,17 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         )  # fmt: skip
         # A page opened after an upload shows the library as it is now, not as it was at start.
         app.load(library_views, library_search, views, api_visibility="private")
+
+        def tick(seen: dt.datetime | None, search: str | None) -> tuple[Any, ...]:
+            status = f'<p class="nq-live">{render.escape(live.status())}</p>'
+            if seen == live.updated_at:
+                return (status, gr.skip(), *(gr.skip(),) * LIBRARY_VIEWS)
+            return (status, live.updated_at, *library_views(search))
+
+        gr.Timer(LIVE_STATUS_SECONDS).tick(
+            tick, [seen_version, library_search], [live_status, seen_version, *views],
+            api_visibility="private", show_progress="hidden",
+        )  # fmt: skip
         gr.api(ask_api, api_name="ask")  # type: ignore[attr-defined]
     return app  # type: ignore[no-any-return]
 
@@ -746,8 +795,12 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def serve(settings: Settings, prevent_thread_lock: bool = False) -> gr.Blocks:
-    """Serves the app on the existing index (`newsqa serve` builds one from the seeds first)."""
+def serve(
+    settings: Settings, prevent_thread_lock: bool = False, watch: Path | None = None
+) -> gr.Blocks:
+    """Serves the app on the existing index (`newsqa serve` builds one from the seeds first);
+    with `watch`, files added to, changed in or removed from that folder are indexed as they
+    arrive, while questions go on being answered."""
     host, port = settings.ui.host, settings.ui.port
     check_port(host, port)
     auth = None
@@ -757,6 +810,10 @@ def serve(settings: Settings, prevent_thread_lock: bool = False) -> gr.Blocks:
             raise NewsqaError("NEWSQA_AUTH must look like user:password.")
         auth = (user, password)
     live = LiveIndex(settings)
+    if watch is not None:
+        live.watching = watch
+        watcher = FolderWatcher(watch, live.index_folder_changes)
+        threading.Thread(target=watcher.run, name="newsqa-watch", daemon=True).start()
     app = build_app(live)
     app.queue(default_concurrency_limit=4)
     app.launch(

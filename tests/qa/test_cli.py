@@ -107,3 +107,43 @@ def test_edit_corrects_an_outlet_and_date_and_says_what_it_now_is(
     assert nothing.stderr.strip() == "error: give --outlet, --date or --reset."
     reset = newsqa("edit", doc_id, "--reset")
     assert reset.stdout.strip() == f"{doc_id}: outlet unknown, date unknown"
+
+
+def test_index_watch_follows_a_folder_until_ctrl_c(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    folder = tmp_path / "live"
+    folder.mkdir()
+    command = [sys.executable, "-m", "qa.cli", "index", "--watch", str(folder),
+               "--index-dir", str(tmp_path / ".newsqa")]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        shutil.copy(ROOT / "seeds" / "000_b32fb440e881743b.txt", folder / "tass.txt")
+        deadline = time.monotonic() + 120
+        lines: list[str] = []
+        assert process.stdout is not None
+        while time.monotonic() < deadline and not any("1 added" in line for line in lines):
+            lines.append(process.stdout.readline())
+        assert any("1 added, 0 updated, 0 removed; 1 articles" in line for line in lines), lines
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=60)
+    assert "Stopped watching." in rest and "Traceback" not in rest
+    assert process.returncode == 0
+
+
+def test_watching_a_folder_that_is_not_there_is_one_line(tmp_path: Path) -> None:
+    for command in ("index", "serve"):
+        result = subprocess.run(
+            [sys.executable, "-m", "qa.cli", command, "--watch", str(tmp_path / "nowhere"),
+             "--index-dir", str(tmp_path / ".newsqa")],
+            capture_output=True, text=True, cwd=ROOT, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 1
+        assert result.stderr.strip() == (
+            f"error: the folder to watch, {tmp_path / 'nowhere'}, does not exist or is not a folder."
+        )
+        assert not (tmp_path / ".newsqa").exists()
