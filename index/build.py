@@ -32,6 +32,7 @@ from index.load import Skipped, load_articles
 from index.sentences import Sentence, SentenceTable, article_sections
 from index.settings import Settings
 from index.store import IndexStore, Manifest, StoredIndex, build_bm25, build_dense_index
+from index.syndication import copy_groups, signature
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,11 @@ class IndexBuilder:
         for skipped in report.skipped[len(loaded.skipped) :]:
             log.warning("%s", skipped)
 
-        if old is not None and not report.changed:
+        regroup = old is not None and (
+            old.manifest.copy_threshold != self.settings.index.copy_threshold
+            or len(old.signatures) != len(old.articles)
+        )
+        if old is not None and not report.changed and not regroup:
             # Nothing to write, but a writer killed after its switch may have left the
             # version it replaced behind.
             self.store.collect_garbage(keep=old.version)
@@ -219,7 +224,7 @@ class IndexBuilder:
             del hashes[doc_id]  # skipped while chunking
         if old is None and not articles:
             return  # nothing usable and no index yet: the caller says so
-        self._save(articles, hashes, chunks, embeddings, sentences, corrections)
+        self._save(articles, hashes, chunks, embeddings, sentences, corrections, old)
         report.saved = True
         report.articles_total = len(articles)
         report.chunks_total = len(chunks)
@@ -245,7 +250,7 @@ class IndexBuilder:
                 ((doc_id, *old.sentences.of(doc_id)) for doc_id in articles),
                 old.embeddings.shape[1],
             )
-            self._save(articles, hashes, chunks, embeddings, sentences, old.corrections)
+            self._save(articles, hashes, chunks, embeddings, sentences, old.corrections, old)
             report.removed = list(doc_ids)
             report.articles_total, report.chunks_total, report.saved = (
                 len(articles),
@@ -278,7 +283,9 @@ class IndexBuilder:
             article = corrections[doc_id].apply(as_filed) if doc_id in corrections else as_filed
             articles = {**old.articles, doc_id: article}
             hashes = {**old.article_hashes, doc_id: article_hash(article)}
-            self._save(articles, hashes, old.chunks, old.embeddings, old.sentences, corrections)
+            self._save(
+                articles, hashes, old.chunks, old.embeddings, old.sentences, corrections, old
+            )
         return article
 
     def _load_previous(self, report: IndexReport) -> StoredIndex | None:
@@ -417,8 +424,19 @@ class IndexBuilder:
         embeddings: np.ndarray,
         sentences: SentenceTable,
         corrections: dict[str, Correction],
+        old: StoredIndex | None,
     ) -> None:
         recipe = self.settings.index
+        # MinHash signatures of the stories, kept for unchanged articles; then the copies.
+        signatures = {
+            doc_id: old.signatures[doc_id]
+            if old is not None
+            and doc_id in old.signatures
+            and old.article_hashes.get(doc_id) == hashes[doc_id]
+            else signature(article)
+            for doc_id, article in articles.items()
+        }
+        copies = copy_groups(articles, signatures, recipe.copy_threshold)
         dim = (
             embeddings.shape[1]
             if embeddings.ndim == 2 and embeddings.shape[1]
@@ -435,6 +453,7 @@ class IndexBuilder:
             n_chunks=len(chunks),
             index_type=kind,
             created_at=time.time(),
+            copy_threshold=recipe.copy_threshold,
         )
         self.store.save(
             manifest,
@@ -446,6 +465,8 @@ class IndexBuilder:
             build_bm25(articles, chunks),
             sentences,
             {doc_id: c for doc_id, c in corrections.items() if doc_id in articles},
+            signatures,
+            copies,
         )
 
 

@@ -40,6 +40,9 @@ class IndexSettings(_Section):
     # Up to this many chunks FAISS searches exactly; above it an IVF index (8-bit codes) keeps
     # queries fast and memory small, and its candidates are re-scored exactly.
     exact_search_max_chunks: int = Field(200_000, ge=1)
+    # Syndicated copies (index.syndication): articles whose story shingles are at least this
+    # similar (estimated Jaccard), and that state the same figures and names, are one report.
+    copy_threshold: float = Field(0.5, gt=0, le=1)
 
 
 class RetrievalSettings(_Section):
@@ -63,6 +66,9 @@ class RetrievalSettings(_Section):
     window_search: bool = True
     mmr: bool = False
     mmr_lambda: float = Field(0.7, ge=0, le=1)
+    # A syndicated story fills one place among the passages (its best-ranked copy), and its
+    # citation names the other outlets; off: every copy is ranked on its own.
+    group_copies: bool = True
 
 
 class AnswerSettings(_Section):

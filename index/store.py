@@ -5,10 +5,13 @@ Layout:
     INDEX_DIR/LOCK               held by the one writer
     INDEX_DIR/versions/<name>/   manifest.json, articles.jsonl, chunks.jsonl, embeddings.npy,
                                  dense.faiss, bm25/, sentences.json, sentence_spans.npy,
-                                 sentence_vectors.npy, sentence_entities.npy
+                                 sentence_vectors.npy, sentence_entities.npy,
+                                 article_signatures.npy (MinHash, index.syndication)
 A writer builds a whole new version beside the old one and only then points CURRENT at it, so a
 reader (or a crash at any moment) sees either the old index or the new one, never a mix.
-An article's row in articles.jsonl also holds the outlet or date a person set by hand, if any.
+An article's row in articles.jsonl also holds the outlet or date a person set by hand, if any,
+and the other articles that are copies of it. An index written before signatures were stored
+loads without them (no copies); the next write adds them.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from index.sentences import SentenceTable
 # 2: sentence table added. 3: entities of every sentence. 4: filler sentences left out.
 FORMAT_VERSION = 4
 CURRENT = "CURRENT"
+SIGNATURES = "article_signatures.npy"
 VERSIONS = "versions"
 BM25_STOPWORDS = "en"
 
@@ -53,6 +57,7 @@ class Manifest:
     created_at: float
     format_version: int = FORMAT_VERSION
     file_sizes: dict[str, int] = field(default_factory=dict)
+    copy_threshold: float | None = None  # what copies were grouped with; None: not grouped
 
     def same_recipe(self, embed_model: str, chunk_size: int, chunk_overlap: int) -> bool:
         """Whether stored chunks and vectors can be reused under these settings."""
@@ -75,6 +80,8 @@ class StoredIndex:
     sentences: SentenceTable
     version: str = ""
     corrections: dict[str, Correction] = field(default_factory=dict)
+    signatures: dict[str, np.ndarray] = field(default_factory=dict)  # MinHash of each story
+    copies: dict[str, tuple[str, ...]] = field(default_factory=dict)  # its group, itself too
 
     def chunks_of(self, doc_id: str) -> list[int]:
         return [row for row, chunk in enumerate(self.chunks) if chunk.doc_id == doc_id]
@@ -225,8 +232,12 @@ class IndexStore:
         articles: dict[str, Article] = {}
         hashes: dict[str, str] = {}
         corrections: dict[str, Correction] = {}
+        copies: dict[str, tuple[str, ...]] = {}
         for line in _read_jsonl(folder / "articles.jsonl"):
             hashes[line["doc_id"]] = line.pop("content_hash")
+            group = line.pop("copies", None)
+            if group:
+                copies[line["doc_id"]] = tuple(group)
             correction = line.pop("correction", None)
             if correction is not None:
                 corrections[line["doc_id"]] = Correction(**correction)
@@ -270,9 +281,15 @@ class IndexStore:
         for what, (found, expected) in counts.items():
             if found != expected:
                 raise self._damaged(f"{found} {what} stored, manifest says {expected}")
+        signatures: dict[str, np.ndarray] = {}
+        if (folder / SIGNATURES).exists():
+            rows = np.load(folder / SIGNATURES, allow_pickle=False)
+            if len(rows) != len(articles):
+                raise self._damaged(f"{len(rows)} signatures stored for {len(articles)} articles")
+            signatures = dict(zip(articles, rows, strict=True))
         return StoredIndex(
             manifest, articles, hashes, chunks, embeddings, dense, bm25, sentences, version,
-            corrections,
+            corrections, signatures, copies,
         )  # fmt: skip
 
     # -- writing -----------------------------------------------------------------------------
@@ -313,8 +330,11 @@ class IndexStore:
         bm25: Any,
         sentences: SentenceTable,
         corrections: dict[str, Correction],
+        signatures: dict[str, np.ndarray] | None = None,
+        copies: dict[str, tuple[str, ...]] | None = None,
     ) -> str:
         """Writes a complete new version, then switches CURRENT to it. Call under writer_lock."""
+        copies = copies or {}
         import faiss
 
         versions = self.index_dir / VERSIONS
@@ -333,6 +353,7 @@ class IndexStore:
                         if doc_id in corrections
                         else {}
                     ),
+                    **({"copies": list(copies[doc_id])} if doc_id in copies else {}),
                 }
                 for doc_id, article in articles.items()
             ),
@@ -345,6 +366,8 @@ class IndexStore:
             ),
         )
         np.save(staging / "embeddings.npy", embeddings)
+        if signatures is not None and articles:
+            np.save(staging / SIGNATURES, np.stack([signatures[d] for d in articles]))
         (staging / "sentences.json").write_text(json.dumps(sentences.ranges), encoding="utf-8")
         np.save(staging / "sentence_spans.npy", sentences.spans)
         np.save(staging / "sentence_vectors.npy", sentences.vectors)

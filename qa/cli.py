@@ -227,6 +227,9 @@ def print_answer(answer: Any) -> None:
         typer.secho(f"\n[{c.n}] {where}", bold=True)
         typer.echo(f"    {c.doc_id} [{c.start}:{c.end}]")
         typer.echo("    “" + " ".join(c.text.split()) + "”")
+        for copy in c.also_published:
+            known = byline(copy["source"], copy["published"]) or copy["title"] or ""
+            typer.echo(f"    also published by {known} ({copy['doc_id']})")
     for flag in answer.flags:
         typer.secho(f"flag: {flag}", fg="yellow", err=True)
 

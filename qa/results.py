@@ -18,6 +18,7 @@ class Passage:
     score: float  # fused rank score (weighted reciprocal rank)
     dense_score: float  # cosine similarity of question and chunk
     bm25_score: float
+    copies: tuple[Article, ...] = ()  # the same report published by other outlets
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +50,8 @@ class Citation:
     # The retrieved passage the span was found in, for showing it in context.
     passage_start: int
     passage_end: int
+    # The same report published by other outlets: doc_id, source, published, title, url of each.
+    also_published: tuple[dict[str, str | None], ...] = ()
 
     @classmethod
     def of_span(cls, n: int, passage: Passage, start: int, end: int, score: float) -> Citation:
@@ -66,6 +69,16 @@ class Citation:
             score=round(score, 4),
             passage_start=passage.chunk.start,
             passage_end=passage.chunk.end,
+            also_published=tuple(
+                {
+                    "doc_id": c.doc_id,
+                    "source": c.source,
+                    "published": c.published,
+                    "title": c.title,
+                    "url": c.url,
+                }
+                for c in passage.copies
+            ),
         )
 
 

@@ -176,9 +176,13 @@ class Retriever:
         scopes = self.named_scopes(query, filters, scope)
         if scopes:
             ordered = self._interleave(scopes, ordered, vector, bm25_scores, depth, mask, fused)
+        copies = self.index.copies if self.settings.group_copies else {}
+        if copies:
+            ordered = self._best_copy_only(ordered, copies)
         passages = []
         for row in ordered[:top_k]:
             chunk = self.index.chunks[row]
+            group = copies.get(chunk.doc_id, ())
             passages.append(
                 Passage(
                     chunk=chunk,
@@ -186,9 +190,22 @@ class Retriever:
                     score=fused.get(row, 0.0),
                     dense_score=float(self.index.embeddings[row] @ vector),
                     bm25_score=float(bm25_scores[row]),
+                    copies=tuple(self.index.articles[d] for d in group if d != chunk.doc_id),
                 )
             )
         return passages
+
+    def _best_copy_only(self, ordered: list[int], copies: dict[str, tuple[str, ...]]) -> list[int]:
+        """A syndicated story counts once: the passages of its best-ranked copy stay, those of
+        the other copies go (each copy can still be opened from the citation)."""
+        chosen: dict[str, str] = {}  # group (its first member) -> the copy ranked first
+        kept = []
+        for row in ordered:
+            doc_id = self.index.chunks[row].doc_id
+            group = copies.get(doc_id)
+            if group is None or chosen.setdefault(group[0], doc_id) == doc_id:
+                kept.append(row)
+        return kept
 
     def named_scopes(
         self, query: str, filters: Filters, scope: TimeScope | None = None

@@ -34,6 +34,13 @@ def answer_markdown(question: str, answer: Answer, articles: dict[str, Any]) -> 
             lines.append(f"{citation.n}. " + " · ".join(k for k in known if k))
             quote = " ".join(citation.text.split())
             lines.append(f"   > {quote} (characters {citation.start}–{citation.end})")
+            for copy in citation.also_published:
+                also = [
+                    copy["source"] or "",
+                    describe_date(copy["published"]) if copy["published"] else "",
+                    web_address(copy) or copy["doc_id"] or "",
+                ]
+                lines.append("   Also published by " + " · ".join(a for a in also if a))
         lines.append("")
     return "\n".join(lines)
 

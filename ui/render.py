@@ -193,14 +193,32 @@ def _card(turn: int, group: list[Citation], article: Any, short: ShortAnswer | N
         f'<div class="nq-card-head">{numbers} {escape(meta)}</div>'
         f'<div class="nq-excerpt">{excerpt}</div>'
         f'<div class="nq-meta">{escape(first.doc_id)} · characters {spans}'
-        f"{link}</div>{full}</div>"
+        f"{link}</div>{also_published(first)}{full}</div>"
     )
+
+
+def also_published(citation: Citation) -> str:
+    """ "Also published by Reuters · 12 September 2023 (original ↗), …": the other copies of a
+    syndicated report, each with its own link, or its id to open it in the Library."""
+    if not citation.also_published:
+        return ""
+    copies = []
+    for copy in citation.also_published:
+        known = byline(copy["source"], copy["published"]) or copy["title"] or copy["doc_id"] or ""
+        url = web_address(copy)
+        opened = (
+            f' (<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">original ↗</a>)'
+            if url
+            else f" (id {escape(copy['doc_id'] or '')})"
+        )
+        copies.append(escape(known) + opened)
+    return f'<div class="nq-meta nq-also">Also published by {"; ".join(copies)}</div>'
 
 
 def web_address(article: Any) -> str | None:
     """The article's address when it is a web one (http or https); anything else (javascript:,
     file:, data:) is never offered to be opened or copied as a link."""
-    url = getattr(article, "url", None) or ""
+    url = (article.get("url") if isinstance(article, dict) else getattr(article, "url", None)) or ""
     return url if re.match(r"https?://", url, re.IGNORECASE) else None
 
 

@@ -1,0 +1,122 @@
+"""Syndicated copies: one report published by several outlets, under their own boilerplate.
+
+Each article's story text (its sentences, boilerplate and filler left out) gets a MinHash
+signature of its 5-word shingles at index time (datasketch; stored with the index, so only new
+or changed articles cost anything). Copies are the pairs that MinHash LSH finds with an
+estimated Jaccard similarity of at least the threshold, and that don't disagree: a copy may
+differ at its edges (a dateline, a credit line, a paragraph more at the end) but a figure or a
+name replaced inside the text makes another report, which must be shown beside the first, not
+folded into it. Groups are the connected pairs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+import numpy as np
+
+from index.documents import Article
+from index.sentences import article_sections
+
+SHINGLE_WORDS = 5
+PERMUTATIONS = 128
+SEED = 1
+SCHEME = "affine32"  # datasketch 2: 32-bit values, stored as uint32
+WORD = re.compile(r"\w+")
+# A story this short (a snippet, a caption, a list of credits) says too little to be told
+# apart from another built on the same template: it is never a copy.
+MIN_STORY_WORDS = 40
+# Words this near either end of a story are its edges: datelines, bylines, credits.
+EDGE_WORDS = 30
+
+
+def story_words(article: Article) -> list[str]:
+    return [
+        w for section in article_sections(article) for s in section for w in WORD.findall(s.text)
+    ]
+
+
+def signature(article: Article) -> np.ndarray:
+    """The MinHash of the article's story shingles (PERMUTATIONS unsigned 32-bit values); all
+    zeros for a story under MIN_STORY_WORDS."""
+    from datasketch import MinHash
+
+    words = [w.lower() for w in story_words(article)]
+    if len(words) < MIN_STORY_WORDS:
+        return np.zeros(PERMUTATIONS, dtype=np.uint32)  # too short to tell a copy: never one
+    shingles = {
+        " ".join(words[i : i + SHINGLE_WORDS])
+        for i in range(max(len(words) - SHINGLE_WORDS + 1, 1))
+    }
+    minhash = MinHash(num_perm=PERMUTATIONS, seed=SEED, scheme=SCHEME)
+    minhash.update_batch([s.encode("utf-8") for s in shingles])
+    return np.asarray(minhash.hashvalues, dtype=np.uint32)
+
+
+def copy_groups(
+    articles: dict[str, Article], signatures: dict[str, np.ndarray], threshold: float
+) -> dict[str, tuple[str, ...]]:
+    """For each article that has copies, every article of its group (itself included), in
+    the order of `articles`."""
+    from datasketch import MinHashLSH
+    from datasketch.lean_minhash import LeanMinHash
+    from datasketch.minhash import MinHash
+
+    ids = [doc_id for doc_id in articles if doc_id in signatures and signatures[doc_id].any()]
+    if len(ids) < 2:
+        return {}
+    lsh = MinHashLSH(threshold=threshold, num_perm=PERMUTATIONS)
+    hashes = {}
+    for doc_id in ids:
+        minhash = MinHash(
+            num_perm=PERMUTATIONS, seed=SEED, hashvalues=signatures[doc_id], scheme=SCHEME
+        )
+        hashes[doc_id] = LeanMinHash(minhash)
+        lsh.insert(doc_id, hashes[doc_id])
+    parent = {doc_id: doc_id for doc_id in ids}
+
+    def root(doc_id: str) -> str:
+        while parent[doc_id] != doc_id:
+            parent[doc_id] = parent[parent[doc_id]]
+            doc_id = parent[doc_id]
+        return doc_id
+
+    for doc_id in ids:
+        for other in lsh.query(hashes[doc_id]):
+            if other <= doc_id or root(other) == root(doc_id):
+                continue
+            similar = float(np.mean(signatures[doc_id] == signatures[other]))
+            if similar >= threshold and agree(articles[doc_id], articles[other]):
+                parent[root(other)] = root(doc_id)
+    members: dict[str, list[str]] = {}
+    for doc_id in ids:
+        members.setdefault(root(doc_id), []).append(doc_id)
+    return {d: tuple(group) for group in members.values() if len(group) > 1 for d in group}
+
+
+def agree(first: Article, second: Article) -> bool:
+    """Whether two near-identical stories state the same facts: no number or name inside one
+    is replaced by another in the other (their edges may differ)."""
+    a, b = story_words(first), story_words(second)
+    # A short story (a wire brief) has short edges: a tenth of it at most.
+    edge = min(EDGE_WORDS, min(len(a), len(b)) // 10)
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, a_start, a_end, b_start, b_end in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        inside = min(a_start, b_start) >= edge and (
+            a_end <= len(a) - edge and b_end <= len(b) - edge
+        )
+        if inside and any(is_fact(w) for w in (*a[a_start:a_end], *b[b_start:b_end])):
+            return False
+    return True
+
+
+def is_fact(word: str) -> bool:
+    return word[:1].isdigit() or word[:1].isupper()
+
+
+def signatures_of(articles: Iterable[Article]) -> dict[str, np.ndarray]:
+    return {article.doc_id: signature(article) for article in articles}
