@@ -145,6 +145,7 @@ class IndexBuilder:
         owner_of_hash = {digest: doc_id for doc_id, digest in hashes.items()}
         produced: set[str] = set()
         to_chunk: list[Article] = []
+        duplicates: list[tuple[int, str]] = []  # (its place in report.skipped, its twin)
         for as_filed in loaded.articles:
             doc_id = as_filed.doc_id
             if doc_id in produced:
@@ -176,6 +177,7 @@ class IndexBuilder:
                 corrections[doc_id] = correction.filed_as(as_filed)
             twin = owner_of_hash.get(digest)
             if twin is not None and twin != doc_id:
+                duplicates.append((len(report.skipped), twin))
                 report.skipped.append(
                     Skipped(article.path, f"same text as already indexed '{twin}' (duplicate)")
                 )
@@ -222,6 +224,11 @@ class IndexBuilder:
         chunks, embeddings, sentences = self._assemble(old, articles, to_chunk, report, progress)
         for doc_id in set(hashes) - set(articles):
             del hashes[doc_id]  # skipped while chunking
+        for place, twin in duplicates:
+            if twin not in articles:
+                # Its twin had nothing to index either: say why, not "already indexed".
+                path = report.skipped[place].path
+                report.skipped[place] = Skipped(path, "no story text to index beyond its headline")
         if old is None and not articles:
             return  # nothing usable and no index yet: the caller says so
         self._save(articles, hashes, chunks, embeddings, sentences, corrections, old)

@@ -54,7 +54,10 @@ def find_files(paths: list[Path]) -> Iterator[Path]:
                 relative = found.relative_to(path)
                 if any(part.startswith(".") for part in relative.parts):
                     continue
-                if found.is_file() and found.suffix.lower() in SUPPORTED_SUFFIXES:
+                if found.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    continue
+                # A broken link is named too (as missing), not passed over in silence.
+                if found.is_file() or (found.is_symlink() and not found.exists()):
                     yield found
         else:
             yield path
@@ -71,6 +74,11 @@ def load_articles(paths: list[Path], max_file_mb: float = 50.0) -> LoadResult:
             articles = load_file(path, max_file_mb, result.skipped)
         except _SkipFile as skip:
             result.skipped.append(Skipped(str(path), str(skip)))
+            continue
+        except OSError as error:
+            # Gone since it was listed, a folder by an article's name, no permission to read.
+            reason = error.strerror or type(error).__name__
+            result.skipped.append(Skipped(str(path), f"can't be read ({reason})"))
             continue
         result.articles.extend(articles)
     for skipped in result.skipped:
@@ -92,6 +100,8 @@ def load_file(path: Path, max_file_mb: float, skipped: list[Skipped]) -> list[Ar
     if suffix in HTML_SUFFIXES:
         return [article_from_html(path.stem, text, resolved)]
     records = parse_json_records(text, suffix)
+    if not records:
+        raise _SkipFile("no article records in it")
     articles = []
     for number, record in records:
         try:
