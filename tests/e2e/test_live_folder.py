@@ -71,6 +71,9 @@ def test_a_live_folder_is_followed_while_questions_go_on(
         wait_until(lambda: "ferry" in cited(client, QUESTION))
         # The open page sees it without a reload: the count, the library, the examples.
         page.locator("#nq-live").get_by_text("6 articles").wait_for(timeout=30_000)
+        page.locator("#nq-examples").get_by_text("Glimmerfjord ferry line to close").wait_for(
+            timeout=30_000
+        )
         page.get_by_role("tab", name="Library").click()
         page.locator("#nq-library-table [role=gridcell]", has_text="Glimmerfjord").first.wait_for(
             timeout=30_000
