@@ -35,6 +35,7 @@ from index.store import IndexStore, Manifest, StoredIndex, build_bm25, build_den
 from index.syndication import copy_groups, signature
 
 log = logging.getLogger(__name__)
+NO_STORY_TEXT = "no story text to index beyond its headline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +229,7 @@ class IndexBuilder:
             if twin not in articles:
                 # Its twin had nothing to index either: say why, not "already indexed".
                 path = report.skipped[place].path
-                report.skipped[place] = Skipped(path, "no story text to index beyond its headline")
+                report.skipped[place] = Skipped(path, NO_STORY_TEXT)
         if old is None and not articles:
             return  # nothing usable and no index yet: the caller says so
         self._save(articles, hashes, chunks, embeddings, sentences, corrections, old)
@@ -349,7 +350,7 @@ class IndexBuilder:
             pieces = chunk_article(article, recipe.chunk_size, recipe.chunk_overlap, length)
             if not pieces:
                 # Only a headline, or only lines the cleaner drops: nothing a question could find.
-                skipped = Skipped(article.path, "no story text to index beyond its headline")
+                skipped = Skipped(article.path, NO_STORY_TEXT)
                 log.warning("%s", skipped)
                 report.skipped.append(skipped)
                 for done in (report.added, report.updated):

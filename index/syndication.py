@@ -47,8 +47,7 @@ def signature(article: Article) -> np.ndarray:
     if len(words) < MIN_STORY_WORDS:
         return np.zeros(PERMUTATIONS, dtype=np.uint32)  # too short to tell a copy: never one
     shingles = {
-        " ".join(words[i : i + SHINGLE_WORDS])
-        for i in range(max(len(words) - SHINGLE_WORDS + 1, 1))
+        " ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)
     }
     minhash = MinHash(num_perm=PERMUTATIONS, seed=SEED, scheme=SCHEME)
     minhash.update_batch([s.encode("utf-8") for s in shingles])

@@ -165,8 +165,6 @@ def standalone_query(question: str, turns: list[Turn]) -> str:
     if CONTINUATION.match(question) or not key_terms(question):
         # "And what did Kim give in return?", "Why?": its own words, plus the names of the
         # last turn it goes on from (or that turn's topic, when it names none).
-        missing = [n for n in names_in(last.query) if n.lower() not in question.lower()]
-        context = ", ".join(missing) if missing else topic_of(last.query)
         own = names_in(question)
         if own and not any(name.lower() in last.query.lower() for name in own):
             # "And what did South Korea say?" after "What did the US say about the visit?":
@@ -176,6 +174,9 @@ def standalone_query(question: str, turns: list[Turn]) -> str:
                 for t in key_terms(last.query)
                 if not t.is_entity and t.surface.lower() not in question.lower()
             )
+        else:
+            missing = [n for n in names_in(last.query) if n.lower() not in question.lower()]
+            context = ", ".join(missing) if missing else topic_of(last.query)
         if context and context.lower() not in question.lower():
             return f"{question.rstrip()} ({context})"
     return question

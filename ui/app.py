@@ -72,7 +72,6 @@ class Conversation:
 # While an answer streams or fails: "Search as written" and the take-away outputs stay as they
 # were (the last answer's Markdown, both export files, the copy button).
 UNCHANGED = (gr.skip(),) * 5
-LIBRARY_VIEWS = 6  # what library_views returns
 LIVE_STATUS_SECONDS = 2.0  # how often an open page looks for a newer library
 
 
@@ -353,7 +352,7 @@ def build_app(live: LiveIndex) -> gr.Blocks:
 
     def library_views(search: str | None) -> tuple[Any, ...]:
         """The Library tab's summary and tables, and the chat's outlet choices and example
-        questions, as they now are (LIBRARY_VIEWS outputs)."""
+        questions, as they now are (one value for each of `views`)."""
         index = live.pipeline.index
         label, shown, questions = library.example_questions(index, SEED_IDS, EXAMPLES)
         return (
@@ -372,7 +371,7 @@ def build_app(live: LiveIndex) -> gr.Blocks:
     ) -> tuple[Any, ...]:
         if not files:
             # The conflict question's four outputs, the file box, the library views.
-            return (gr.skip(),) * 4 + (None,) + (gr.skip(),) * LIBRARY_VIEWS
+            return (gr.skip(),) * 4 + (None,) + (gr.skip(),) * len(views)
         folder = live.uploads_dir / uuid.uuid4().hex[:12]
         folder.mkdir(parents=True, exist_ok=True)
         saved = []
@@ -767,7 +766,7 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         def tick(seen: dt.datetime | None, search: str | None) -> tuple[Any, ...]:
             status = f'<p class="nq-live">{render.escape(live.status())}</p>'
             if seen == live.updated_at:
-                return (status, gr.skip(), *(gr.skip(),) * LIBRARY_VIEWS)
+                return (status, gr.skip(), *(gr.skip(),) * len(views))
             return (status, live.updated_at, *library_views(search))
 
         gr.Timer(LIVE_STATUS_SECONDS).tick(
