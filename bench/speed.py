@@ -81,9 +81,9 @@ def ingest(index_dir: Path) -> dict[str, Any]:
 
 
 def queries(index_dir: Path) -> dict[str, Any]:
+    """Warm timings on the index at `index_dir`, or in Milvus when NEWSQA_STORE__URI is set."""
     from index.settings import Settings
     from qa.pipeline import Pipeline
-    from qa.retrieve import dense_search
 
     settings = Settings(index_dir=index_dir)
     pipeline = Pipeline.load(settings)
@@ -102,9 +102,7 @@ def queries(index_dir: Path) -> dict[str, Any]:
 
     def bare(question: str) -> None:
         vector = pipeline.embedder.embed([question])[0]
-        dense_search(
-            pipeline.index.dense, pipeline.index.embeddings, vector, 10, settings.retrieval
-        )
+        pipeline.index.search.dense_rows(vector, 10, None, None)
 
     floor = timed(bare)
     search = timed(lambda q: pipeline.search(q, top_k=10))
@@ -139,12 +137,12 @@ def cold_start(index_dir: Path) -> dict[str, Any]:
     return {"runs_s": [round(r, 2) for r in runs], "median_s": round(statistics.median(runs), 2)}
 
 
-def serving(index_dir: Path) -> dict[str, Any]:
+def serving(index_dir: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     from gradio_client import Client
 
     from tests.app_fixtures import start_app, stop_app
 
-    app = start_app(index_dir)
+    app = start_app(index_dir, env=env)
     try:
         client = Client(app.url, verbose=False)
         for question in ["What gifts did Putin and Kim exchange?", "Who reported from Seoul?"] * 10:
@@ -168,10 +166,10 @@ def scale(index_dir: Path, sizes: list[int]) -> list[dict[str, Any]]:
     import faiss
 
     from index.settings import Settings
-    from index.store import IndexStore, build_dense_index
+    from index.store import LocalStore, build_dense_index
 
-    stored = IndexStore(index_dir).load()
-    base = np.asarray(stored.embeddings, dtype=np.float32)
+    stored = LocalStore(index_dir).load()
+    base = stored.search.vectors(range(len(stored.chunks)))
     rng = np.random.default_rng(7)
     settings = Settings()
     rows = []
@@ -217,9 +215,9 @@ def query_scaled(folder: Path) -> None:
     """Loads a scaled index like the product does and times 200 queries; prints JSON."""
     import faiss
 
+    from index.search import faiss_search
     from index.settings import RetrievalSettings
     from index.store import open_vectors
-    from qa.retrieve import dense_search
 
     dense = faiss.read_index(str(folder / "dense.faiss"))
     mapped = open_vectors(folder / "embeddings.npy")
@@ -227,7 +225,7 @@ def query_scaled(folder: Path) -> None:
     times, found = [], []
     for i, query in enumerate(queries):
         began = time.perf_counter()
-        got = dense_search(dense, mapped, query, 10, RetrievalSettings())
+        got = faiss_search(dense, mapped, query, 10, RetrievalSettings())
         times.append((time.perf_counter() - began) * 1000)
         found.append(len(set(got) & set(truth[i].tolist())) / 10)
     # VmHWM, not ru_maxrss: Linux carries the parent's high-water mark across fork and exec.
@@ -286,6 +284,14 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def save(out: Path, name: str, result: dict[str, Any], report: str) -> None:
+    """OUT/NAME.json and OUT/NAME.md, and the report printed."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(result, indent=1))
+    (out / f"{name}.md").write_text(report)
+    print(report)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "speed")
@@ -303,6 +309,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.query_scaled:
         return query_scaled(args.query_scaled)
+    if os.environ.get("NEWSQA_STORE__URI"):
+        # Milvus Lite lets one process open a file, and this script opens the index in several.
+        sys.exit(
+            "bench.speed measures the local index. For Milvus, run python -m bench.milvus: it "
+            "takes the same query and serving measures on both backends, one process at a time."
+        )
     work = Path(tempfile.mkdtemp(prefix="newsqa-speed-"))
     result: dict[str, Any] = {"cpu_count": os.cpu_count()}
     try:
@@ -322,10 +334,7 @@ def main() -> None:
         result["scale"] = scale(index_dir, sizes) if sizes else []
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "speed.json").write_text(json.dumps(result, indent=1))
-    (args.out / "speed.md").write_text(markdown(result))
-    print(markdown(result))
+    save(args.out, "speed", result, markdown(result))
 
 
 if __name__ == "__main__":

@@ -29,10 +29,10 @@ from index.errors import (
     UnknownDocumentError,
 )
 from index.load import Skipped, load_articles
-from index.sentences import Sentence, SentenceTable, article_sections
+from index.sentences import Sentence, article_sections
 from index.settings import Settings
-from index.store import IndexStore, Manifest, StoredIndex, build_bm25, build_dense_index
-from index.syndication import copy_groups, signature
+from index.store import ArticleParts, IndexChanges, StoredIndex, open_store
+from index.syndication import signature
 
 log = logging.getLogger(__name__)
 NO_STORY_TEXT = "no story text to index beyond its headline"
@@ -88,7 +88,7 @@ class IndexBuilder:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.store = IndexStore(settings.index_dir)
+        self.store = open_store(settings)
         self._embedder = embedder
         self._count_tokens: Callable[[str], int] | None = None
 
@@ -215,14 +215,12 @@ class IndexBuilder:
             or len(old.signatures) != len(old.articles)
         )
         if old is not None and not report.changed and not regroup:
-            # Nothing to write, but a writer killed after its switch may have left the
-            # version it replaced behind.
-            self.store.collect_garbage(keep=old.version)
+            self.store.tidy()  # nothing to write, but an interrupted write may have left rows
             report.articles_total = len(old.articles)
             report.chunks_total = len(old.chunks)
             return
 
-        chunks, embeddings, sentences = self._assemble(old, articles, to_chunk, report, progress)
+        renewed = self._assemble(old, articles, to_chunk, report, progress)
         for doc_id in set(hashes) - set(articles):
             del hashes[doc_id]  # skipped while chunking
         for place, twin in duplicates:
@@ -232,10 +230,14 @@ class IndexBuilder:
                 report.skipped[place] = Skipped(path, NO_STORY_TEXT)
         if old is None and not articles:
             return  # nothing usable and no index yet: the caller says so
-        self._save(articles, hashes, chunks, embeddings, sentences, corrections, old)
+        self._write(old, articles, hashes, corrections, renewed)
+        self.store.tidy()
         report.saved = True
         report.articles_total = len(articles)
-        report.chunks_total = len(chunks)
+        kept = [c for c in (old.chunks if old else []) if c.doc_id not in renewed]
+        report.chunks_total = sum(1 for c in kept if c.doc_id in articles) + sum(
+            len(parts.chunks) for parts in renewed.values()
+        )
 
     def remove(self, doc_ids: list[str]) -> IndexReport:
         started = time.perf_counter()
@@ -251,18 +253,11 @@ class IndexBuilder:
                 )
             articles = {k: v for k, v in old.articles.items() if k not in doc_ids}
             hashes = {k: v for k, v in old.article_hashes.items() if k in articles}
-            keep = [row for row, chunk in enumerate(old.chunks) if chunk.doc_id in articles]
-            chunks = [old.chunks[row] for row in keep]
-            embeddings = old.embeddings[keep]
-            sentences = SentenceTable.concatenate(
-                ((doc_id, *old.sentences.of(doc_id)) for doc_id in articles),
-                old.embeddings.shape[1],
-            )
-            self._save(articles, hashes, chunks, embeddings, sentences, old.corrections, old)
+            self._write(old, articles, hashes, old.corrections, {})
             report.removed = list(doc_ids)
             report.articles_total, report.chunks_total, report.saved = (
                 len(articles),
-                len(chunks),
+                sum(1 for chunk in old.chunks if chunk.doc_id in articles),
                 True,
             )
         report.seconds = time.perf_counter() - started
@@ -291,9 +286,7 @@ class IndexBuilder:
             article = corrections[doc_id].apply(as_filed) if doc_id in corrections else as_filed
             articles = {**old.articles, doc_id: article}
             hashes = {**old.article_hashes, doc_id: article_hash(article)}
-            self._save(
-                articles, hashes, old.chunks, old.embeddings, old.sentences, corrections, old
-            )
+            self._write(old, articles, hashes, corrections, {})
         return article
 
     def _load_previous(self, report: IndexReport) -> StoredIndex | None:
@@ -327,23 +320,13 @@ class IndexBuilder:
         to_chunk: list[Article],
         report: IndexReport,
         progress: Callable[[int, int], None] | None,
-    ) -> tuple[list[Chunk], np.ndarray, SentenceTable]:
-        """Kept articles reuse their stored rows; new and changed ones are chunked and embedded."""
+    ) -> dict[str, ArticleParts]:
+        """New and changed articles are chunked and embedded; the others keep their stored rows.
+        An article with nothing to index is dropped from `articles` and said so in the report."""
         recipe = self.settings.index
-        renewed = {article.doc_id for article in to_chunk}
-        stale = old is not None and any(v == "stale" for v in old.article_hashes.values())
-        kept_rows: list[int] = []
-        if old is not None:
-            kept_rows = [
-                row
-                for row, chunk in enumerate(old.chunks)
-                if chunk.doc_id in articles and chunk.doc_id not in renewed
-            ]
-        if stale and old is not None:
+        if old is not None and any(v == "stale" for v in old.article_hashes.values()):
             # Settings changed: every article goes through chunking and embedding again.
             to_chunk = list(articles.values())
-            renewed = set(articles)
-            kept_rows = []
         length = self._token_counter()
         new_chunks = []
         for article in list(to_chunk):
@@ -359,8 +342,8 @@ class IndexBuilder:
                 del articles[article.doc_id]
                 to_chunk.remove(article)
             new_chunks.extend(pieces)
-        if old is None and not articles:
-            return [], np.zeros((0, 0), np.float32), SentenceTable.empty(0)  # nothing to save
+        if not new_chunks:
+            return {}
         texts = [text_for_embedding(articles[c.doc_id], c) for c in new_chunks]
         entities_started = time.perf_counter()
         sentences = NewSentences(to_chunk)
@@ -369,33 +352,26 @@ class IndexBuilder:
             sentences.claim(chunk, len(text) - len(chunk.text))
             for chunk, text in zip(new_chunks, texts, strict=True)
         ]
-        if texts:
-            _ = self.embedder  # load the model first so the embedding time is the encoding alone
+        _ = self.embedder  # load the model first so the embedding time is the encoding alone
         embed_started = time.perf_counter()
         new_vectors, span_vectors = self._embed(texts, spans, progress)
         report.embed_seconds = time.perf_counter() - embed_started
         report.chunks_embedded = len(new_chunks)
         sentences.fill(new_chunks, span_vectors)
-
-        kept_chunks = [old.chunks[row] for row in kept_rows] if old is not None else []
-        dim = new_vectors.shape[1]  # (0, dim) when nothing was new
-        kept_vectors = (
-            old.embeddings[kept_rows] if old is not None else np.zeros((0, dim), np.float32)
-        )
-
-        def sentence_rows(doc_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            if old is None or doc_id in renewed:
-                return sentences.of(doc_id, dim)
-            return old.sentences.of(doc_id)
-
-        table = SentenceTable.concatenate(
-            ((doc_id, *sentence_rows(doc_id)) for doc_id in articles), dim
-        )
-        return (
-            kept_chunks + new_chunks,
-            np.vstack([kept_vectors, new_vectors]).astype(np.float32),
-            table,
-        )
+        dim = new_vectors.shape[1]
+        renewed = {}
+        for article in to_chunk:
+            rows = [i for i, chunk in enumerate(new_chunks) if chunk.doc_id == article.doc_id]
+            sentence_spans, sentence_vectors, entities = sentences.of(article.doc_id, dim)
+            renewed[article.doc_id] = ArticleParts(
+                [new_chunks[i] for i in rows],
+                new_vectors[rows].astype(np.float32),
+                sentence_spans,
+                sentence_vectors,
+                entities,
+                signature(article),
+            )
+        return renewed
 
     def _token_counter(self) -> Callable[[str], int]:
         if self._count_tokens is None:
@@ -424,57 +400,27 @@ class IndexBuilder:
                 progress(min(offset + step, len(texts)), len(texts))
         return np.vstack(parts), span_vectors
 
-    def _save(
+    def _write(
         self,
+        old: StoredIndex | None,
         articles: dict[str, Article],
         hashes: dict[str, str],
-        chunks: list[Chunk],
-        embeddings: np.ndarray,
-        sentences: SentenceTable,
         corrections: dict[str, Correction],
-        old: StoredIndex | None,
+        renewed: dict[str, ArticleParts],
     ) -> None:
-        recipe = self.settings.index
-        # MinHash signatures of the stories, kept for unchanged articles; then the copies.
-        signatures = {
-            doc_id: old.signatures[doc_id]
-            if old is not None
-            and doc_id in old.signatures
-            and old.article_hashes.get(doc_id) == hashes[doc_id]
-            else signature(article)
-            for doc_id, article in articles.items()
-        }
-        copies = copy_groups(articles, signatures, recipe.copy_threshold)
-        dim = (
-            embeddings.shape[1]
-            if embeddings.ndim == 2 and embeddings.shape[1]
-            else self.embedder.dim
-        )
-        embeddings = embeddings.reshape(len(chunks), dim).astype(np.float32)
-        dense, kind = build_dense_index(embeddings, recipe.exact_search_max_chunks)
-        manifest = Manifest(
-            embed_model=recipe.embed_model,
-            dim=dim,
-            chunk_size=recipe.chunk_size,
-            chunk_overlap=recipe.chunk_overlap,
-            n_articles=len(articles),
-            n_chunks=len(chunks),
-            index_type=kind,
-            created_at=time.time(),
-            copy_threshold=recipe.copy_threshold,
-        )
-        self.store.save(
-            manifest,
-            articles,
-            hashes,
-            chunks,
-            embeddings,
-            dense,
-            build_bm25(articles, chunks),
-            sentences,
-            {doc_id: c for doc_id, c in corrections.items() if doc_id in articles},
-            signatures,
-            copies,
+        dim = old.manifest.dim if old is not None and old.manifest.dim else 0
+        if renewed:
+            dim = next(iter(renewed.values())).vectors.shape[1]
+        self.store.write(
+            old,
+            IndexChanges(
+                self.settings.index,
+                dim or self.embedder.dim,
+                articles,
+                hashes,
+                {doc_id: c for doc_id, c in corrections.items() if doc_id in articles},
+                renewed,
+            ),
         )
 
 

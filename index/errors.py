@@ -36,3 +36,7 @@ class UnknownDocumentError(NewsqaError):
 
 class BadCorrectionError(NewsqaError):
     pass
+
+
+class StoreUnavailableError(NewsqaError):
+    """Milvus can't be reached, or refused a request."""

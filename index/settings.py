@@ -92,6 +92,17 @@ class UISettings(_Section):
     port: int = Field(7860, ge=1, le=65535)
 
 
+class StoreSettings(_Section):
+    # Empty: the index folder (index_dir) on this machine. A path ending in .db: Milvus Lite in
+    # that file. http(s)://host:19530: a Milvus server or cluster. See README, "Scaling out".
+    uri: str = ""
+    token: str | None = Field(None, description="Milvus 'user:password' or API key.")
+    database: str = "default"
+    # Collections are named <prefix>_articles, _chunks, _sentences, _texts: several indexes
+    # can share one Milvus database.
+    collection_prefix: str = Field("newsqa", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="NEWSQA_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -101,6 +112,7 @@ class Settings(BaseSettings):
     # "user:password" puts the web app behind basic auth (NEWSQA_AUTH).
     auth: str | None = None
     index: IndexSettings = IndexSettings()
+    store: StoreSettings = StoreSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()

@@ -1,6 +1,10 @@
-"""The index directory on disk: FAISS vectors, BM25, chunks and articles, saved atomically.
+"""Where an index lives, behind one interface (`Store`), and the local folder that is the default.
 
-Layout:
+`open_store(settings)` gives the store the settings name: this machine's index folder
+(`LocalStore`, below) or Milvus when `NEWSQA_STORE__URI` is set (index.milvus_store). The builder
+writes `IndexChanges` through it; the CLI, the app, eval and bench load a `StoredIndex` from it.
+
+The local folder:
     INDEX_DIR/CURRENT            name of the complete version in use (replaced atomically)
     INDEX_DIR/LOCK               held by the one writer
     INDEX_DIR/versions/<name>/   manifest.json, articles.jsonl, chunks.jsonl, embeddings.npy,
@@ -29,13 +33,16 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from index.documents import Article, Chunk, Correction
 from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
+from index.search import ChunkSearch, LocalSearch
 from index.sentences import SentenceTable
+from index.settings import IndexSettings, RetrievalSettings, Settings
+from index.syndication import copy_groups, signature
 
 # 2: sentence table added. 3: entities of every sentence. 4: filler sentences left out.
 FORMAT_VERSION = 4
@@ -70,13 +77,14 @@ class Manifest:
 
 @dataclass(slots=True)
 class StoredIndex:
+    """An index as a reader sees it: article texts, chunk spans and sentence rows in memory;
+    chunk vectors and the rankings behind `search` (memory-mapped files, or Milvus)."""
+
     manifest: Manifest
     articles: dict[str, Article]
     article_hashes: dict[str, str]
     chunks: list[Chunk]
-    embeddings: np.ndarray
-    dense: Any  # faiss.Index
-    bm25: Any  # bm25s.BM25
+    search: ChunkSearch
     sentences: SentenceTable
     version: str = ""
     corrections: dict[str, Correction] = field(default_factory=dict)
@@ -152,11 +160,77 @@ def build_bm25(articles: dict[str, Article], chunks: list[Chunk]) -> Any:
     return bm25
 
 
-class IndexStore:
+@dataclass(slots=True)
+class ArticleParts:
+    """What one (re-)chunked article adds to an index besides its metadata."""
+
+    chunks: list[Chunk]
+    vectors: np.ndarray  # (chunks, dim) float32, unit length
+    sentence_spans: np.ndarray  # (sentences, 3): section number, start, end
+    sentence_vectors: np.ndarray  # (sentences, dim) float16
+    entities: np.ndarray  # (m, 4) int32: sentence position, label, start, end
+    signature: np.ndarray  # MinHash (index.syndication)
+
+
+@dataclass(slots=True)
+class IndexChanges:
+    """One write: every article as it should be after it, and the new parts of those that were
+    (re-)chunked; the others keep what is stored for them. An article the writer read and left
+    out is removed."""
+
+    recipe: IndexSettings
+    dim: int
+    articles: dict[str, Article]
+    hashes: dict[str, str]
+    corrections: dict[str, Correction]
+    renewed: dict[str, ArticleParts] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    """Where an index lives: this machine's index folder (LocalStore) or Milvus (MilvusStore).
+    The builder writes through it, and every reader loads from it."""
+
+    def exists(self) -> bool: ...
+
+    def load(self) -> StoredIndex: ...
+
+    def outdated(self) -> bool: ...
+
+    def recorded_files(self) -> list[Path]: ...
+
+    def writer_lock(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def write(self, old: StoredIndex | None, changes: IndexChanges) -> None: ...
+
+    def tidy(self) -> None:
+        """Clears what interrupted writes left behind."""
+        ...
+
+    def reset(self) -> None:
+        """Clears a damaged index so a fresh one can be built."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """What `newsqa info` shows: backend, location (no secrets), sizes, index types."""
+        ...
+
+
+def open_store(settings: Settings) -> Store:
+    """The store the settings name: Milvus when `store.uri` is set, else the index folder."""
+    if settings.store.uri:
+        from index.milvus_store import MilvusStore
+
+        store: Store = MilvusStore(settings)
+        return store
+    return LocalStore(settings.index_dir, settings.retrieval)
+
+
+class LocalStore:
     """Reads and writes one index directory."""
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, retrieval: RetrievalSettings | None = None) -> None:
         self.index_dir = Path(index_dir)
+        self.retrieval = retrieval or RetrievalSettings()
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -287,9 +361,10 @@ class IndexStore:
             if len(rows) != len(articles):
                 raise self._damaged(f"{len(rows)} signatures stored for {len(articles)} articles")
             signatures = dict(zip(articles, rows, strict=True))
+        search = LocalSearch(dense, bm25, embeddings, self.retrieval)
         return StoredIndex(
-            manifest, articles, hashes, chunks, embeddings, dense, bm25, sentences, version,
-            corrections, signatures, copies,
+            manifest, articles, hashes, chunks, search, sentences, version, corrections,
+            signatures, copies,
         )  # fmt: skip
 
     # -- writing -----------------------------------------------------------------------------
@@ -319,7 +394,91 @@ class IndexStore:
                 handle.truncate()
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def save(
+    def write(self, old: StoredIndex | None, changes: IndexChanges) -> None:
+        """A new version from the old one and the changes: kept articles keep their rows in
+        their order, the (re-)chunked ones come after. Call under writer_lock."""
+        renewed, articles, recipe = changes.renewed, changes.articles, changes.recipe
+        kept_rows = []
+        if old is not None:
+            kept_rows = [
+                row
+                for row, chunk in enumerate(old.chunks)
+                if chunk.doc_id in articles and chunk.doc_id not in renewed
+            ]
+        chunks = [old.chunks[row] for row in kept_rows] if old is not None else []
+        vectors = [old.search.vectors(kept_rows)] if old is not None else []
+        for parts in renewed.values():
+            chunks.extend(parts.chunks)
+            vectors.append(parts.vectors)
+        dim = changes.dim
+        embeddings = np.vstack([v.reshape(-1, dim) for v in vectors] or [np.zeros((0, dim))])
+        embeddings = embeddings.astype(np.float32)
+
+        def sentence_rows(doc_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            parts = renewed.get(doc_id)
+            if parts is not None:
+                return parts.sentence_spans, parts.sentence_vectors, parts.entities
+            assert old is not None
+            return old.sentences.of(doc_id)
+
+        sentences = SentenceTable.concatenate(
+            ((doc_id, *sentence_rows(doc_id)) for doc_id in articles), dim
+        )
+        # MinHash signatures: new for (re-)chunked articles, kept for unchanged ones.
+        signatures = {}
+        for doc_id, article in articles.items():
+            if doc_id in renewed:
+                signatures[doc_id] = renewed[doc_id].signature
+            elif (
+                old is not None
+                and doc_id in old.signatures
+                and old.article_hashes.get(doc_id) == changes.hashes[doc_id]
+            ):
+                signatures[doc_id] = old.signatures[doc_id]
+            else:
+                signatures[doc_id] = signature(article)
+        dense, kind = build_dense_index(embeddings, recipe.exact_search_max_chunks)
+        manifest = Manifest(
+            embed_model=recipe.embed_model,
+            dim=dim,
+            chunk_size=recipe.chunk_size,
+            chunk_overlap=recipe.chunk_overlap,
+            n_articles=len(articles),
+            n_chunks=len(chunks),
+            index_type=kind,
+            created_at=time.time(),
+            copy_threshold=recipe.copy_threshold,
+        )
+        self._save(
+            manifest,
+            articles,
+            changes.hashes,
+            chunks,
+            embeddings,
+            dense,
+            build_bm25(articles, chunks),
+            sentences,
+            {d: c for d, c in changes.corrections.items() if d in articles},
+            signatures,
+            copy_groups(articles, signatures, recipe.copy_threshold),
+        )
+
+    def tidy(self) -> None:
+        # A writer killed after its switch may have left the version it replaced behind.
+        self.collect_garbage(keep=self.current_version())
+
+    def describe(self) -> dict[str, Any]:
+        folder = self.index_dir / VERSIONS / self.current_version()
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        return {
+            "backend": "local",
+            "location": str(self.index_dir.resolve()),
+            "version": folder.name,
+            "index types": f"dense {manifest['index_type']} (FAISS), BM25 (bm25s)",
+            "bytes": sum(manifest.get("file_sizes", {}).values()),
+        }
+
+    def _save(
         self,
         manifest: Manifest,
         articles: dict[str, Article],
@@ -330,11 +489,10 @@ class IndexStore:
         bm25: Any,
         sentences: SentenceTable,
         corrections: dict[str, Correction],
-        signatures: dict[str, np.ndarray] | None = None,
-        copies: dict[str, tuple[str, ...]] | None = None,
+        signatures: dict[str, np.ndarray],
+        copies: dict[str, tuple[str, ...]],
     ) -> str:
-        """Writes a complete new version, then switches CURRENT to it. Call under writer_lock."""
-        copies = copies or {}
+        """Writes a complete new version, then switches CURRENT to it."""
         import faiss
 
         versions = self.index_dir / VERSIONS
@@ -366,7 +524,7 @@ class IndexStore:
             ),
         )
         np.save(staging / "embeddings.npy", embeddings)
-        if signatures is not None and articles:
+        if articles:
             np.save(staging / SIGNATURES, np.stack([signatures[d] for d in articles]))
         (staging / "sentences.json").write_text(json.dumps(sentences.ranges), encoding="utf-8")
         np.save(staging / "sentence_spans.npy", sentences.spans)

@@ -66,17 +66,11 @@ FEATURES = tuple(FEATURE_SIGNS)
 
 
 class TermStats:
-    """Document frequencies of word stems, read from the BM25 index built at index time."""
+    """Document frequencies of word stems, as the BM25 index counts them."""
 
     def __init__(self, index: StoredIndex) -> None:
         self.docs = max(len(index.chunks), 1)
-        bm25 = index.bm25
-        vocabulary = getattr(bm25, "vocab_dict", None) or {}
-        indptr = bm25.scores["indptr"] if vocabulary else np.zeros(1, dtype=np.int64)
-        counts = np.diff(indptr)
-        self._df = {
-            token: int(counts[i]) if i < len(counts) else 0 for token, i in vocabulary.items()
-        }
+        self._df = index.search.document_frequencies()
 
     def df(self, stem: str) -> int:
         return self._df.get(stem, 0)

@@ -46,6 +46,14 @@ def make_settings(index_dir: Path | None) -> Settings:
     return Settings(index_dir=index_dir) if index_dir else Settings()
 
 
+def index_location(settings: Settings) -> str:
+    if settings.store.uri:
+        from index.milvus_store import safe_uri
+
+        return f"Milvus {safe_uri(settings.store.uri)}"
+    return str(settings.index_dir)
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(f"error: {message}", err=True, fg="red")
     return typer.Exit(code)
@@ -141,7 +149,7 @@ def index_command(
         raise fail(f"nothing to index in {', '.join(map(str, paths))}: {why}{made}.")
     rate = report.chunks_embedded / report.embed_seconds if report.embed_seconds else 0.0
     typer.echo(
-        f"{settings.index_dir}: {report.articles_total} articles, {report.chunks_total} chunks "
+        f"{index_location(settings)}: {report.articles_total} articles, {report.chunks_total} chunks "
         f"({len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} "
         f"unchanged, {len(report.moved)} moved, {len(report.removed)} removed, "
         f"{len(report.skipped) + len(report.conflicts)} skipped); "
@@ -338,7 +346,7 @@ def watch_folder(folder: Path, settings: Settings) -> None:
             typer.echo(
                 f"{dt.datetime.now():%H:%M:%S} {len(report.added)} added, "
                 f"{len(report.updated)} updated, {len(report.removed)} removed; "
-                f"{report.articles_total} articles in {settings.index_dir}"
+                f"{report.articles_total} articles in {index_location(settings)}"
             )
         return report
 
@@ -368,7 +376,7 @@ def serve(
 ) -> None:
     """Start the chat web app; with no index yet, the seed articles are indexed first."""
     from index.settings import UISettings
-    from index.store import IndexStore
+    from index.store import open_store
 
     settings = make_settings(index_dir)
     ui = settings.ui
@@ -381,16 +389,16 @@ def serve(
         check_port(settings.ui.host, settings.ui.port)  # before any slow indexing
         if watch is not None:
             check_folder(watch)
-        store = IndexStore(settings.index_dir)
+        store = open_store(settings)
         if not store.exists():
-            typer.echo(f"No index at {settings.index_dir} yet: indexing {seeds} first.")
+            typer.echo(f"No index at {index_location(settings)} yet: indexing {seeds} first.")
             index_command([seeds], index_dir=settings.index_dir, prune=False)
         elif store.outdated():
             # After an upgrade: rebuild from the same files (seeds, uploads, folders).
             files = store.recorded_files()
             typer.echo(
-                f"The index at {settings.index_dir} was built by another version of newsqa: "
-                f"re-indexing its {len(files)} files."
+                f"The index at {index_location(settings)} was built by another version of "
+                f"newsqa: re-indexing its {len(files)} files."
             )
             index_command(files, index_dir=settings.index_dir, prune=False)
         from ui.app import serve as serve_app
@@ -438,7 +446,7 @@ def eval_command(
     min_abstention_recall: MinOption = None,
 ) -> None:
     """Run canned questions through the app's pipeline and score them (the seeds by default)."""
-    from index.store import IndexStore
+    from index.store import open_store
     from qa.evaluate import METRICS, run_eval, write_report
     from qa.pipeline import Pipeline, parse_day
     from qa.questions import load_questions
@@ -454,8 +462,10 @@ def eval_command(
     try:
         day = parse_day(as_of, "--as-of")
         canned = load_questions(questions)
-        if not IndexStore(settings.index_dir).exists():
-            typer.echo(f"No index at {settings.index_dir} yet: indexing {BUNDLED_SEEDS} first.")
+        if not open_store(settings).exists():
+            typer.echo(
+                f"No index at {index_location(settings)} yet: indexing {BUNDLED_SEEDS} first."
+            )
             index_command([BUNDLED_SEEDS], index_dir=settings.index_dir, prune=False)
         pipeline = Pipeline.load(settings)
         about = {doc for q in canned for doc in q.docs}
@@ -463,7 +473,7 @@ def eval_command(
         if missing:
             typer.secho(
                 f"warning: {len(missing)} of the {len(about)} articles these questions are about "
-                f"are not in {settings.index_dir} ({', '.join(missing[:3])}"
+                f"are not in {index_location(settings)} ({', '.join(missing[:3])}"
                 f"{', …' if len(missing) > 3 else ''}); the scores say little about this index."
                 + (
                     " These are the bundled seed questions."
@@ -527,6 +537,34 @@ def bench_multihop(
 
 
 @app.command()
+def migrate(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to", help="Milvus URI: a Milvus Lite file (./news.db) or http://host:19530."
+        ),
+    ],
+    index_dir: IndexDir = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Clear an index already at the URI first.")
+    ] = False,
+) -> None:
+    """Copy the local index into Milvus, vectors and all (nothing is embedded again)."""
+    from index.migrate import migrate_to_milvus
+
+    settings = make_settings(index_dir)
+    try:
+        copied = migrate_to_milvus(settings, to, replace)
+    except NewsqaError as error:
+        raise fail(str(error)) from None
+    typer.echo(
+        f"copied {copied.articles} articles, {copied.chunks} chunks and {copied.sentences} "
+        f"sentences from {settings.index_dir} to {copied.location} in {copied.seconds:.1f} s. "
+        f"Use it with: NEWSQA_STORE__URI={to} newsqa serve"
+    )
+
+
+@app.command()
 def remove(
     doc_ids: Annotated[list[str], typer.Argument(help="Document ids to drop.")],
     index_dir: IndexDir = None,
@@ -586,18 +624,20 @@ def info(
     articles: Annotated[bool, typer.Option("--articles", help="List every article.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
-    """Describe the index: size, model, index type, outlets and dates."""
+    """Describe the index: where it is, size, model, index types, outlets and dates."""
     from index.metadata import byline, outlet_coverage
-    from index.store import IndexStore
+    from index.store import open_store
 
     settings = make_settings(index_dir)
     try:
-        stored = IndexStore(settings.index_dir).load()
+        store = open_store(settings)
+        stored = store.load()
+        described = store.describe()
     except NewsqaError as error:
         raise fail(str(error)) from None
     m = stored.manifest
     summary: dict[str, Any] = {
-        "index_dir": str(settings.index_dir),
+        **described,
         "version": stored.version,
         "articles": m.n_articles,
         "chunks": m.n_chunks,
@@ -605,7 +645,6 @@ def info(
         "dim": m.dim,
         "chunk_size": m.chunk_size,
         "chunk_overlap": m.chunk_overlap,
-        "index_type": m.index_type,
         "outlets": outlet_coverage(stored.articles.values()),
     }
     if articles:
@@ -626,7 +665,10 @@ def info(
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=1))
         return
     for key, value in summary.items():
-        if key not in {"article_list", "outlets"}:
+        if key == "collections":
+            for name, about in value.items():
+                typer.echo(f"{name:>14}: {about['rows']:,} rows; {', '.join(about['indexes'])}")
+        elif key not in {"article_list", "outlets"}:
             typer.echo(f"{key:>14}: {value}")
     named = [row for row in summary["outlets"] if row["outlet"]]
     typer.echo(f"{'outlets':>14}: {len(named)}")

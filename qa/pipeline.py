@@ -16,14 +16,15 @@ import numpy as np
 from index.embed import Embedder, load_embedder
 from index.entities import LABEL_ID
 from index.errors import BadQuestionError
+from index.search import Filters
 from index.settings import Settings
-from index.store import IndexStore, StoredIndex
+from index.store import StoredIndex, open_store
 from qa.analysis import analyse_question
 from qa.answer_model import AnswerModel
 from qa.extractive import ExtractiveAnswerer
 from qa.llm import OpenAIAnswerer
 from qa.results import Answer, Passage, final_answer
-from qa.retrieve import Filters, Retriever
+from qa.retrieve import Retriever
 from qa.session import ChatHistory, names_in
 from qa.timeframe import TimeScope, describe_scope, parse_as_of, parse_time
 from qa.verify import verify_answer
@@ -94,7 +95,7 @@ class Pipeline:
         embedder: Embedder | None = None,
         answer_model: AnswerModel | None = None,
     ) -> Pipeline:
-        index = IndexStore(settings.index_dir).load()
+        index = open_store(settings).load()
         embedder = embedder or load_embedder(
             index.manifest.embed_model, settings.index.embed_backend, settings.index_dir
         )

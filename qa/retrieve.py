@@ -13,14 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
 from index.embed import Embedder
 from index.metadata import describe_date, full_date
+from index.search import Filters
 from index.settings import RetrievalSettings
 from index.store import StoredIndex, bm25_tokenize
 from qa.results import Passage
@@ -39,17 +38,6 @@ FULL_DATE = re.compile(
 BROAD_SCOPE = 0.5
 
 
-@dataclass(frozen=True, slots=True)
-class Filters:
-    outlets: tuple[str, ...] = ()
-    since: dt.date | None = None
-    until: dt.date | None = None
-
-    @property
-    def active(self) -> bool:
-        return bool(self.outlets or self.since or self.until)
-
-
 def fuse_rankings(rankings: Sequence[tuple[Sequence[int], float]], k: int) -> dict[int, float]:
     """Weighted reciprocal rank fusion: each ranking adds weight / (k + rank) to its items."""
     fused: dict[int, float] = {}
@@ -57,22 +45,6 @@ def fuse_rankings(rankings: Sequence[tuple[Sequence[int], float]], k: int) -> di
         for rank, row in enumerate(ranking, start=1):
             fused[row] = fused.get(row, 0.0) + weight / (k + rank)
     return fused
-
-
-def dense_search(
-    dense: Any, embeddings: np.ndarray, vector: np.ndarray, depth: int, settings: RetrievalSettings
-) -> list[int]:
-    """Top `depth` rows by inner product. An IVF index proposes candidates from its 8-bit codes;
-    they are re-scored with the exact vectors, so quantisation costs little recall."""
-    query = vector.reshape(1, -1).astype(np.float32)
-    if not hasattr(dense, "nprobe"):
-        _, rows = dense.search(query, depth)
-        return [int(row) for row in rows[0] if row >= 0]
-    dense.nprobe = settings.ivf_probes
-    _, rows = dense.search(query, max(depth, settings.ivf_rescore))
-    candidates = np.sort(rows[0][rows[0] >= 0])
-    exact = np.asarray(embeddings[candidates]) @ vector
-    return [int(candidates[i]) for i in np.argsort(-exact)[:depth]]
 
 
 class Retriever:
@@ -167,20 +139,22 @@ class Retriever:
             return []
         depth = min(max(self.settings.candidates, top_k), total)
         vector = query_vector if query_vector is not None else self.embedder.embed([query])[0]
-        bm25_scores = self._bm25_scores(query, mask)
-        fused = self._fused(vector, bm25_scores, depth, mask)
+        tokens = self._bm25_tokens(query)
+        bm25_scores = self.index.search.bm25_scores(tokens, depth, filters, mask)
+        fused = self._fused(vector, bm25_scores, depth, filters, mask)
         ordered = sorted(fused, key=lambda row: -fused[row])
         use_mmr = self.settings.mmr if mmr is None else mmr
         if use_mmr:
             ordered = self._mmr(ordered, fused, top_k)
         scopes = self.named_scopes(query, filters, scope)
         if scopes:
-            ordered = self._interleave(scopes, ordered, vector, bm25_scores, depth, mask, fused)
+            ordered = self._interleave(scopes, ordered, vector, tokens, depth, filters, mask, fused)
         copies = self.index.copies if self.settings.group_copies else {}
         if copies:
             ordered = self._best_copy_only(ordered, copies)
         passages = []
-        for row in ordered[:top_k]:
+        shown = ordered[:top_k]
+        for row, chunk_vector in zip(shown, self.index.search.vectors(shown), strict=True):
             chunk = self.index.chunks[row]
             group = copies.get(chunk.doc_id, ())
             passages.append(
@@ -188,7 +162,7 @@ class Retriever:
                     chunk=chunk,
                     article=self.index.articles[chunk.doc_id],
                     score=fused.get(row, 0.0),
-                    dense_score=float(self.index.embeddings[row] @ vector),
+                    dense_score=float(chunk_vector @ vector),
                     bm25_score=float(bm25_scores[row]),
                     copies=tuple(self.index.articles[d] for d in group if d != chunk.doc_id),
                 )
@@ -256,14 +230,21 @@ class Retriever:
     def _outlets(self) -> list[str]:
         if self._outlet_names is None:
             names = {a.source for a in self.index.articles.values() if a.source}
-            # Longest first, so "The New York Times" is taken before a shorter name inside it.
-            self._outlet_names = sorted(names, key=len, reverse=True)
+            # Longest first, so "The New York Times" is taken before a shorter name inside it;
+            # then by name, so the order (which scope is searched first) is the same in every
+            # process, not the order of a set of strings, which changes with the hash seed.
+            self._outlet_names = sorted(names, key=lambda name: (-len(name), name))
         return self._outlet_names
 
     def _fused(
-        self, vector: np.ndarray, bm25_scores: np.ndarray, depth: int, mask: np.ndarray | None
+        self,
+        vector: np.ndarray,
+        bm25_scores: np.ndarray,
+        depth: int,
+        filters: Filters,
+        mask: np.ndarray | None,
     ) -> dict[int, float]:
-        dense_rows = self._dense_ranking(vector, depth, mask)
+        dense_rows = self.index.search.dense_rows(vector, depth, filters, mask)
         bm25_rows = [int(row) for row in np.argsort(-bm25_scores)[:depth] if bm25_scores[row] > 0]
         return fuse_rankings(
             [(dense_rows, self.settings.dense_weight), (bm25_rows, self.settings.bm25_weight)],
@@ -275,8 +256,9 @@ class Retriever:
         scopes: list[Filters],
         ordered: list[int],
         vector: np.ndarray,
-        bm25_scores: np.ndarray,
+        tokens: list[str],
         depth: int,
+        filters: Filters,
         mask: np.ndarray | None,
         fused: dict[int, float],
     ) -> list[int]:
@@ -297,8 +279,9 @@ class Retriever:
             searchable = int(mask.sum()) if mask is not None else len(own)
             if not own.any() or own.sum() > searchable * BROAD_SCOPE:
                 continue  # empty, or most of the index ("in 2023" over 2023's news): no preference
-            scores = np.where(own, bm25_scores, 0.0).astype(np.float32)
-            scope_fused = self._fused(vector, scores, depth, own)
+            within = scope.narrowed(filters)
+            scores = self.index.search.bm25_scores(tokens, depth, within, own)
+            scope_fused = self._fused(vector, scores, depth, within, own)
             rankings.append(sorted(scope_fused, key=lambda row: -scope_fused[row]))
             for row, score in scope_fused.items():
                 fused.setdefault(row, score)
@@ -312,34 +295,17 @@ class Retriever:
                     merged.append(ranking[position])
         return merged
 
-    def _dense_ranking(self, vector: np.ndarray, depth: int, mask: np.ndarray | None) -> list[int]:
-        if mask is None:
-            return dense_search(
-                self.index.dense, self.index.embeddings, vector, depth, self.settings
-            )
-        # Filtered: score the allowed rows exactly; filters usually leave few of them.
-        allowed = np.flatnonzero(mask)
-        scores = self.index.embeddings[allowed] @ vector
-        best = np.argsort(-scores)[:depth]
-        return [int(allowed[i]) for i in best]
-
-    def _bm25_scores(self, query: str, mask: np.ndarray | None) -> np.ndarray:
-        tokens = month_aliases(bm25_tokenize([query])[0])
-        vocabulary = getattr(self.index.bm25, "vocab_dict", None) or {}
-        tokens = [token for token in tokens if token in vocabulary]
-        if not tokens:
-            return np.zeros(len(self.index.chunks), dtype=np.float32)
-        scores = np.asarray(self.index.bm25.get_scores(tokens), dtype=np.float32)
-        if mask is not None:
-            scores = np.where(mask, scores, 0.0).astype(np.float32)
-        return scores
+    def _bm25_tokens(self, query: str) -> list[str]:
+        """The question's word stems that some chunk holds, months in both written forms."""
+        known = self.index.search.document_frequencies()
+        return [token for token in month_aliases(bm25_tokenize([query])[0]) if token in known]
 
     def _mmr(self, ordered: list[int], fused: dict[int, float], top_k: int) -> list[int]:
         """Maximal marginal relevance: trade relevance against similarity to what's picked."""
         candidates = ordered[: max(top_k * 4, top_k)]
         best = fused[candidates[0]]
         relevance = {row: fused[row] / best for row in candidates}
-        vectors = self.index.embeddings
+        vectors = dict(zip(candidates, self.index.search.vectors(candidates), strict=True))
         picked: list[int] = []
         lam = self.settings.mmr_lambda
         while candidates and len(picked) < top_k:

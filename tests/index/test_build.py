@@ -18,7 +18,7 @@ from index.errors import (
 )
 from index.sentences import article_sections
 from index.settings import Settings
-from index.store import IndexStore
+from index.store import LocalStore
 from tests.conftest import SEED_IDS, CountingEmbedder
 
 
@@ -27,16 +27,18 @@ def build(settings: Settings, embedder: CountingEmbedder, *paths: Path, prune: b
 
 
 def test_seed_index_round_trips_through_disk(seed_index: Settings) -> None:
-    stored = IndexStore(seed_index.index_dir).load()
+    stored = LocalStore(seed_index.index_dir).load()
     assert sorted(stored.articles) == SEED_IDS
-    assert stored.dense.ntotal == len(stored.chunks) == stored.embeddings.shape[0]
+    assert (
+        stored.search.faiss_index.ntotal == len(stored.chunks) == stored.search.embeddings.shape[0]
+    )
     assert stored.manifest.index_type == "flat"
     for chunk in stored.chunks:
         assert stored.articles[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
 
 
 def test_every_story_sentence_gets_a_vector_from_its_chunk(seed_index: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
-    stored = IndexStore(seed_index.index_dir).load()
+    stored = LocalStore(seed_index.index_dir).load()
     own_is_nearest = total = 0
     for doc_id, article in stored.articles.items():
         table_sections = stored.sentences.sections(doc_id, article.text)
@@ -62,7 +64,7 @@ def test_unchanged_reindex_embeds_nothing_writes_nothing_and_clears_leftovers(
     settings = Settings(index_dir=tmp_path / "ix")
     first = build(settings, counting_embedder, seed_copy)
     assert first.chunks_embedded == first.chunks_total > 0
-    version = IndexStore(settings.index_dir).current_version()
+    version = LocalStore(settings.index_dir).current_version()
     # What a writer killed mid-save leaves behind: a half-written version, a spare pointer file.
     versions = settings.index_dir / "versions"
     shutil.copytree(versions / version, versions / ".staging-v-killed")
@@ -72,7 +74,7 @@ def test_unchanged_reindex_embeds_nothing_writes_nothing_and_clears_leftovers(
     assert second.chunks_embedded == 0
     assert counting_embedder.texts == []
     assert sorted(second.unchanged) == SEED_IDS
-    assert IndexStore(settings.index_dir).current_version() == version
+    assert LocalStore(settings.index_dir).current_version() == version
     # Nothing new is written, but the leftovers are cleared.
     assert os.listdir(versions) == [version]
     assert not (settings.index_dir / ".CURRENT.dead").exists()
@@ -83,14 +85,14 @@ def test_changed_file_reembeds_only_its_chunks(
 ) -> None:
     settings = Settings(index_dir=tmp_path / "ix")
     build(settings, counting_embedder, seed_copy)
-    before = IndexStore(settings.index_dir).load().sentences
+    before = LocalStore(settings.index_dir).load().sentences
     changed = seed_copy / "004_af93de6b00e6d4fa.txt"
     changed.write_text(
         changed.read_text() + "\nKim later sent a second letter about fishing rights.\n"
     )
     counting_embedder.texts.clear()
     report = build(settings, counting_embedder, seed_copy)
-    stored = IndexStore(settings.index_dir).load()
+    stored = LocalStore(settings.index_dir).load()
     own_chunks = [c for c in stored.chunks if c.doc_id == "004_af93de6b00e6d4fa"]
     assert report.updated == ["004_af93de6b00e6d4fa"]
     assert report.chunks_embedded == len(own_chunks) == len(counting_embedder.texts)
@@ -121,10 +123,10 @@ def test_prune_and_remove(
     assert pruned.removed == ["000_b32fb440e881743b"]
     removed = IndexBuilder(settings, counting_embedder).remove(["001_7df2c242344af025"])
     assert removed.articles_total == 3
-    stored = IndexStore(settings.index_dir).load()
+    stored = LocalStore(settings.index_dir).load()
     assert "001_7df2c242344af025" not in stored.articles
     assert all(c.doc_id in stored.articles for c in stored.chunks)
-    assert stored.dense.ntotal == len(stored.chunks)
+    assert stored.search.faiss_index.ntotal == len(stored.chunks)
     with pytest.raises(UnknownDocumentError, match="no-such-doc"):
         IndexBuilder(settings, counting_embedder).remove(["no-such-doc"])
     # Removing from a folder that holds no index says so, and makes no folder there.
@@ -161,7 +163,7 @@ def test_duplicates_are_skipped_with_a_reason(
 
     replaced = IndexBuilder(settings, counting_embedder).run([twin], replace=True)
     assert replaced.updated == ["003_006df795ca171f94"] and replaced.conflicts == []
-    stored = IndexStore(settings.index_dir).load()
+    stored = LocalStore(settings.index_dir).load()
     article = stored.articles["003_006df795ca171f94"]
     assert article.text == story
     assert article.path == str((twin / "003_006df795ca171f94.txt").resolve())
@@ -174,7 +176,7 @@ def test_a_corrected_outlet_and_date_outlive_reindexing_and_can_be_undone(
     settings = Settings(index_dir=tmp_path / "ix")
     build(settings, counting_embedder, seed_copy)
     doc_id = "003_006df795ca171f94"
-    filed = IndexStore(settings.index_dir).load().articles[doc_id]
+    filed = LocalStore(settings.index_dir).load().articles[doc_id]
     builder = IndexBuilder(settings, counting_embedder)
     counting_embedder.texts.clear()
     corrected = builder.correct(doc_id, {"source": " Reuters ", "published": "2024-05-01"})
@@ -184,7 +186,7 @@ def test_a_corrected_outlet_and_date_outlive_reindexing_and_can_be_undone(
     # Indexing the folder again keeps the correction: the file is unchanged.
     again = build(settings, counting_embedder, seed_copy)
     assert doc_id in again.unchanged and not again.saved
-    stored = IndexStore(settings.index_dir).load()
+    stored = LocalStore(settings.index_dir).load()
     assert stored.articles[doc_id].source == "Reuters"
     # The outlet is a searchable word at once.
     assert doc_id in {stored.chunks[int(row)].doc_id for row in bm25_rows(stored, "Reuters")}
@@ -194,15 +196,15 @@ def test_a_corrected_outlet_and_date_outlive_reindexing_and_can_be_undone(
     path.write_text(path.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
     changed = build(settings, counting_embedder, seed_copy)
     assert changed.updated == [doc_id]
-    assert IndexStore(settings.index_dir).load().articles[doc_id].published == "2024-05-01"
+    assert LocalStore(settings.index_dir).load().articles[doc_id].published == "2024-05-01"
 
     # A correction of one field leaves the other as it was; undoing gives back the file's own.
     builder.correct(doc_id, {"source": None})
-    article = IndexStore(settings.index_dir).load().articles[doc_id]
+    article = LocalStore(settings.index_dir).load().articles[doc_id]
     assert (article.source, article.published) == (None, "2024-05-01")
     undone = builder.correct(doc_id, {}, reset=True)
     assert (undone.source, undone.published) == (filed.source, filed.published)
-    assert IndexStore(settings.index_dir).load().corrections == {}
+    assert LocalStore(settings.index_dir).load().corrections == {}
 
 
 @pytest.mark.parametrize(
@@ -226,7 +228,7 @@ def test_a_bad_correction_is_refused_in_plain_words(
 def bm25_rows(stored, word: str) -> list[int]:  # type: ignore[no-untyped-def]
     from index.store import bm25_tokenize
 
-    rows, scores = stored.bm25.retrieve(bm25_tokenize([word]), k=len(stored.chunks))
+    rows, scores = stored.search.bm25.retrieve(bm25_tokenize([word]), k=len(stored.chunks))
     return [int(r) for r, score in zip(rows[0], scores[0], strict=True) if score > 0]
 
 
@@ -240,7 +242,7 @@ def test_a_moved_folder_keeps_its_vectors(
     report = build(settings, counting_embedder, moved, prune=True)
     assert sorted(report.moved) == SEED_IDS
     assert report.removed == [] and counting_embedder.texts == []
-    stored = IndexStore(settings.index_dir).load()
+    stored = LocalStore(settings.index_dir).load()
     assert all(Path(a.path).parent == moved.resolve() for a in stored.articles.values())
 
 
@@ -249,9 +251,9 @@ def test_missing_and_damaged_index_give_clear_errors_and_index_rebuilds(
 ) -> None:
     settings = Settings(index_dir=tmp_path / "ix")
     with pytest.raises(IndexMissingError, match="newsqa index"):
-        IndexStore(settings.index_dir).load()
+        LocalStore(settings.index_dir).load()
     build(settings, counting_embedder, seed_copy)
-    store = IndexStore(settings.index_dir)
+    store = LocalStore(settings.index_dir)
     version_dir = settings.index_dir / "versions" / store.current_version()
     # Truncate the vectors file, as a full disk or a killed copy would.
     vectors = version_dir / "dense.faiss"
@@ -276,7 +278,7 @@ def _hold_lock(
     ready: "multiprocessing.synchronize.Event",
     done: "multiprocessing.synchronize.Event",
 ) -> None:  # type: ignore[name-defined]
-    with IndexStore(Path(index_dir)).writer_lock():
+    with LocalStore(Path(index_dir)).writer_lock():
         ready.set()
         done.wait(30)
 
@@ -290,13 +292,13 @@ def test_second_writer_is_refused(tmp_path: Path) -> None:
         assert ready.wait(30)
         with (
             pytest.raises(IndexLockedError, match=f"process {holder.pid}"),
-            IndexStore(tmp_path / "ix").writer_lock(),
+            LocalStore(tmp_path / "ix").writer_lock(),
         ):
             pass
     finally:
         done.set()
         holder.join(30)
-    with IndexStore(tmp_path / "ix").writer_lock():
+    with LocalStore(tmp_path / "ix").writer_lock():
         assert os.path.exists(tmp_path / "ix" / "LOCK")
 
 
@@ -325,12 +327,12 @@ def test_a_batch_with_nothing_usable_makes_no_index_and_spoils_none(
 
     settings = Settings(index_dir=tmp_path / "ix")
     build(settings, counting_embedder, seed_copy)
-    version = IndexStore(settings.index_dir).current_version()
+    version = LocalStore(settings.index_dir).current_version()
     for folder in batches.values():
         report = build(settings, counting_embedder, folder)
         assert not report.saved and report.articles_total == 5
-    assert IndexStore(settings.index_dir).current_version() == version
-    assert len(IndexStore(settings.index_dir).load().articles) == 5
+    assert LocalStore(settings.index_dir).current_version() == version
+    assert len(LocalStore(settings.index_dir).load().articles) == 5
 
 
 def test_an_article_with_only_a_headline_is_skipped_with_a_reason(
@@ -349,4 +351,4 @@ def test_an_article_with_only_a_headline_is_skipped_with_a_reason(
     shutil.copytree(seed_copy, headline_only, dirs_exist_ok=True)
     report = build(settings, counting_embedder, headline_only)
     assert report.saved and report.articles_total == 5 and len(report.skipped) == 1
-    assert sorted(IndexStore(settings.index_dir).load().articles) == SEED_IDS
+    assert sorted(LocalStore(settings.index_dir).load().articles) == SEED_IDS

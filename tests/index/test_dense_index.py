@@ -2,9 +2,9 @@
 
 import numpy as np
 
+from index.search import faiss_search
 from index.settings import RetrievalSettings
 from index.store import build_dense_index
-from qa.retrieve import dense_search
 
 
 def clustered(count: int, rng: np.random.Generator, centres: np.ndarray) -> np.ndarray:
@@ -18,7 +18,7 @@ def test_small_corpora_search_exactly() -> None:
     vectors = np.eye(8, dtype=np.float32)
     dense, kind = build_dense_index(vectors, exact_max=100)
     assert kind == "flat"
-    assert dense_search(dense, vectors, vectors[3], 2, RetrievalSettings())[0] == 3
+    assert faiss_search(dense, vectors, vectors[3], 2, RetrievalSettings())[0] == 3
 
 
 def test_large_corpora_use_ivf_with_exact_rescoring_and_keep_recall() -> None:
@@ -32,6 +32,6 @@ def test_large_corpora_use_ivf_with_exact_rescoring_and_keep_recall() -> None:
     recall = []
     for i, query in enumerate(queries):
         truth = set(np.argsort(-exact[:, i])[:10].tolist())
-        got = dense_search(dense, vectors, query, 10, RetrievalSettings())
+        got = faiss_search(dense, vectors, query, 10, RetrievalSettings())
         recall.append(len(truth & set(got)) / 10)
     assert np.mean(recall) >= 0.95

@@ -7,7 +7,7 @@ import pytest
 from index.build import IndexBuilder
 from index.entities import LABEL_ID, LABELS, find_entities
 from index.settings import Settings
-from index.store import IndexStore
+from index.store import LocalStore
 from tests.conftest import CountingEmbedder
 
 
@@ -21,7 +21,7 @@ def test_the_recogniser_finds_people_places_dates_and_amounts() -> None:
 
 
 def test_every_seed_sentence_has_its_entities_inside_it(seed_index: Settings) -> None:
-    stored = IndexStore(seed_index.index_dir).load()
+    stored = LocalStore(seed_index.index_dir).load()
     table = stored.sentences
     assert len(table.entities) > 200
     for doc_id, article in stored.articles.items():
@@ -52,11 +52,11 @@ def test_unchanged_articles_keep_their_entities_when_another_changes(
 ) -> None:
     settings = Settings(index_dir=tmp_path / "index")
     IndexBuilder(settings, counting_embedder).run([seed_copy])
-    before = IndexStore(settings.index_dir).load().sentences
+    before = LocalStore(settings.index_dir).load().sentences
     changed = seed_copy / "000_b32fb440e881743b.txt"
     changed.write_text(changed.read_text() + "\nSergei Shoigu visited Pyongyang in July.\n")
     IndexBuilder(settings, counting_embedder).run([seed_copy])
-    after = IndexStore(settings.index_dir).load()
+    after = LocalStore(settings.index_dir).load()
     for doc_id in after.articles:
         if doc_id == "000_b32fb440e881743b":
             continue

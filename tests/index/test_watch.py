@@ -14,7 +14,7 @@ import pytest
 from index.build import IndexBuilder, IndexReport
 from index.embed import Embedder
 from index.settings import Settings
-from index.store import IndexStore
+from index.store import LocalStore
 from index.watch import FolderWatcher, wanted
 from tests.conftest import SEEDS
 
@@ -44,7 +44,7 @@ class Watched:
         self.thread.start()
 
     def articles(self) -> dict[str, str]:
-        store = IndexStore(self.settings.index_dir)
+        store = LocalStore(self.settings.index_dir)
         return {d: a.text for d, a in store.load().articles.items()} if store.exists() else {}
 
     def wait_for(self, check: Callable[[dict[str, str]], bool], seconds: float = 60) -> None:

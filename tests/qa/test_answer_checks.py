@@ -9,7 +9,7 @@ import pytest
 from index.build import IndexBuilder
 from index.embed import Embedder
 from index.settings import Settings
-from index.store import IndexStore
+from index.store import LocalStore
 from qa.pipeline import Pipeline
 from qa.session import ChatHistory
 from qa.verify import verify_answer
@@ -74,7 +74,7 @@ def test_a_short_answer_outside_its_citation_is_removed(seeds: Pipeline) -> None
     assert answer.short_answer is not None
     moved = dataclasses.replace(answer.short_answer, start=0, end=len(answer.short_answer.text))
     answer.short_answer = moved
-    verify_answer(answer, IndexStore(seeds.settings.index_dir).load())
+    verify_answer(answer, LocalStore(seeds.settings.index_dir).load())
     assert answer.short_answer is None
     assert not answer.answer.startswith(moved.text)
     assert any("not inside its citation" in flag for flag in answer.flags)

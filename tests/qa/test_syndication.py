@@ -11,7 +11,7 @@ import pytest
 from index.build import IndexBuilder
 from index.embed import Embedder
 from index.settings import RetrievalSettings, Settings
-from index.store import IndexStore
+from index.store import LocalStore
 from qa.pipeline import Pipeline
 from ui.render import source_cards
 
@@ -58,7 +58,7 @@ def syndicated(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> 
 
 
 def test_copies_are_grouped_and_a_changed_figure_is_not(syndicated: Settings) -> None:
-    index = IndexStore(syndicated.index_dir).load()
+    index = LocalStore(syndicated.index_dir).load()
     by_outlet = {a.source: a.doc_id for a in index.articles.values()}
     group = set(index.copies[by_outlet["Fjord Wire"]])
     assert group == {by_outlet["Fjord Wire"], by_outlet["Coast Courier"], by_outlet["Island Post"]}
@@ -107,8 +107,8 @@ def test_an_index_from_before_signatures_gets_them_on_the_next_run(
     del manifest["file_sizes"]["article_signatures.npy"]
     manifest.pop("copy_threshold")
     (current / "manifest.json").write_text(json.dumps(manifest))
-    assert IndexStore(copy).load().signatures == {}  # still loads
+    assert LocalStore(copy).load().signatures == {}  # still loads
     feed = next(syndicated.index_dir.parent.glob("feed.jsonl"))
     report = IndexBuilder(Settings(index_dir=copy), embedder).run([feed])
     assert report.saved and report.chunks_embedded == 0  # nothing embedded again
-    assert len(IndexStore(copy).load().copies) == 3
+    assert len(LocalStore(copy).load().copies) == 3

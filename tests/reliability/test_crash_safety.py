@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from index.settings import Settings
-from index.store import IndexStore
+from index.store import LocalStore
 from qa.pipeline import Pipeline
 from tests.conftest import ROOT, SEEDS
 
@@ -42,10 +42,14 @@ def test_killed_reindex_never_leaves_a_broken_index(tmp_path: Path, embedder) ->
         time.sleep(rng.uniform(0.1, 1.6) * full_run)
         process.send_signal(signal.SIGKILL)
         process.wait()
-        stored = IndexStore(index_dir).load()  # the old or the new version, never a broken one
+        stored = LocalStore(index_dir).load()  # the old or the new version, never a broken one
         versions_seen.add(stored.version)
         assert len(stored.articles) == 5
-        assert stored.dense.ntotal == len(stored.chunks) == stored.embeddings.shape[0]
+        assert (
+            stored.search.faiss_index.ntotal
+            == len(stored.chunks)
+            == stored.search.embeddings.shape[0]
+        )
         settings = Settings(index_dir=index_dir)
         answer = Pipeline.load(settings, embedder).ask("What gifts did Putin and Kim exchange?")
         assert "glove" in answer.answer

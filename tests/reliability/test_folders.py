@@ -16,7 +16,7 @@ from index.build import IndexBuilder
 from index.embed import Embedder
 from index.load import find_files, load_articles
 from index.settings import Settings
-from index.store import IndexStore
+from index.store import LocalStore
 
 GOOD = (
     "Ferry line to close\n\nThe ferry line between Glimmerfjord and Skarvøy will close in "
@@ -78,7 +78,7 @@ def test_any_mix_of_files_in_a_folder_is_indexed_or_named(
         named = {Path(s.path.split(",")[0]).name: s.reason for s in report.skipped}
         for name, reason in bad.items():
             assert reason in named.get(name, ""), (name, named)
-        store = IndexStore(settings.index_dir)
+        store = LocalStore(settings.index_dir)
         if good:
             # A folder symlinked into itself is not read twice: each article once.
             assert set(store.load().articles) == good

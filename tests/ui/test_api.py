@@ -79,7 +79,7 @@ def test_upload_names_cannot_escape_the_upload_folder(name: str, safe: str) -> N
 def test_serve_rebuilds_an_index_of_an_older_format(tmp_path: Path) -> None:
     from gradio_client import Client
 
-    from index.store import FORMAT_VERSION, IndexStore
+    from index.store import FORMAT_VERSION, LocalStore
 
     corpus = tmp_path / "articles"
     shutil.copytree(SEEDS, corpus)
@@ -87,7 +87,7 @@ def test_serve_rebuilds_an_index_of_an_older_format(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "qa.cli", "index", str(corpus), "--index-dir", str(index_dir)]
     subprocess.run(command, cwd=ROOT, capture_output=True, check=True)
     # What an index written by the previous release looks like to this one.
-    store = IndexStore(index_dir)
+    store = LocalStore(index_dir)
     manifest = index_dir / "versions" / store.current_version() / "manifest.json"
     current = f'"format_version": {FORMAT_VERSION}'
     manifest.write_text(manifest.read_text().replace(current, '"format_version": 1'))

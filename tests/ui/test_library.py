@@ -7,7 +7,7 @@ from pathlib import Path
 from index.build import IndexBuilder
 from index.embed import Embedder
 from index.settings import Settings
-from index.store import IndexStore
+from index.store import LocalStore
 from tests.conftest import SEED_IDS, SEEDS
 from ui.app import EXAMPLES
 from ui.library import example_questions
@@ -18,7 +18,7 @@ SEEDS_ONLY = frozenset(SEED_IDS)
 def test_the_seed_questions_are_offered_while_the_seeds_are_what_is_indexed(
     seed_index: Settings,
 ) -> None:
-    index = IndexStore(seed_index.index_dir).load()
+    index = LocalStore(seed_index.index_dir).load()
     label, shown, questions = example_questions(index, SEEDS_ONLY, EXAMPLES)
     assert "seed articles" in label and shown == questions == EXAMPLES
 
@@ -38,7 +38,7 @@ def test_otherwise_the_newest_headlines_each_start_a_question(
     (folder / "feed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     settings = Settings(index_dir=tmp_path / ".newsqa")
     IndexBuilder(settings, embedder).run([folder])
-    index = IndexStore(settings.index_dir).load()
+    index = LocalStore(settings.index_dir).load()
     label, shown, questions = example_questions(index, SEEDS_ONLY, EXAMPLES)
     assert label == "Ask about the newest articles" and len(shown) == len(questions) == 5
     # Newest first (2025, then 2024, then the seeds without a full date); a long headline is

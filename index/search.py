@@ -1,0 +1,134 @@
+"""Searching an index's chunks, wherever they are stored.
+
+A `ChunkSearch` ranks the chunks of a loaded index by a question's vector (dense) and by its
+word stems (BM25), optionally within filters, and hands back the vectors of chunks it is asked
+about. Rows are positions in `StoredIndex.chunks`. Two implementations: `LocalSearch` here
+(FAISS and bm25s in the index folder) and `index.milvus_store.MilvusSearch` (a Milvus server or
+Milvus Lite file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from index.settings import RetrievalSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    outlets: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.outlets or self.since or self.until)
+
+    def narrowed(self, other: Filters) -> Filters:
+        """What passes both: a named outlet or day within the user's own filters."""
+        if self.outlets and other.outlets:
+            wanted = {o.casefold() for o in other.outlets}
+            outlets = tuple(o for o in self.outlets if o.casefold() in wanted) or ("\x00none",)
+        else:
+            outlets = self.outlets or other.outlets
+        since = max((d for d in (self.since, other.since) if d), default=None)
+        until = min((d for d in (self.until, other.until) if d), default=None)
+        return Filters(outlets, since, until)
+
+
+class ChunkSearch(Protocol):
+    """`filters` and `mask` say the same thing two ways: which chunks may be found (None: all).
+    The mask has a place for every loaded chunk; a store that filters on its own side reads the
+    filters instead."""
+
+    def dense_rows(
+        self, vector: np.ndarray, depth: int, filters: Filters | None, mask: np.ndarray | None
+    ) -> list[int]:
+        """The `depth` rows most similar to `vector`, best first."""
+        ...
+
+    def bm25_scores(
+        self, tokens: list[str], depth: int, filters: Filters | None, mask: np.ndarray | None
+    ) -> np.ndarray:
+        """A BM25 score for every row: the `depth` best are exact, and a row that is not among
+        them may read 0 (Milvus returns only the best)."""
+        ...
+
+    def vectors(self, rows: Sequence[int]) -> np.ndarray:
+        """The stored unit vectors of these rows, float32, in that order."""
+        ...
+
+    def document_frequencies(self) -> dict[str, int]:
+        """How many chunks hold each word stem."""
+        ...
+
+
+class LocalSearch:
+    """FAISS and bm25s, as saved in the index folder."""
+
+    def __init__(
+        self, faiss_index: Any, bm25: Any, embeddings: np.ndarray, settings: RetrievalSettings
+    ) -> None:
+        self.faiss_index = faiss_index
+        self.bm25 = bm25  # bm25s.BM25
+        self.embeddings = embeddings  # memory-mapped
+        self.settings = settings
+        self._frequencies: dict[str, int] | None = None
+
+    def dense_rows(
+        self, vector: np.ndarray, depth: int, filters: Filters | None, mask: np.ndarray | None
+    ) -> list[int]:
+        if mask is None:
+            return faiss_search(self.faiss_index, self.embeddings, vector, depth, self.settings)
+        # Filtered: score the allowed rows exactly; filters usually leave few of them.
+        allowed = np.flatnonzero(mask)
+        scores = self.embeddings[allowed] @ vector
+        best = np.argsort(-scores)[:depth]
+        return [int(allowed[i]) for i in best]
+
+    def bm25_scores(
+        self, tokens: list[str], depth: int, filters: Filters | None, mask: np.ndarray | None
+    ) -> np.ndarray:
+        if not tokens:
+            return np.zeros(len(self.embeddings), dtype=np.float32)
+        scores = np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0).astype(np.float32)
+        return scores
+
+    def vectors(self, rows: Sequence[int]) -> np.ndarray:
+        return np.asarray(self.embeddings[list(rows)], dtype=np.float32).reshape(len(rows), -1)
+
+    def document_frequencies(self) -> dict[str, int]:
+        if self._frequencies is None:
+            vocabulary = getattr(self.bm25, "vocab_dict", None) or {}
+            counts = np.diff(self.bm25.scores["indptr"]) if vocabulary else np.zeros(0)
+            self._frequencies = {
+                token: int(counts[i]) if i < len(counts) else 0 for token, i in vocabulary.items()
+            }
+        return self._frequencies
+
+
+def faiss_search(
+    faiss_index: Any,
+    embeddings: np.ndarray,
+    vector: np.ndarray,
+    depth: int,
+    settings: RetrievalSettings,
+) -> list[int]:
+    """Top `depth` rows by inner product. An IVF index proposes candidates from its 8-bit codes;
+    they are re-scored with the exact vectors, so quantisation costs little recall."""
+    query = vector.reshape(1, -1).astype(np.float32)
+    if not hasattr(faiss_index, "nprobe"):
+        _, rows = faiss_index.search(query, depth)
+        return [int(row) for row in rows[0] if row >= 0]
+    faiss_index.nprobe = settings.ivf_probes
+    _, rows = faiss_index.search(query, max(depth, settings.ivf_rescore))
+    candidates = np.sort(rows[0][rows[0] >= 0])
+    exact = np.asarray(embeddings[candidates]) @ vector
+    return [int(candidates[i]) for i in np.argsort(-exact)[:depth]]
