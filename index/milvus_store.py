@@ -252,11 +252,13 @@ class MilvusStore:
                 "NEWSQA_STORE__COLLECTION_PREFIX."
             )
         committed: dict[str, str] = {}  # doc_id -> wid
+        latest = 0  # the last second an article was committed in
         rows_of: dict[str, dict[str, Any]] = {}
-        for row in sorted(self._all("articles", ["doc_id", "wid", "meta", "signature"]),
+        for row in sorted(self._all("articles", ["doc_id", "wid", "written_at", "meta", "signature"]),
                           key=lambda r: (r["meta"].get("order", 0), r["doc_id"])):  # fmt: skip
             committed[row["doc_id"]] = row["wid"]
             rows_of[row["doc_id"]] = row
+            latest = max(latest, row["written_at"])
         pieces: dict[str, list[tuple[int, str]]] = {}
         for row in self._all("texts", ["doc_id", "wid", "part", "text"]):
             if committed.get(row["doc_id"]) == row["wid"]:
@@ -338,6 +340,7 @@ class MilvusStore:
             total_length / max(len(chunks), 1),
             RemoteVectors(self, "chunks", "dense", chunk_keys, dim, np.float32),
             {doc_id: committed[doc_id] for doc_id in articles},
+            (len(committed), latest),
         )
         copies = copy_groups(articles, signatures, self.settings.index.copy_threshold)
         version = hashlib.sha1(
@@ -571,6 +574,23 @@ class MilvusStore:
                 for name in ("texts", "chunks", "sentences"):
                     self.client.delete(self._name(name), filter=f"wid in [{listed}]")
 
+    def changed_since(self, index: StoredIndex) -> bool:
+        """Cheap enough to ask every few seconds: the article count, and the articles committed
+        in or after the last second the index knows of."""
+        search = index.search
+        assert isinstance(search, MilvusSearch)
+        count, latest = search.articles_seen
+        with self._talking():
+            name = self._name("articles")
+            self.client.load_collection(name)
+            counted = self.client.query(name, filter="", output_fields=["count(*)"])
+            if int(counted[0]["count(*)"]) != count:
+                return True
+            recent = self.client.query(
+                name, filter=f"written_at >= {latest}", output_fields=["doc_id", "wid"]
+            )
+        return any(search.wid_of.get(row["doc_id"]) != row["wid"] for row in recent)
+
     def reset(self) -> None:
         with self._talking():
             for name in ("articles", "texts", "chunks", "sentences"):
@@ -747,10 +767,12 @@ class MilvusSearch:
         average_length: float,
         chunk_vectors: RemoteVectors,
         wid_of: dict[str, str],
+        articles_seen: tuple[int, int],
     ) -> None:
         self.store = store
         self.row_of = {key: row for row, key in enumerate(keys)}
         self.wid_of = wid_of  # doc_id -> the write id its rows carry
+        self.articles_seen = articles_seen  # (article rows, last second one was committed in)
         self.frequencies = frequencies
         self.average_length = average_length
         self.chunk_vectors = chunk_vectors

@@ -206,6 +206,10 @@ class Store(Protocol):
         """Clears what interrupted writes left behind."""
         ...
 
+    def changed_since(self, index: StoredIndex) -> bool:
+        """Whether the stored index differs from `index` (another process wrote to it)."""
+        ...
+
     def reset(self) -> None:
         """Clears a damaged index so a fresh one can be built."""
         ...
@@ -466,6 +470,9 @@ class LocalStore:
     def tidy(self) -> None:
         # A writer killed after its switch may have left the version it replaced behind.
         self.collect_garbage(keep=self.current_version())
+
+    def changed_since(self, index: StoredIndex) -> bool:
+        return self.current_version() != index.version
 
     def describe(self) -> dict[str, Any]:
         folder = self.index_dir / VERSIONS / self.current_version()

@@ -15,6 +15,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from index.errors import (
 )
 from index.metadata import describe_date, full_date
 from index.settings import Settings
+from index.store import open_store
 from index.watch import FolderWatcher
 from qa.pipeline import Pipeline, parse_day, parse_filters
 from qa.results import Answer
@@ -73,6 +75,7 @@ class Conversation:
 # were (the last answer's Markdown, both export files, the copy button).
 UNCHANGED = (gr.skip(),) * 5
 LIVE_STATUS_SECONDS = 2.0  # how often an open page looks for a newer library
+FOLLOW_SECONDS = 5.0  # how often the server looks for changes made by other processes
 
 
 def exports_dir() -> Path:
@@ -84,6 +87,7 @@ class LiveIndex:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
+        self._store = open_store(settings)
         self._pipeline = Pipeline.load(settings, embedder)
         self._write_lock = threading.Lock()
         self.updated_at = dt.datetime.now()  # when the pipeline was last loaded
@@ -181,6 +185,23 @@ class LiveIndex:
                 self._pipeline = Pipeline.load(self.settings, self._pipeline.embedder)
                 self.updated_at = dt.datetime.now()
         return result
+
+    def follow_other_writers(self) -> None:
+        """Loads the index again when another process changed it (`newsqa index`, a feed
+        indexer on another machine writing to the same Milvus). Runs on its own thread."""
+        while True:
+            time.sleep(FOLLOW_SECONDS)
+            if not self._write_lock.acquire(blocking=False):
+                continue  # this app is writing; it loads the result itself
+            try:
+                if self._store.changed_since(self._pipeline.index):
+                    self._pipeline = Pipeline.load(self.settings, self._pipeline.embedder)
+                    self.updated_at = dt.datetime.now()
+                    log.info("the index was changed by another process: loaded it again")
+            except NewsqaError as error:
+                log.warning("could not check the index for changes: %s", error)
+            finally:
+                self._write_lock.release()
 
     def forget_uploads(self, paths: list[Path]) -> None:
         """Deletes uploaded files no indexed article comes from any more (rejected, replaced,
@@ -809,6 +830,7 @@ def serve(
             raise NewsqaError("NEWSQA_AUTH must look like user:password.")
         auth = (user, password)
     live = LiveIndex(settings)
+    threading.Thread(target=live.follow_other_writers, name="newsqa-follow", daemon=True).start()
     if watch is not None:
         live.watching = watch
         watcher = FolderWatcher(watch, live.index_folder_changes)

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -411,3 +412,40 @@ def test_a_milvus_lite_file_open_in_another_process_is_a_clear_error(
     assert result.returncode == 1
     assert "lets one process open a file" in result.stderr and "milvus-lite server" in result.stderr
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def ask_until(url: str, question: str, wanted: str, seconds: float = 90) -> dict[str, Any]:
+    """The app's /ask answer, asked again until a citation holds `wanted` (or time runs out)."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    deadline = time.monotonic() + seconds
+    while True:
+        result = client.predict(question, api_name="/ask")
+        answer: dict[str, Any] = json.loads(result) if isinstance(result, str) else result
+        if any(wanted in c["text"] for c in answer["citations"]) or time.monotonic() > deadline:
+            return answer
+        time.sleep(2)  # the app looks for other writers' changes every few seconds
+
+
+def test_a_running_app_answers_from_articles_another_process_wrote(
+    lite_server: str, seed_index: Settings, tmp_path: Path
+) -> None:
+    env = {"NEWSQA_STORE__URI": lite_server}
+    migrated = cli("migrate", "--to", lite_server, "--index-dir", str(seed_index.index_dir))
+    assert migrated.returncode == 0, migrated.stderr
+    app = start_app(tmp_path / ".newsqa", env=env)
+    try:
+        town = synthetic_articles(tmp_path / "feed", "delta", 2)[1].title()
+        question = f"When did the harbour of {town} reopen?"
+        assert not any(
+            town in c["text"] for c in ask_until(app.url, question, town, 0)["citations"]
+        )
+        written = cli(
+            "index", str(tmp_path / "feed"), "--index-dir", str(tmp_path / ".cache"), env=env
+        )
+        assert written.returncode == 0, written.stderr
+        answer = ask_until(app.url, question, town)
+        assert town in answer["citations"][0]["text"]
+    finally:
+        stop_app(app)

@@ -105,3 +105,32 @@ def test_serve_rebuilds_an_index_of_an_older_format(tmp_path: Path) -> None:
     assert sorted(store.load().articles) == sorted(p.stem for p in corpus.glob("*.txt"))
     log = next(tmp_path.glob("serve-*.log")).read_text()
     assert "built by another version of newsqa: re-indexing its 5 files" in log
+
+
+def test_a_running_app_answers_from_articles_newsqa_index_wrote_meanwhile(
+    seed_index: Settings, tmp_path: Path
+) -> None:
+    from tests.index.test_milvus_store import ask_until
+
+    index_dir = tmp_path / ".newsqa"
+    shutil.copytree(seed_index.index_dir, index_dir)
+    app = start_app(index_dir)
+    try:
+        feed = tmp_path / "feed"
+        feed.mkdir()
+        (feed / "harbour.txt").write_text(
+            "Harbour news\n\nThe harbour of Quillmarsh reopened on 3 March 2024 after six weeks "
+            "of repairs, the mayor said.\n",
+            encoding="utf-8",
+        )
+        question = "When did the harbour of Quillmarsh reopen?"
+        before = ask_until(app.url, question, "Quillmarsh", 0)
+        assert all("Quillmarsh" not in c["text"] for c in before["citations"])
+        written = subprocess.run(
+            [sys.executable, "-m", "qa.cli", "index", str(feed), "--index-dir", str(index_dir)],
+            capture_output=True, text=True, cwd=ROOT, timeout=300,
+        )  # fmt: skip
+        assert written.returncode == 0, written.stderr
+        assert "Quillmarsh" in ask_until(app.url, question, "Quillmarsh")["citations"][0]["text"]
+    finally:
+        stop_app(app)
