@@ -53,6 +53,7 @@ from index.sentences import SentenceTable, no_entities
 from index.settings import Settings
 from index.store import (
     FORMAT_VERSION,
+    ArticleParts,
     IndexChanges,
     Manifest,
     StoredIndex,
@@ -423,58 +424,50 @@ class MilvusStore:
         # is not in `old`, so it stays.
         for doc_id in set(previous) - set(articles):
             self._delete_article(doc_id)
+        changed = {
+            doc_id: position
+            for position, (doc_id, article) in enumerate(articles.items())
+            if doc_id in changes.renewed
+            or doc_id not in previous
+            or previous[doc_id] != article
+            or old_hashes.get(doc_id) != changes.hashes[doc_id]
+            or old_corrections.get(doc_id) != changes.corrections.get(doc_id)
+        }
+        parts_of = {
+            doc_id: changes.renewed.get(doc_id) or stored_parts(old, doc_id) for doc_id in changed
+        }
+        # Each chunk's stems, once: for its BM25 weights, and for the average length they use.
+        tokens_of = {
+            doc_id: bm25_tokenize([bm25_text(articles[doc_id], c) for c in parts.chunks])
+            for doc_id, parts in parts_of.items()
+        }
         if average is None:
             lengths, count = 0.0, 0
             if old is not None:
                 search = old.search
                 assert isinstance(search, MilvusSearch)
                 lengths, count = search.average_length * len(old.chunks), len(old.chunks)
-            added = [
-                len(bm25_tokenize([bm25_text(articles[doc_id], chunk)])[0])
-                for doc_id, parts in changes.renewed.items()
-                if doc_id not in previous
-                for chunk in parts.chunks
-            ]
+            added = [len(t) for d in changed if d not in previous for t in tokens_of[d]]
             average = (lengths + sum(added)) / max(count + len(added), 1)
         order = time.time_ns()
-        for position, (doc_id, article) in enumerate(articles.items()):
-            changed = (
-                doc_id in changes.renewed
-                or doc_id not in previous
-                or previous[doc_id] != article
-                or old_hashes.get(doc_id) != changes.hashes[doc_id]
-                or old_corrections.get(doc_id) != changes.corrections.get(doc_id)
+        for doc_id, position in changed.items():
+            self._write_article(
+                old, changes, doc_id, parts_of[doc_id], tokens_of[doc_id], average, order + position
             )
-            if changed:
-                assert old is not None or doc_id in changes.renewed
-                self._write_article(old, changes, doc_id, average, order + position)
 
     def _write_article(
         self,
         old: StoredIndex | None,
         changes: IndexChanges,
         doc_id: str,
+        parts: ArticleParts,
+        tokens: list[list[str]],
         average_length: float,
         order: int,
     ) -> None:
         article = changes.articles[doc_id]
         wid = uuid.uuid4().hex[:16]
         written_at = int(time.time())
-        parts = changes.renewed.get(doc_id)
-        if parts is not None:
-            chunks, vectors = parts.chunks, parts.vectors
-            spans, sentence_vectors, entities = (
-                parts.sentence_spans, parts.sentence_vectors, parts.entities,
-            )  # fmt: skip
-            minhash = parts.signature
-        else:
-            # A new outlet, date or path only: the stored rows are written again under it.
-            assert old is not None
-            rows = old.chunks_of(doc_id)
-            chunks = [old.chunks[row] for row in rows]
-            vectors = old.search.vectors(rows)
-            spans, sentence_vectors, entities = old.sentences.of(doc_id)
-            minhash = old.signatures[doc_id]
         common = {"doc_id": doc_id, "wid": wid, "written_at": written_at}
         text = article.text
         pieces = [text[i : i + TEXT_PIECE] for i in range(0, len(text), TEXT_PIECE)] or [""]
@@ -484,9 +477,8 @@ class MilvusStore:
         ])  # fmt: skip
         published = full_date(article.published)
         chunk_rows = []
-        for chunk, vector in zip(chunks, vectors, strict=True):
-            tokens = bm25_tokenize([bm25_text(article, chunk)])[0]
-            stems = " ".join(dict.fromkeys(tokens))
+        for chunk, vector, stems_of_chunk in zip(parts.chunks, parts.vectors, tokens, strict=True):
+            stems = " ".join(dict.fromkeys(stems_of_chunk))
             chunk_rows.append({
                 **common,
                 "pk": f"{wid}:{chunk.chunk_id}",
@@ -496,13 +488,13 @@ class MilvusStore:
                 "outlet": (article.source or "").casefold()[:512],
                 "day": published.isoformat() if published else "",
                 "stems": stems[:MAX_VARCHAR],
-                "length": len(tokens),
+                "length": len(stems_of_chunk),
                 "dense": np.asarray(vector, dtype=np.float32).tolist(),
-                "bm25": term_weights(tokens, average_length) or {0: 0.0},
+                "bm25": term_weights(stems_of_chunk, average_length) or {0: 0.0},
             })  # fmt: skip
         self._insert("chunks", chunk_rows)
         by_sentence: dict[int, list[list[int]]] = {}
-        for position, label, start, end in np.asarray(entities).reshape(-1, 4).tolist():
+        for position, label, start, end in np.asarray(parts.entities).reshape(-1, 4).tolist():
             by_sentence.setdefault(position, []).append([label, start, end])
         self._insert("sentences", [
             {
@@ -513,9 +505,9 @@ class MilvusStore:
                 "start": int(start),
                 "end": int(end),
                 "entities": by_sentence.get(position, []),
-                "vector": np.asarray(sentence_vectors[position], dtype=np.float32).tolist(),
+                "vector": np.asarray(parts.sentence_vectors[position], np.float32).tolist(),
             }
-            for position, (section, start, end) in enumerate(np.asarray(spans).tolist())
+            for position, (section, start, end) in enumerate(np.asarray(parts.sentence_spans).tolist())
         ])  # fmt: skip
         correction = changes.corrections.get(doc_id)
         meta = {
@@ -533,7 +525,7 @@ class MilvusStore:
         }  # fmt: skip
         # The commit: from here on readers take this write id's rows for the article.
         self.client.upsert(self._name("articles"), [{
-            **common, "pk": doc_id, "signature": signature_vector(minhash), "meta": meta,
+            **common, "pk": doc_id, "signature": signature_vector(parts.signature), "meta": meta,
         }])  # fmt: skip
         previous_wid = self._committed_before(old, doc_id)
         if previous_wid:
@@ -712,6 +704,21 @@ class MilvusStore:
                         properties=properties,
                     )
             self.client.load_collection(self._name(name))
+
+
+def stored_parts(old: StoredIndex | None, doc_id: str) -> ArticleParts:
+    """An article's stored rows, to write again under a new outlet, date or path."""
+    assert old is not None, "an article new to the index comes with its parts"
+    rows = old.chunks_of(doc_id)
+    spans, vectors, entities = old.sentences.of(doc_id)
+    return ArticleParts(
+        [old.chunks[row] for row in rows],
+        old.search.vectors(rows),
+        spans,
+        vectors,
+        entities,
+        old.signatures[doc_id],
+    )
 
 
 class RemoteVectors:
