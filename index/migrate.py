@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from index.errors import StoreUnavailableError
 from index.milvus_store import MilvusStore, safe_uri
 from index.settings import Settings, StoreSettings
-from index.store import ArticleParts, IndexChanges, LocalStore, bm25_text, bm25_tokenize
+from index.store import IndexChanges, LocalStore, bm25_text, bm25_tokenize, stored_parts
 
 BATCH = 100  # articles a write
 
@@ -57,17 +57,8 @@ def migrate_to_milvus(settings: Settings, uri: str, replace: bool = False) -> Co
     for start in range(0, len(doc_ids), BATCH):
         renewed = {}
         for doc_id in doc_ids[start : start + BATCH]:
-            rows = source.chunks_of(doc_id)
-            spans, vectors, entities = source.sentences.of(doc_id)
-            sentences += len(spans)
-            renewed[doc_id] = ArticleParts(
-                [source.chunks[row] for row in rows],
-                source.search.vectors(rows),
-                spans,
-                vectors,
-                entities,
-                source.signatures[doc_id],
-            )
+            renewed[doc_id] = stored_parts(source, doc_id)
+            sentences += len(renewed[doc_id].sentence_spans)
         batch = {doc_id: source.articles[doc_id] for doc_id in renewed}
         target.write(
             None,

@@ -59,6 +59,7 @@ from index.store import (
     StoredIndex,
     bm25_text,
     bm25_tokenize,
+    stored_parts,
 )
 from index.syndication import PERMUTATIONS, copy_groups
 
@@ -434,7 +435,11 @@ class MilvusStore:
             or old_corrections.get(doc_id) != changes.corrections.get(doc_id)
         }
         parts_of = {
-            doc_id: changes.renewed.get(doc_id) or stored_parts(old, doc_id) for doc_id in changed
+            # A new article always comes with its parts; a known one may change metadata only.
+            doc_id: changes.renewed[doc_id]
+            if doc_id in changes.renewed or old is None
+            else stored_parts(old, doc_id)
+            for doc_id in changed
         }
         # Each chunk's stems, once: for its BM25 weights, and for the average length they use.
         tokens_of = {
@@ -704,21 +709,6 @@ class MilvusStore:
                         properties=properties,
                     )
             self.client.load_collection(self._name(name))
-
-
-def stored_parts(old: StoredIndex | None, doc_id: str) -> ArticleParts:
-    """An article's stored rows, to write again under a new outlet, date or path."""
-    assert old is not None, "an article new to the index comes with its parts"
-    rows = old.chunks_of(doc_id)
-    spans, vectors, entities = old.sentences.of(doc_id)
-    return ArticleParts(
-        [old.chunks[row] for row in rows],
-        old.search.vectors(rows),
-        spans,
-        vectors,
-        entities,
-        old.signatures[doc_id],
-    )
 
 
 class RemoteVectors:

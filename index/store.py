@@ -186,6 +186,21 @@ class IndexChanges:
     renewed: dict[str, ArticleParts] = field(default_factory=dict)
 
 
+def stored_parts(index: StoredIndex, doc_id: str) -> ArticleParts:
+    """An article's parts as `index` holds them: to copy them to another store, or to write
+    them again under a new outlet, date or path."""
+    rows = index.chunks_of(doc_id)
+    spans, vectors, entities = index.sentences.of(doc_id)
+    return ArticleParts(
+        [index.chunks[row] for row in rows],
+        index.search.vectors(rows),
+        spans,
+        vectors,
+        entities,
+        index.signatures[doc_id],
+    )
+
+
 class Store(Protocol):
     """Where an index lives: this machine's index folder (LocalStore) or Milvus (MilvusStore).
     The builder writes through it, and every reader loads from it."""
