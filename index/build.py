@@ -234,10 +234,12 @@ class IndexBuilder:
         self.store.tidy()
         report.saved = True
         report.articles_total = len(articles)
-        kept = [c for c in (old.chunks if old else []) if c.doc_id not in renewed]
-        report.chunks_total = sum(1 for c in kept if c.doc_id in articles) + sum(
-            len(parts.chunks) for parts in renewed.values()
+        kept = sum(
+            1
+            for c in (old.chunks if old else [])
+            if c.doc_id in articles and c.doc_id not in renewed
         )
+        report.chunks_total = kept + sum(len(parts.chunks) for parts in renewed.values())
 
     def remove(self, doc_ids: list[str]) -> IndexReport:
         started = time.perf_counter()
@@ -359,9 +361,12 @@ class IndexBuilder:
         report.chunks_embedded = len(new_chunks)
         sentences.fill(new_chunks, span_vectors)
         dim = new_vectors.shape[1]
+        rows_of: dict[str, list[int]] = {}
+        for row, chunk in enumerate(new_chunks):
+            rows_of.setdefault(chunk.doc_id, []).append(row)
         renewed = {}
         for article in to_chunk:
-            rows = [i for i, chunk in enumerate(new_chunks) if chunk.doc_id == article.doc_id]
+            rows = rows_of[article.doc_id]
             sentence_spans, sentence_vectors, entities = sentences.of(article.doc_id, dim)
             renewed[article.doc_id] = ArticleParts(
                 [new_chunks[i] for i in rows],

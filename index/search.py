@@ -79,6 +79,9 @@ class LocalSearch:
         self.embeddings = embeddings  # memory-mapped
         self.settings = settings
         self._frequencies: dict[str, int] | None = None
+        # A question's scopes (named outlets, days) rank by the same BM25 scores, masked: they
+        # are computed once per question, not once per scope.
+        self._last_scores: tuple[tuple[str, ...], np.ndarray] | None = None
 
     def dense_rows(
         self, vector: np.ndarray, depth: int, filters: Filters | None, mask: np.ndarray | None
@@ -96,7 +99,12 @@ class LocalSearch:
     ) -> np.ndarray:
         if not tokens:
             return np.zeros(len(self.embeddings), dtype=np.float32)
-        scores = np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+        last = self._last_scores
+        if last is not None and last[0] == tuple(tokens):
+            scores = last[1]
+        else:
+            scores = np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+            self._last_scores = (tuple(tokens), scores)
         if mask is not None:
             scores = np.where(mask, scores, 0.0).astype(np.float32)
         return scores

@@ -477,7 +477,7 @@ class LocalStore:
             dense,
             build_bm25(articles, chunks),
             sentences,
-            {d: c for d, c in changes.corrections.items() if d in articles},
+            changes.corrections,
             signatures,
             copy_groups(articles, signatures, recipe.copy_threshold),
         )
