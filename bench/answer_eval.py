@@ -75,6 +75,12 @@ def answer_text(answer: Answer) -> str:
     return "" if answer.abstained else answer.answer
 
 
+def holds_part(text: str, groups: list[list[str]]) -> bool:
+    """Whether the text holds any alternative of any part of the gold answer, lower-cased."""
+    lowered = text.lower()
+    return any(a.lower() in lowered for group in groups for a in group)
+
+
 def quotes_evidence(question: BenchQuestion, answer: Answer) -> bool:
     return not answer.abstained and any(
         supports(question, c.doc_id, c.text) for c in answer.citations
@@ -127,6 +133,12 @@ def rgb_figures(split: str = "test") -> dict[str, Any]:
         answered = ask_all(pipeline, test, f"{name}-{split}")
         if name == "rgb-negative":
             figures["negative_only_declined"] = sum(a.abstained for _, a in answered)
+            # Wrong: an answer none of whose quotes holds any part of the gold answer. (Some
+            # "unrelated" passages do state it; quoting one of those is right.)
+            figures["negative_only_wrong"] = sum(
+                not a.abstained and not any(holds_part(c.text, q.answers) for c in a.citations)
+                for q, a in answered
+            )
         else:
             figures["full_answer_found"] = sum(
                 contains_answer(answer_text(a), q.answers) for q, a in answered

@@ -65,6 +65,11 @@ class RetrievalSettings(_Section):
     # too, so reports of that time get their best passages in; see README, "Time".
     window_search: bool = True
     mmr: bool = False
+    # Search results (`newsqa search`, the benchmark) in the order of the best sentence the reader
+    # (qa.reader) reads in each passage, instead of the fused ranking. Off by default: it lifts
+    # MultiHop-RAG's MRR@10 (0.60 -> 0.70) but on the seeds, five reports of one story, it puts
+    # the answering passage first for 14 of 40 questions against 36 (docs/evaluation.md).
+    read_order: bool = False
     mmr_lambda: float = Field(0.7, ge=0, le=1)
     # A syndicated story fills one place among the passages (its best-ranked copy), and its
     # citation names the other outlets; off: every copy is ranked on its own.
@@ -77,6 +82,10 @@ class AnswerSettings(_Section):
     # Decline when no candidate sentence is at least this likely to answer. None: the threshold
     # the answer model was calibrated with on its train split (qa/answer_model.json).
     abstain_below: float | None = Field(None, ge=0, le=1)
+    # Candidate sentences the reader (qa.reader) reads per question, the likeliest by the answer
+    # model's other features (a search reads the best of each passage too); each costs a few ms
+    # (int8, 2 cores: docs/speed.md). Training the answer model reads them all.
+    read_sentences: int = Field(12, ge=0, le=1000)
     max_question_chars: int = Field(2000, ge=10)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from index.errors import ModelUnavailableError
-from qa.candidates import FEATURES
+from qa.candidates import FEATURES, READER_FEATURES
 
 MODEL_FILE = Path(__file__).with_name("answer_model.json")
 
@@ -36,6 +36,9 @@ class AnswerModel:
     # The thing asked for is put first, in bold, only from a sentence at least this likely.
     short_answer_above: float
     card: dict[str, Any]  # what it was trained on, and the figures it reached
+    # The model without the reader (trained first, on the same questions unread): it picks the
+    # candidates the reader reads, so that reading is chosen in use as it was in training.
+    unread: AnswerModel | None = None
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> AnswerModel:
@@ -48,31 +51,38 @@ class AnswerModel:
         retrain = "Train it again with: python -m bench.train_answerer"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            model = cls(
-                features=tuple(data["features"]),
-                mean=np.asarray(data["mean"], dtype=np.float64),
-                scale=np.asarray(data["scale"], dtype=np.float64),
-                coef=np.asarray(data["coef"], dtype=np.float64),
-                intercept=float(data["intercept"]),
-                decline_below=float(data["decline_below"]),
-                keep_within=float(data["keep_within"]),
-                short_answer_above=float(data["short_answer_above"]),
-                card=dict(data.get("card", {})),
-            )
+            model = cls.from_json(data)
         except FileNotFoundError:
             raise ModelUnavailableError(f"The answer model {path} is missing. {retrain}") from None
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise ModelUnavailableError(
                 f"The answer model {path} can't be read ({error}). {retrain}"
             ) from None
-        if model.features != FEATURES or not (
-            len(model.mean) == len(model.scale) == len(model.coef) == len(FEATURES)
-        ):
-            raise ModelUnavailableError(
-                f"The answer model {path} was trained on other features than this newsqa "
-                f"computes. {retrain}"
-            )
+        for part in (model, model.unread):
+            if part is not None and (
+                part.features != FEATURES
+                or not (len(part.mean) == len(part.scale) == len(part.coef) == len(FEATURES))
+            ):
+                raise ModelUnavailableError(
+                    f"The answer model {path} was trained on other features than this newsqa "
+                    f"computes. {retrain}"
+                )
         return model
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AnswerModel:
+        return cls(
+            features=tuple(data["features"]),
+            mean=np.asarray(data["mean"], dtype=np.float64),
+            scale=np.asarray(data["scale"], dtype=np.float64),
+            coef=np.asarray(data["coef"], dtype=np.float64),
+            intercept=float(data["intercept"]),
+            decline_below=float(data["decline_below"]),
+            keep_within=float(data["keep_within"]),
+            short_answer_above=float(data["short_answer_above"]),
+            card=dict(data.get("card", {})),
+            unread=cls.from_json(data["unread"]) if data.get("unread") else None,
+        )
 
     @classmethod
     def untrained(cls) -> AnswerModel:
@@ -87,6 +97,21 @@ class AnswerModel:
         probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
         return probabilities
 
+    def prior(self, rows: np.ndarray) -> np.ndarray:
+        """Probabilities from every feature but the reader's: which candidates are worth reading.
+        The model trained without the reader where there is one; else this one's weights with
+        the reader's left out (they then count as their train mean)."""
+        if self.unread is not None:
+            return self.unread.probabilities(rows)
+        if len(rows) == 0:
+            return np.zeros(0)
+        coef = self.coef.copy()
+        for name in READER_FEATURES:
+            coef[FEATURES.index(name)] = 0.0
+        logits = ((rows - self.mean) / self.scale) @ coef + self.intercept
+        probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
+        return probabilities
+
     def to_json(self) -> dict[str, Any]:
         return {
             "features": list(self.features),
@@ -98,6 +123,7 @@ class AnswerModel:
             "keep_within": round(self.keep_within, 4),
             "short_answer_above": round(self.short_answer_above, 4),
             "card": self.card,
+            **({"unread": self.unread.to_json()} if self.unread is not None else {}),
         }
 
 

@@ -20,6 +20,7 @@ from index.entities import LABELS
 from index.sentences import Sentence, split_sentences
 from index.store import StoredIndex
 from qa.analysis import QuestionAnalysis
+from qa.reader import ReaderInput
 from qa.results import Passage
 from qa.sentences import WORD, key_terms, starts_with_reference, stem, stems_of
 from qa.timeframe import YEARS
@@ -58,7 +59,13 @@ FEATURE_SIGNS = {
     # years and it holds none of them; 0: no year asked. Signed, so that questions without a
     # year are not moved either way.
     "year_fit": +1,
+    # The reader (qa.reader): the probability that it states the answer, read with the question;
+    # 0 for a candidate it was not given (the others make it unlikely). Filled in by the answerer.
+    "reader": +1,
+    "reader_gap": +1,  # ... minus the best one read for the question
 }
+# What the reader fills in; the other features rank the candidates it is given to read.
+READER_FEATURES = ("reader", "reader_gap")
 # Question-level facts (is the question typed, does it name a year) are left out on purpose: a
 # feature that is the same for all of a question's candidates can only shift that question's
 # probabilities, and would carry one data set's mix of questions into every threshold.
@@ -152,15 +159,15 @@ class CandidateFinder:
         self.stats = TermStats(index)
         self._section_cache: dict[str, list[list[Sentence]]] = {}
 
-    def run(self, passages: Sequence[Passage]) -> list[Candidate]:
-        """Single sentences and neighbouring pairs from the top passages, each span once.
+    def run(self, passages: Sequence[Passage], read: int = PASSAGES_READ) -> list[Candidate]:
+        """Single sentences and neighbouring pairs from the top `read` passages, each span once.
 
         A passage's sentences are taken with one neighbour on each side from the same stretch of
         story text, so an answer split across a chunk boundary can still be quoted whole. A
         sentence that starts with "He", "But", ... is offered only with a neighbour.
         """
         seen: dict[tuple[str, int, int], Candidate] = {}
-        for rank, passage in enumerate(passages[:PASSAGES_READ]):
+        for rank, passage in enumerate(passages[:read]):
             sentences = self._sentences_around(passage)
             text = passage.article.text
             for position, sentence in enumerate(sentences):
@@ -283,11 +290,28 @@ class CandidateFinder:
                 "asked_noun": float(analysis.noun is None or analysis.noun in stems),
                 "type_missing": float(bool(analysis.labels) and not typed),
                 "year_fit": (1.0 if year_match else -1.0) if asked_years else 0.0,
+                "reader": 0.0,
+                "reader_gap": 0.0,
             }
             candidate.features = features
         return np.array(
             [[c.features[name] for name in FEATURES] for c in candidates], dtype=np.float32
         ).reshape(len(candidates), len(FEATURES))
+
+    def reader_input(self, candidate: Candidate) -> ReaderInput:
+        """What the reader reads of a candidate: its text, its article's headline and date, and
+        the story sentence before it (where "He" or "The company" often gets its name)."""
+        previous = ""
+        for section in self.sections(candidate.doc_id):
+            for sentence in section:
+                if sentence.end > candidate.start:
+                    break
+                previous = sentence.text
+        article = candidate.passage.article
+        return ReaderInput(
+            candidate.text(), title=article.title or "", published=article.published or "",
+            previous=previous,
+        )  # fmt: skip
 
     def _sentences_around(self, passage: Passage) -> list[Sentence]:
         """The story sentences the passage overlaps, with one neighbour on each side from the

@@ -25,7 +25,15 @@ from index.settings import AnswerSettings
 from index.store import StoredIndex
 from qa.analysis import QuestionAnalysis, analyse_question
 from qa.answer_model import AnswerModel
-from qa.candidates import FEATURES, Candidate, CandidateFinder, entity_text
+from qa.candidates import (
+    FEATURES,
+    PASSAGES_READ,
+    READER_FEATURES,
+    Candidate,
+    CandidateFinder,
+    entity_text,
+)
+from qa.reader import Reader
 from qa.results import Answer, Citation, Passage, ShortAnswer
 from qa.sentences import MONTH_ABBREVIATIONS, key_phrases, stems_of
 from qa.timeframe import YEARS, TimeScope
@@ -75,13 +83,22 @@ class ExtractiveAnswerer:
         embedder: Embedder,
         settings: AnswerSettings,
         model: AnswerModel | None = None,
+        reader: Reader | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
         self.model = model or AnswerModel.load()
+        self._reader = reader
         self.finder = CandidateFinder(index)
         self._vector_cache: dict[str, np.ndarray] = {}
+
+    @property
+    def reader(self) -> Reader:
+        """The shipped reader, loaded on the first question that is read."""
+        if self._reader is None:
+            self._reader = Reader.load()
+        return self._reader
 
     @property
     def decline_below(self) -> float:
@@ -92,15 +109,68 @@ class ExtractiveAnswerer:
         )
 
     def score(
-        self, question: str, passages: Sequence[Passage], query: str, query_vector: np.ndarray
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        query: str,
+        query_vector: np.ndarray,
+        passages_read: int = PASSAGES_READ,
+        every_passage: bool = False,
     ) -> Scored:
+        """Candidates from the top `passages_read` passages with their features and probability;
+        `every_passage`: the reader reads the best of each passage too (to order them)."""
         analysis = analyse_question(question)
-        candidates = self.finder.run(passages)
+        candidates = self.finder.run(passages, passages_read)
         vectors = self._vectors(candidates)
         rows = self.finder.describe(candidates, analysis, query, vectors @ query_vector)
+        self._read(query, candidates, rows, every_passage)
         for candidate, probability in zip(candidates, self.model.probabilities(rows), strict=True):
             candidate.probability = float(probability)
         return Scored(analysis, candidates, vectors, rows)
+
+    def _read(
+        self, query: str, candidates: list[Candidate], rows: np.ndarray, every_passage: bool
+    ) -> None:
+        """The reader reads the candidates that can be the answer, the likeliest by the other
+        features first, up to `read_sentences` (0: none), and with `every_passage` the best of
+        each passage; its probabilities fill the reader features of `rows` and the candidates."""
+        eligible = [i for i, c in enumerate(candidates) if c.ruled_out is None]
+        # Only an answer model trained with the reader (it has a part trained unread, which
+        # picks what to read) weighs what it reads. The shipped one was trained without it
+        # (docs/evaluation.md), so answers read nothing; a search reads to order passages.
+        answers_read = self.model.unread is not None and self.settings.read_sentences > 0
+        if not eligible or not (answers_read or every_passage):
+            return
+        prior = self.model.prior(rows[eligible])
+        order = [eligible[i] for i in np.argsort(-prior, kind="stable")]
+        chosen = order[: self.settings.read_sentences]
+        if every_passage:
+            best_of_passage: dict[int, int] = {}
+            for i in order:
+                best_of_passage.setdefault(candidates[i].rank, i)
+            chosen += [i for i in best_of_passage.values() if i not in chosen]
+        read = self.reader.run(query, [self.finder.reader_input(candidates[i]) for i in chosen])
+        best = float(read.max())
+        column, gap = (FEATURES.index(name) for name in READER_FEATURES)
+        rows[:, column] = 0.0
+        rows[:, gap] = -best
+        for i, probability in zip(chosen, read, strict=True):
+            rows[i, column] = probability
+            rows[i, gap] = probability - best
+        for candidate, row in zip(candidates, rows, strict=True):
+            candidate.features["reader"] = float(row[column])
+            candidate.features["reader_gap"] = float(row[gap])
+
+    def read_order(self, scored: Scored, passages: Sequence[Passage]) -> list[Passage]:
+        """The passages the reader read a sentence of, by the best one read in each (the one that
+        states the answer first); the others after them, in retrieval order (all of them, when
+        nothing was read)."""
+        best: dict[int, float] = {}
+        for candidate in scored.candidates:
+            if candidate.features.get("reader", 0.0) > best.get(candidate.rank, 0.0):
+                best[candidate.rank] = candidate.features["reader"]
+        read = sorted(best, key=lambda rank: (-best[rank], rank))
+        return [passages[r] for r in read] + [p for r, p in enumerate(passages) if r not in best]
 
     def run(
         self,
@@ -118,6 +188,7 @@ class ExtractiveAnswerer:
             query_vector = self.embedder.embed([query])[0]
         scored = self.score(question, passages, query, query_vector)
         candidates = scored.candidates
+        passages = self.read_order(scored, passages)
         if not candidates:
             return self._abstain(answer, passages, "no passages", started)
         eligible = [c for c in candidates if c.ruled_out is None]
@@ -260,7 +331,8 @@ class ExtractiveAnswerer:
         rows = scored.rows.copy()
         for name, value in (("type_match", 1.0), ("type_near", 1.0), ("type_missing", 0.0)):
             rows[:, FEATURES.index(name)] = value
-        if_typed = self.model.probabilities(rows)
+        # The reader would find the thing asked for missing too: it is left out here.
+        if_typed = self.model.prior(rows)
         # It must be about the question's subject: every name and number the question has, and
         # at least half of its key terms by weight; and not about another year.
         about = [

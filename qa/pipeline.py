@@ -240,7 +240,14 @@ class Pipeline:
     ) -> list[Passage]:
         question, _ = prepare_question(question, self.settings)
         scope = parse_time(question, parse_as_of(as_of))
-        return self.retriever.run(question, top_k, filters, mmr, scope=scope)
+        vector = self.embedder.embed([question])[0]
+        passages = self.retriever.run(question, top_k, filters, mmr, vector, scope)
+        if not self.settings.retrieval.read_order or not passages:
+            return passages
+        # The reader reads the best sentences of every passage found; the passage whose
+        # sentence states the answer comes first.
+        scored = self.extractive.score(question, passages, question, vector, len(passages), True)
+        return self.extractive.read_order(scored, passages)
 
 
 def prepare_question(question: str, settings: Settings) -> tuple[str, list[str]]:
