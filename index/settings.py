@@ -84,7 +84,7 @@ class AnswerSettings(_Section):
     abstain_below: float | None = Field(None, ge=0, le=1)
     # Candidate sentences the reader (qa.reader) reads per question, the likeliest by the answer
     # model's other features (a search reads the best of each passage too); each costs a few ms
-    # (int8, 2 cores: docs/speed.md). Training the answer model reads them all.
+    # (int8, 2 cores: docs/speed.md). Only an answer model trained with the reader reads.
     read_sentences: int = Field(12, ge=0, le=1000)
     max_question_chars: int = Field(2000, ge=10)
 

@@ -91,11 +91,7 @@ class AnswerModel:
         return cls(FEATURES, zeros, np.ones(len(FEATURES)), zeros, 0.0, 0.5, 0.0, 1.0, {})
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
-        if len(rows) == 0:
-            return np.zeros(0)
-        logits = ((rows - self.mean) / self.scale) @ self.coef + self.intercept
-        probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
-        return probabilities
+        return self._logistic(rows, self.coef)
 
     def prior(self, rows: np.ndarray) -> np.ndarray:
         """Probabilities from every feature but the reader's: which candidates are worth reading.
@@ -103,11 +99,14 @@ class AnswerModel:
         the reader's left out (they then count as their train mean)."""
         if self.unread is not None:
             return self.unread.probabilities(rows)
-        if len(rows) == 0:
-            return np.zeros(0)
         coef = self.coef.copy()
         for name in READER_FEATURES:
             coef[FEATURES.index(name)] = 0.0
+        return self._logistic(rows, coef)
+
+    def _logistic(self, rows: np.ndarray, coef: np.ndarray) -> np.ndarray:
+        if len(rows) == 0:
+            return np.zeros(0)
         logits = ((rows - self.mean) / self.scale) @ coef + self.intercept
         probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
         return probabilities

@@ -64,12 +64,22 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def load_tokenizer(path: Path) -> Any:
+    """The word-piece tokenizer as the reader uses it (training too): pairs cut alike, padded
+    to the longest of a batch."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
+    tokenizer.enable_padding()
+    return tokenizer
+
+
 class Reader:
     """The shipped int8 ONNX reader; `Reader.load()` reads it once per process."""
 
     def __init__(self, folder: Path = MODEL_DIR) -> None:
         import onnxruntime
-        from tokenizers import Tokenizer
 
         retrain = "Train it again with: python -m bench.train_reader"
         try:
@@ -85,7 +95,7 @@ class Reader:
             self._session = onnxruntime.InferenceSession(
                 str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
             )
-            self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            self._tokenizer = load_tokenizer(folder / "tokenizer.json")
         except FileNotFoundError as error:
             raise ModelUnavailableError(
                 f"The reader model in {folder} is missing ({error.filename}). {retrain}"
@@ -94,8 +104,6 @@ class Reader:
             raise ModelUnavailableError(
                 f"The reader model in {folder} can't be loaded ({error}). {retrain}"
             ) from None
-        self._tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
-        self._tokenizer.enable_padding()
         self._inputs = {i.name for i in self._session.get_inputs()}
 
     @classmethod
