@@ -27,6 +27,8 @@ KINDS: dict[str, tuple[frozenset[int], str]] = {
     "date": (_labels("DATE", "TIME"), "when"),
     "duration": (_labels("DATE", "TIME"), "how long"),
     "number": (_labels("CARDINAL", "QUANTITY", "MONEY", "PERCENT"), "how many"),
+    # "How many years since …": the recogniser tags "24 years" a date, "24" alone a number.
+    "time_count": (_labels("DATE", "TIME", "CARDINAL"), "how many"),
     "amount": (_labels("MONEY", "QUANTITY", "PERCENT", "CARDINAL"), "how much"),
     "money": (_labels("MONEY"), "how much"),
     "percentage": (_labels("PERCENT"), "what share"),
@@ -72,6 +74,8 @@ NOUN_KINDS = {
 MONEY_VERBS = {"cost", "costs", "pay", "paid", "pays", "spend", "spent", "earn", "earned",
                "earns", "raise", "raised", "charge", "charged", "owe", "owed", "sold", "sell",
                "invest", "invested", "worth", "fined", "fine", "priced"}  # fmt: skip
+TIME_UNITS = {"seconds", "minutes", "hours", "days", "nights", "weeks", "months", "years",
+              "decades", "centuries"}  # fmt: skip
 NOUN_KIND = {noun: kind for kind, nouns in NOUN_KINDS.items() for noun in nouns}
 WH = re.compile(r"\b(who|whom|whose|when|where|how|which|what)\b", re.I)
 LEADING = {"is", "was", "are", "were", "the", "a", "an"}
@@ -127,6 +131,8 @@ def _kind(question: str) -> tuple[str | None, str | None]:
             if after and after[0] in {"many", "much", "long", "old", "far", "big", "large"}:
                 if after[0] == "much" and MONEY_VERBS & set(after[1:]):
                     return "money", None  # "how much did the rifle cost"
+                if after[0] == "many" and after[1:2] and after[1] in TIME_UNITS:
+                    return "time_count", None  # "how many years since …"
                 return {"many": "number", "long": "duration", "old": "age"}.get(
                     after[0], "amount"
                 ), None

@@ -14,6 +14,8 @@ from qa.analysis import analyse_question
         ("Where did Putin and Kim meet in September?", "place"),
         ("How long did the negotiations last?", "duration"),
         ("How many soldiers were sent?", "number"),
+        ("How many years since Putin last visited Pyongyang?", "time_count"),
+        ("How many days did the strike last?", "time_count"),
         ("How much did the rifle cost?", "money"),
         ("How much did prices rise?", "amount"),
         ("Which ministers travelled with Putin to North Korea?", "person"),
@@ -46,6 +48,9 @@ def test_kinds_map_to_entity_labels_and_name_what_is_missing() -> None:
     assert money.labels == {LABEL_ID["MONEY"]}
     assert money.years == (2019,)
     assert LABEL_ID["CARDINAL"] in analyse_question("How much rain fell?").labels
+    # "24 years" is tagged a date; "how many years" is answered by it, or by a bare count.
+    years = analyse_question("How many years has he led the party?").labels
+    assert {LABEL_ID["DATE"], LABEL_ID["CARDINAL"]} <= years
     assert analyse_question("Which ministers came?").noun == "minist"
     # "the Broncos" is tagged a product or a group as often as an organisation; a city alone
     # is no team.

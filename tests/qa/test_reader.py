@@ -15,7 +15,7 @@ from qa.answer_model import AnswerModel
 from qa.extractive import ExtractiveAnswerer
 from qa.pipeline import Pipeline
 from qa.reader import MODEL_DIR, Reader, ReaderInput, file_digest, reader_text
-from tests.conftest import ROOT
+from tests.conftest import MULTIHOP, ROOT
 
 
 def test_the_shipped_reader_matches_its_card() -> None:
@@ -125,6 +125,44 @@ def test_the_training_script_runs_on_a_handful_of_pairs(tmp_path: Path) -> None:
     assert (MODEL_DIR / "model.onnx").exists()  # the shipped model is left alone
 
 
+def test_training_labels_mark_the_sentence_that_states_a_name_not_the_fact_about_it() -> None:
+    from bench.answer_data import BenchQuestion, answer_labels
+
+    fact = "The company said it would cut 500 jobs."
+    asked = BenchQuestion(
+        id="q", question="Which company cut 500 jobs?", kind="inference_query", split="train",
+        answers=[["Acme"]], evidence=[("acme-story", fact)],
+    )  # fmt: skip
+    candidates = [
+        ("acme-story", fact),
+        ("acme-story", "Acme, based in Ohio, announced the cuts on Monday."),
+        ("other-story", "Acme shares rose 3% in a quiet market."),
+    ]
+    # The sentence of an evidence article that names the answer; not a passing mention elsewhere.
+    assert answer_labels(asked, candidates) == [False, True, False]
+    # Where no candidate names it, the gold fact is what the question has.
+    assert answer_labels(asked, [candidates[0], candidates[2]]) == [True, False]
+    # A yes/no question's answer is in no sentence: its gold facts are the positives.
+    yes_no = BenchQuestion(
+        id="c", question="Did both report cuts?", kind="comparison_query", split="train",
+        answers=[["Yes"]], evidence=[("acme-story", fact)],
+    )  # fmt: skip
+    assert answer_labels(yes_no, candidates) == [True, False, False]
+
+
+@pytest.mark.skipif(not MULTIHOP.exists(), reason="shared MultiHop-RAG data not beside the repo")
+def test_the_reader_and_the_answer_models_reader_weight_train_on_different_questions() -> None:
+    from bench.answer_data import multihop_questions, reader_trains_on
+
+    train = [q for q in multihop_questions() if q.split == "train"]
+    reader = [q for q in train if reader_trains_on(q, "multihop")]
+    # About half each, and the same half on every run (it is a hash, not a draw).
+    assert 0.4 < len(reader) / len(train) < 0.6
+    assert reader == [q for q in train if reader_trains_on(q, "multihop")]
+    # RGB's train quarter is weighed heavily by the answer model: the reader never sees it.
+    assert not any(reader_trains_on(q, "rgb-full") for q in train)
+
+
 @pytest.fixture(scope="module")
 def pipeline(seed_index: Settings, embedder: Embedder) -> Pipeline:
     return Pipeline.load(seed_index, embedder)
@@ -142,14 +180,15 @@ def test_read_order_puts_the_passage_with_the_best_read_sentence_first(pipeline:
         p.chunk.chunk_id for p in pipeline.retriever.run(question, 8)
     ]
     assert {p.chunk.chunk_id for p in read} == {p.chunk.chunk_id for p in fused}
-    # Each passage's best sentence as the reader reads it, in the order the search returned.
+    # Each found passage's best sentence as the reader reads it: the search returns them by it.
     vector = reading.embedder.embed([question])[0]
-    scored = reading.extractive.score(question, read, question, vector, len(read), True)
-    best = [
-        max((c.features["reader"] for c in scored.candidates if c.rank == rank), default=0.0)
-        for rank in range(len(read))
-    ]
-    assert best == sorted(best, reverse=True) and best[0] > 0
+    scored = reading.extractive.score(question, fused, question, vector, len(fused), True)
+    best = {p.chunk.chunk_id: 0.0 for p in fused}
+    for candidate in scored.candidates:
+        chunk_id = fused[candidate.rank].chunk.chunk_id
+        best[chunk_id] = max(best[chunk_id], candidate.features["reader"])
+    in_read_order = [best[p.chunk.chunk_id] for p in read]
+    assert in_read_order == sorted(in_read_order, reverse=True) and in_read_order[0] > 0
 
 
 def test_answers_read_nothing_with_the_shipped_answer_model(pipeline: Pipeline) -> None:
