@@ -38,7 +38,7 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
 
 run: install
-	$(BIN)/newsqa serve --index-dir $(INDEX_DIR)
+	$(BIN)/newsqa serve --index-dir $(INDEX_DIR) --seeds seeds
 
 test: install llm-server browser
 	$(BIN)/python -m pytest

@@ -250,6 +250,11 @@ class LocalStore:
     def __init__(self, index_dir: Path, retrieval: RetrievalSettings | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.retrieval = retrieval or RetrievalSettings()
+        if self.index_dir.exists() and not self.index_dir.is_dir():
+            raise IndexMissingError(
+                f"{self.index_dir} is a file, not an index folder: give --index-dir the folder "
+                "of an index, or a new folder to build one in."
+            )
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -366,15 +366,20 @@ def serve(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 7860).")] = None,
     seeds: Annotated[
-        Path, typer.Option(help="Articles to index first when there is no index yet.")
-    ] = BUNDLED_SEEDS,
+        Path | None,
+        typer.Option(
+            help="Articles to index first when there is no index yet (default: the bundled "
+            "seeds/, but only into the default index folder)."
+        ),
+    ] = None,
     watch: Annotated[
         Path | None,
         typer.Option(help="A live folder: files added, changed or removed there are indexed."),
     ] = None,
     index_dir: IndexDir = None,
 ) -> None:
-    """Start the chat web app; with no index yet, the seed articles are indexed first."""
+    """Start the chat web app. With no index yet at the default folder the bundled articles are
+    indexed first; an --index-dir that holds no index stops, unless --seeds says what to index."""
     from index.settings import UISettings
     from index.store import open_store
 
@@ -391,6 +396,15 @@ def serve(
             check_folder(watch)
         store = open_store(settings)
         if not store.exists():
+            if seeds is None and index_dir is not None and not settings.store.uri:
+                # A folder named on purpose that holds no index is most likely a typo: building
+                # the seeds there would serve the wrong articles without a word.
+                raise fail(
+                    f"No index at {index_dir}. Index your articles into it with: newsqa index "
+                    f"FILES --index-dir {index_dir}, or start it with the bundled articles: "
+                    f"newsqa serve --index-dir {index_dir} --seeds seeds/"
+                )
+            seeds = seeds or BUNDLED_SEEDS
             typer.echo(f"No index at {index_location(settings)} yet: indexing {seeds} first.")
             index_command([seeds], index_dir=settings.index_dir, prune=False)
         elif store.outdated():

@@ -40,6 +40,7 @@ from qa.timeframe import YEARS, TimeScope
 
 # Two sentences this similar say the same thing: the second adds a citation, not a sentence.
 SAME_CLAIM = 0.86
+WORDS = re.compile(r"\w+")
 # A partial answer ("the articles mention X, but not when") needs this much of the question's
 # key terms (IDF-weighted) in the sentence it cites: less, and X is not the question's subject.
 SUBJECT_SHARE = 0.5
@@ -283,8 +284,11 @@ class ExtractiveAnswerer:
                 ),
                 None,
             )
-            if twin is not None:
-                # The same claim again: worth a second citation only from another article.
+            if twin is not None and same_words(candidate.text(), claims[twin].candidates[0].text()):
+                # The same claim again: worth a second citation only from another article. Only
+                # the same words make it the same claim: a marker stands for a source that says
+                # exactly what is quoted ("Harbor Bridge … $14.2 million" and "Ferry Street
+                # Bridge … $8.7 million" read alike to the embedder, and are two claims).
                 if candidate.doc_id not in {c.doc_id for c in claims[twin].candidates}:
                     claims[twin].candidates.append(candidate)
                 continue
@@ -473,6 +477,11 @@ def answer_entities(candidate: Candidate, analysis: QuestionAnalysis) -> dict[st
         for name, span in chosen.items()
         if not any(name != other and f" {name}" in f" {other}" for other in chosen)
     }
+
+
+def same_words(text: str, other: str) -> bool:
+    """Whether two spans say the same words (case, spacing and punctuation aside)."""
+    return WORDS.findall(text.lower()) == WORDS.findall(other.lower())
 
 
 def as_quote(text: str) -> str:

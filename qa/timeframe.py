@@ -1,8 +1,11 @@
 """When a question is about: its time expressions, read relative to the day it is asked.
 
 "this week", "last month", "yesterday", "on Tuesday", "in March", "three days ago", "in 2021",
-"October 7, 2023" each become a window of publication dates; "latest", "recently", "next …"
-ask for the newest reports. dateparser resolves each expression against the as-of date; the
+"October 7, 2023" each become a window of publication dates; "latest", "recently", and "next"
+where the question is about what is to come ("who will they play next"), ask for the newest
+reports. Words that are often not time are read as time only in those phrases: "last" and
+"this" only before a period or a day ("last week", "this March"; not "his last album", "this
+company"), "next" not in "what did he say next" or "the next step". dateparser resolves each expression against the as-of date; the
 grammar below only finds them (dateparser's own search reads "may" in "who may become" as May).
 Windows are preferences: retrieval and answering favour reports inside them, hide nothing, and
 say so when the evidence comes from outside.
@@ -43,8 +46,17 @@ EXPRESSIONS = [
     ("year", YEARS),
     ("recent", re.compile(
         r"\b(?:latest|newest|most recent(?:ly)?|recent(?:ly)?|lately|current(?:ly)?|now|"
-        r"so far|to date|upcoming|next|this season)\b", re.I)),
+        r"so far|to date|upcoming|this season)\b", re.I)),
+    # A bare "next" is time only where the question speaks of what is to come (FUTURE): "who
+    # will they play next", "the next election"; not "what did he say next", "the next step".
+    ("next", re.compile(r"\bnext\b", re.I)),
 ]  # fmt: skip
+FUTURE = re.compile(
+    r"\b(?:will|won't|shall|going to|about to|due to|expected to|set to|plans? to|scheduled)\b|"
+    r"'ll\b|\bnext\s+(?:election|game|match|race|round|season|meeting|summit|launch|"
+    r"hearing|vote|quarter|fixture|tournament|term|leg|stage|debate|budget)\b",
+    re.I,
+)
 # "next week" is asked before it happens: the reports about it are the newest ones. A window
 # this long back from the as-of date counts as "recent".
 RECENT_DAYS = 31
@@ -106,13 +118,15 @@ def parse_time(question: str, as_of: dt.date) -> TimeScope:
         for match in pattern.finditer(question):
             if any(match.start() < end and start < match.end() for start, end in taken):
                 continue
+            if kind == "next" and not FUTURE.search(question):
+                continue
             taken.append(match.span())
             found.append((kind, match.group(0)))
     years = tuple(sorted({int(y) for y in YEARS.findall(question)}))
     window: DateWindow | None = None
     prefer_recent = False
     for kind, phrase in found:
-        if kind == "recent":
+        if kind in {"recent", "next"}:
             prefer_recent = True
             continue
         resolved = _window(kind, phrase, as_of)
@@ -135,6 +149,10 @@ def _window(kind: str, phrase: str, as_of: dt.date) -> DateWindow | None:
     if resolved is None:
         return None
     day, period = resolved
+    if day > as_of and kind == "relative":
+        # About the future ("next week", "tomorrow"): the slack below would stretch it back over
+        # the day of asking and read it as today; parse_time asks for the newest reports instead.
+        return DateWindow(day, day)
     if kind == "year" or period == "year":
         start, end = dt.date(day.year, 1, 1), dt.date(day.year, 12, 31) + PERIOD_SLACK
         if re.search(r"\bthis year\b", phrase, re.I):

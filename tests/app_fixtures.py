@@ -48,7 +48,7 @@ def start_app(
     log = open(index_dir.parent / f"serve-{port}.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--index-dir", str(index_dir),
-         *(args or [])],
+         "--seeds", str(ROOT / "seeds"), *(args or [])],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,40 @@ def test_a_report_of_another_year_is_not_the_answer(tmp_path: Path, embedder: Em
     only_2019 = index_of(tmp_path / "2019", embedder, ["2019"])
     declined = only_2019.ask(question)
     assert declined.abstained and "Halep" not in declined.answer
+
+
+BRIDGES = {
+    "harbor": "Harbor Bridge repairs approved\n\nPORTLAND, Maine (Reuters) - The state approved "
+    "repairs to an ageing bridge on Monday. The Harbor Bridge repairs will cost $14.2 million, the "
+    "state transport department said on Monday. Work starts in June and lanes will close at night.",
+    "ferry": "Ferry Street Bridge repairs approved\n\nPORTLAND, Maine (Reuters) - The state "
+    "approved repairs to an ageing bridge on Monday. The Ferry Street Bridge repairs will cost $8.7 "
+    "million, the state transport department said on Monday. Work starts in June and lanes will "
+    "close at night.",
+}
+
+
+def test_a_marker_stands_only_where_its_source_says_the_quoted_words(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """Two stories alike but for the bridge and the cost: the Harbor Bridge quote is marked with
+    the Harbor Bridge story alone, never with the Ferry Street one."""
+    lines = [
+        json.dumps({"url": f"https://example.org/{name}", "body": body})
+        for name, body in BRIDGES.items()
+    ]
+    (tmp_path / "bridges.jsonl").write_text("\n".join(lines) + "\n")
+    settings = Settings(index_dir=tmp_path / ".newsqa")
+    IndexBuilder(settings, embedder).run([tmp_path / "bridges.jsonl"])
+    answer = Pipeline.load(settings, embedder).ask("How much will the Harbor Bridge repairs cost?")
+    assert not answer.abstained
+    citations = {c.n: c for c in answer.citations}
+    quotes = re.findall(r"“(.+?)” ((?:\[\d+\])+)", answer.answer)
+    assert quotes and "$14.2 million" in quotes[0][0]
+    for quoted, markers in quotes:
+        for n in re.findall(r"\d+", markers):
+            # Each marker's source states exactly the quoted words.
+            assert re.findall(r"\w+", citations[int(n)].text) == re.findall(r"\w+", quoted)
 
 
 @pytest.fixture(scope="module")

@@ -34,6 +34,41 @@ def test_index_of_a_folder_with_nothing_usable_says_so_in_one_line(tmp_path: Pat
         assert not index_dir.exists()
 
 
+def test_a_mistyped_index_dir_stops_in_one_line_that_names_it(tmp_path: Path) -> None:
+    from tests.app_fixtures import free_port
+
+    typo = tmp_path / "TYPO"
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not an index", encoding="utf-8")
+    is_a_file = f"{a_file} is a file, not an index folder"
+    cases = [
+        (["serve", "--port", str(free_port()), "--index-dir", str(typo)], f"No index at {typo}."),
+        (["ask", "Who visited Pyongyang?", "--index-dir", str(a_file)], is_a_file),
+        (["search", "Pyongyang", "--index-dir", str(a_file)], is_a_file),
+        (["info", "--index-dir", str(a_file)], is_a_file),
+        (["index", str(ROOT / "seeds"), "--index-dir", str(a_file)], is_a_file),
+    ]
+    for args, expected in cases:
+        result = subprocess.run(
+            [sys.executable, "-m", "qa.cli", *args],
+            capture_output=True, text=True, cwd=ROOT, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 1, (args, result.stderr)
+        assert "Traceback" not in result.stderr, args
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], lines
+    # Nothing was built in the mistyped folder, the file is untouched, and serve says how to
+    # start one on purpose.
+    assert not typo.exists()
+    assert a_file.read_text(encoding="utf-8") == "not an index"
+    serve = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "serve", "--port", str(free_port()), "--index-dir",
+         str(typo)],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert f"--index-dir {typo} --seeds seeds/" in serve.stderr
+
+
 def test_eval_on_an_index_without_the_seeds_warns(
     tmp_path: Path, counting_embedder: CountingEmbedder
 ) -> None:

@@ -38,6 +38,10 @@ def test_expressions_become_windows(question: str, start: str, end: str) -> None
         "What is the latest on the strike?",
         "Who will play next month?",
         "Who has recently joined the board?",
+        "Who will the Chiefs play next?",
+        "When is the next election?",
+        "What happens next week?",
+        "Who plays tomorrow?",
     ],
 )
 def test_recency_and_future_ask_for_the_newest_reports(question: str) -> None:
@@ -53,6 +57,11 @@ def test_recency_and_future_ask_for_the_newest_reports(question: str) -> None:
         "When did Japan occupy the Korean peninsula?",
         "How many of the 2000s releases sold well?",
         "What gifts did Putin and Kim exchange?",
+        # Words that are often not time: a follow-up, a plan, an album, a company.
+        "What did he say next?",
+        "What is the next step for the union?",
+        "What was the title of his last album?",
+        "Why did this company cut jobs?",
     ],
 )
 def test_questions_without_a_time_have_no_window(question: str) -> None:
