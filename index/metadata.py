@@ -26,13 +26,38 @@ MONTH_DAY = rf"(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
 ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 DATE = rf"(?:{ISO_DATE}|{DAY_MONTH}|{MONTH_DAY})"
 
-# "MOSCOW, September 12. /TASS/." or "WASHINGTON, Oct. 3 (Reuters) -"
+# A dateline's place: a city in capitals, perhaps with its state or country ("PORTLAND,
+# Maine", "SAN FRANCISCO, Calif.", "KYIV, Ukraine").
+PLACE = r"[A-Z][A-Z .'\-]{1,40}(?:,\s*[A-Z][A-Za-z.]+(?:\s[A-Z][A-Za-z.]+){0,2})?"
+# "MOSCOW, September 12. /TASS/.", "WASHINGTON, Oct. 3 (Reuters) -" or
+# "PORTLAND, Maine, March 4, 2024 (Reuters) -"
 DATELINE = re.compile(
-    rf"^[A-Z][A-Z .'\-]{{1,40}},\s*(?P<date>{DATE})\.?\s*(?:/(?P<slash>[A-Za-z][\w\-]{{1,20}})/|\((?P<paren>[A-Z][\w .&\-]{{1,30}})\))?"
+    rf"^{PLACE},\s*(?P<date>{DATE})\.?\s*(?:/(?P<slash>[A-Za-z][\w\-]{{1,20}})/|\((?P<paren>[A-Z][\w .&\-]{{1,30}})\))?"
 )
-# "MOSCOW (Sputnik) -" or "LONDON (Reuters) —"
+# "MOSCOW (Sputnik) -", "PORTLAND, Maine (AP) —", "Paris (AFP) -", "(Bloomberg) --" and CNN's
+# "Washington CNN —" (its name without brackets)
 DATELINE_OUTLET = re.compile(
-    r"^[A-Z][A-Z .,'\-]{1,40}\s*\((?P<outlet>[A-Z][\w .&\-]{1,30})\)\s*[-–—]"
+    r"^(?:[A-Z][A-Za-z.'\-]*(?:[ ,]+[A-Z][A-Za-z.'\-]*){0,4}\s*)?"
+    r"(?:\((?P<outlet>[A-Z][\w.&\-]*(?: [A-Z][\w.&\-]*){0,3})\)|(?P<cnn>CNN))\s*(?:-{1,2}|–|—)"
+)
+WIRES = (
+    r"Reuters|AP|Associated Press|AFP|Agence France-Presse|Bloomberg|CNN|BBC News|BBC|The Guardian"
+)
+# "By Jane Doe, Reuters", "By Jane Doe | Bloomberg", "By Jane Doe and John Roe (AP)"
+BYLINE_OUTLET = re.compile(
+    rf"^By\s+[A-Z][^,|()]{{1,80}}?\s*(?:,|\||\(|-|–|—)\s*(?P<outlet>{WIRES})\)?\s*$"
+)
+WEEKDAY = r"(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)[a-z]*\.?"
+# A time stamp line: "Published 10:32 AM EST, Mon March 4, 2024", "Updated 4 March 2024",
+# "Mon 4 Mar 2024 10.32 GMT", "March 4, 2024 at 10:32 AM EST": the date, and only times, zones
+# and weekdays around it.
+STAMP_LABEL = re.compile(
+    r"^(?:(?:first\s+)?published|updated|last\s+updated|posted|last\s+modified)(?:\s+on)?:?\s*",
+    re.IGNORECASE,
+)
+STAMP_REST = re.compile(
+    rf"^(?:\s|[,|·.]|[Aa]t|[Oo]n|{WEEKDAY}|\d{{1,2}}[:.]\d{{2}}|[AaPp]\.?[Mm]\.?|[A-Z]{{2,4}}|"
+    r"[+-]\d{2}:?\d{2})*$"
 )
 # "EurasiaDiary © Must be hyperlinked" or "© 2024 The Daily Example"
 COPYRIGHT_OUTLET = re.compile(
@@ -83,6 +108,9 @@ def find_outlet(lines: list[Line]) -> str | None:
             return match.group("slash") or match.group("paren")
         match = DATELINE_OUTLET.match(line.stripped)
         if match:
+            return match.group("outlet") or match.group("cnn")
+        match = BYLINE_OUTLET.match(line.stripped)
+        if match:
             return match.group("outlet")
     for line in lines:
         match = COPYRIGHT_OUTLET.match(line.stripped)
@@ -100,11 +128,23 @@ def find_published(lines: list[Line]) -> str | None:
         match = DATELINE.match(stripped)
         if match:
             return normalise_date(match.group("date"))
-        if is_date_line(stripped):
+        if is_date_line(stripped) or is_stamp_line(stripped):
             found = re.search(DATE, stripped)
             if found:
                 return normalise_date(found.group(0))
     return None
+
+
+def is_stamp_line(stripped: str) -> bool:
+    """A line that is only a publication stamp: a date with a year, perhaps a label
+    ("Published", "Updated"), a weekday, a time and a zone."""
+    if len(stripped) > 90:
+        return False
+    text = STAMP_LABEL.sub("", stripped)
+    found = re.search(DATE, text)
+    if not found or not re.search(r"\d{4}", found.group(0)):
+        return False
+    return bool(STAMP_REST.match(text[: found.start()] + " " + text[found.end() :]))
 
 
 @lru_cache(maxsize=4096)
