@@ -233,12 +233,12 @@ def print_answer(answer: Any) -> None:
     for c in answer.citations:
         where = " · ".join(part for part in (byline(c.source, c.published), c.title) if part)
         typer.secho(f"\n[{c.n}] {where}", bold=True)
-        typer.echo(f"    {c.doc_id} [{c.start}:{c.end}]")
+        typer.echo(f"    {c.doc_id}")  # its character offsets: --json
         typer.echo("    “" + " ".join(c.text.split()) + "”")
         for copy in c.also_published:
             known = byline(copy["source"], copy["published"]) or copy["title"] or ""
             typer.echo(f"    also published by {known} ({copy['doc_id']})")
-    for flag in answer.flags:
+    for flag in answer.removals:
         typer.secho(f"flag: {flag}", fg="yellow", err=True)
 
 

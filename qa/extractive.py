@@ -41,6 +41,8 @@ from qa.timeframe import YEARS, TimeScope
 # Two sentences this similar say the same thing: the second adds a citation, not a sentence.
 SAME_CLAIM = 0.86
 WORDS = re.compile(r"\w+")
+# A name in a question: capitalised words (or numbers) in a row ("Emmett Shear", "2021 Tour").
+NAME_RUN = re.compile(r"\b(?:[A-Z0-9][\w'’.-]*)(?:\s+(?:de|of|the|[A-Z0-9][\w'’.-]*))*(?<![\s])")
 # A partial answer ("the articles mention X, but not when") needs this much of the question's
 # key terms (IDF-weighted) in the sentence it cites: less, and X is not the question's subject.
 SUBJECT_SHARE = 0.5
@@ -357,13 +359,14 @@ class ExtractiveAnswerer:
         )
         stems = stems_of(candidate.text())
         mentioned = [p for p in key_phrases(analysis.question) if stems_of(p) & stems]
-        subject = join_words(mentioned) if mentioned else "this subject"
+        # Named as a person would: by the names it shares with the question ("Emmett Shear"),
+        # not by the question's other words strung together ("Emmett Shear paid and interim CEO").
+        names = list(dict.fromkeys(n for p in mentioned for n in NAME_RUN.findall(p)))
+        subject = f"mention {join_words(names)}" if names else "touch on this"
         answer.abstained = True
         answer.partial = True
         answer.citations = [citation]
-        answer.answer = (
-            f"The articles mention {subject} [1], but none of them says {analysis.asked}."
-        )
+        answer.answer = f"The articles {subject} [1], but none of them says {analysis.asked}."
         answer.flags.append(f"partial: nothing of the kind asked ({analysis.kind}) was found")
         answer.timings_ms["answer"] = round((time.perf_counter() - started) * 1000, 1)
         return answer

@@ -57,6 +57,18 @@ def build_messages(question: str, passages: Sequence[Passage]) -> list[dict[str,
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
+def server_answers(settings: LLMSettings, timeout_s: float = 1.0) -> bool:
+    """Whether an OpenAI-compatible server answers at settings.base_url (its model list)."""
+    headers = {"Authorization": f"Bearer {settings.api_key}"}
+    try:
+        response = httpx.get(
+            settings.base_url.rstrip("/") + "/models", headers=headers, timeout=timeout_s
+        )
+    except httpx.HTTPError:
+        return False
+    return response.status_code < 500
+
+
 def stream_chat(settings: LLMSettings, messages: list[dict[str, str]]) -> Iterator[str]:
     """Yields content deltas from a streamed chat completion; raises LLMError on any failure."""
     url = settings.base_url.rstrip("/") + "/chat/completions"

@@ -117,6 +117,17 @@ class Answer:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def removals(self) -> list[str]:
+        """The flags a reader is shown: what the checks took out of the answer. The others (why
+        it declined, that it is partial) are for --json and the export: the answer's own words
+        already say them."""
+        return [f for f in self.flags if not f.startswith(DIAGNOSTIC_FLAGS)]
+
+
+# Flags that explain the answerer's decision, for --json and the export only.
+DIAGNOSTIC_FLAGS = ("partial:", "abstained:")
+
 
 def final_answer(items: Iterable[str | Answer]) -> Answer:
     """Runs a stream of text pieces to its end and returns the Answer it closes with."""

@@ -38,6 +38,7 @@ from index.metadata import describe_date, full_date
 from index.settings import Settings
 from index.store import open_store
 from index.watch import FolderWatcher
+from qa.llm import server_answers
 from qa.pipeline import Pipeline, parse_day, parse_filters
 from qa.results import Answer
 from qa.session import ChatHistory
@@ -631,13 +632,22 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                         sources = gr.HTML(render.source_cards([], {}), elem_id="nq-sources")
                 with gr.Accordion("Settings and filters", open=False):
                     with gr.Row():
+                        # The LLM is offered only when it is set up: chosen in the settings, or
+                        # a server answering at start-up. Otherwise every answer would fail.
                         llm_ready = f"LLM ({settings.llm.base_url})"
+                        llm_offered = settings.answer.backend == "openai" or server_answers(
+                            settings.llm
+                        )
                         backend = gr.Radio(
-                            ["Extractive (offline)", llm_ready],
+                            ["Extractive (offline)", *([llm_ready] if llm_offered else [])],
                             value="Extractive (offline)"
                             if settings.answer.backend == "extractive"
                             else llm_ready,
                             label="Answer backend",
+                            info=None
+                            if llm_offered
+                            else "Answers written by an LLM appear here once whoever runs this "
+                            "app connects one (see the README).",
                         )
                         k = gr.Slider(
                             1, 20, value=settings.retrieval.top_k, step=1, label="Passages to read"

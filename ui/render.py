@@ -62,7 +62,7 @@ def answer_message(answer: Answer, turn: int) -> str:
         f"{_with_markers(paragraph, turn, cards)}</p>"
         for n, paragraph in enumerate(answer.answer.split("\n\n"))
     ]
-    flags = "".join(f'<p class="nq-flag">⚠ {escape(f)}</p>' for f in answer.flags)
+    flags = "".join(f'<p class="nq-flag">⚠ {escape(f)}</p>' for f in answer.removals)
     # Declined, but the articles mention the subject: what they say is cited, not claimed.
     kind = "nq-partial" if answer.partial else "nq-answer"
     lead = "<p><b>Partly found.</b></p>" if answer.partial else ""
@@ -187,12 +187,13 @@ def _card(turn: int, group: list[Citation], article: Any, short: ShortAnswer | N
         if url
         else ""
     )
+    # Character offsets are for checking by machine (--json, the export): a tooltip here.
     spans = ", ".join(f"{c.start}–{c.end}" for c in group)
     return (
         f'<div class="nq-card" id="{card_id(turn, first.n)}">'
         f'<div class="nq-card-head">{numbers} {escape(meta)}</div>'
         f'<div class="nq-excerpt">{excerpt}</div>'
-        f'<div class="nq-meta">{escape(first.doc_id)} · characters {spans}'
+        f'<div class="nq-meta" title="characters {spans} of the article">{escape(first.doc_id)}'
         f"{link}</div>{also_published(first)}{full}</div>"
     )
 

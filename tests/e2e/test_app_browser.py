@@ -118,7 +118,17 @@ def test_a_missing_attribute_is_a_partial_answer_with_its_source(page: Any) -> N
     answer = ask(page, "How much did the rifle Putin gave Kim cost?")
     assert "nq-partial" in (answer.get_attribute("class") or "")
     assert "Partly found" in answer.inner_text() and "how much" in answer.inner_text()
+    # Why it is partial is for --json: no flag, no kind name in the reader's view.
+    assert "⚠" not in answer.inner_text() and "partial:" not in answer.inner_text()
     assert "rifle" in page.locator("#nq-sources .nq-card").first.inner_text()
+
+
+def test_an_llm_backend_is_offered_only_when_one_is_set_up(page: Any) -> None:
+    # No OpenAI-compatible server runs beside the test app: choosing one could only fail.
+    page.get_by_text("Settings and filters", exact=True).click()
+    page.get_by_text("Extractive (offline)", exact=True).wait_for(timeout=TIMEOUT)
+    assert page.get_by_text("LLM (").count() == 0
+    page.get_by_text("Answers written by an LLM appear here once").wait_for(timeout=TIMEOUT)
 
 
 def test_unanswerable_question_looks_different(page: Any) -> None:

@@ -118,8 +118,16 @@ def test_a_short_answer_outside_its_citation_is_removed(seeds: Pipeline) -> None
 def test_a_missing_attribute_gives_a_partial_answer(seeds: Pipeline) -> None:
     answer = seeds.ask("How much did the rifle Putin gave Kim cost?")
     assert answer.abstained and answer.partial
-    assert "none of them says how much" in answer.answer
+    # A sentence a person would write: the names, then what is missing.
+    assert (
+        answer.answer == "The articles mention Putin and Kim [1], but none of them says how much."
+    )
     assert "rifle" in answer.citations[0].text
+    # Why it is partial is for --json and the export; the reader's view shows no flag for it.
+    assert any(f.startswith("partial:") for f in answer.flags) and answer.removals == []
+    from ui.render import answer_message
+
+    assert "partial:" not in answer_message(answer, 0)
     # Not when the articles are about something else.
     other = seeds.ask("How much does a bitcoin cost today?")
     assert other.abstained and not other.partial and other.citations == []
