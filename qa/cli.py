@@ -217,6 +217,12 @@ def print_answer(answer: Any) -> None:
 
     for notice in answer.notices:
         typer.secho(f"note: {notice}", fg="yellow", err=True)
+    if answer.time.get("newest_article"):
+        typer.secho(
+            f"hint: ask it as of the newest article with --as-of {answer.time['newest_article']}",
+            fg="yellow",
+            err=True,
+        )
     text = answer.answer
     if answer.short_answer is not None:
         # The thing asked for comes first, in bold; the quotes that state it follow.

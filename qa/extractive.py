@@ -419,6 +419,11 @@ def nearest_to_window(scope: TimeScope, likely: list[Candidate]) -> list[Candida
     ]
 
 
+# How outside_window_note begins: the pipeline drops it when the whole index is older than the
+# asked time and it says that instead.
+OUTSIDE_WINDOW_NOTES = ("No report from ", "No dated report from ")
+
+
 def outside_window_note(scope: TimeScope, pool: list[Candidate]) -> str:
     """Says that the evidence is not from the time the question asks about."""
     assert scope.window is not None

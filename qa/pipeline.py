@@ -10,18 +10,20 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from index.embed import Embedder, load_embedder
 from index.entities import LABEL_ID
 from index.errors import BadQuestionError
+from index.metadata import describe_date, full_date
 from index.search import Filters
 from index.settings import Settings
 from index.store import StoredIndex, open_store
 from qa.analysis import analyse_question
 from qa.answer_model import AnswerModel
-from qa.extractive import ExtractiveAnswerer
+from qa.extractive import OUTSIDE_WINDOW_NOTES, ExtractiveAnswerer
 from qa.llm import OpenAIAnswerer
 from qa.results import Answer, Passage, final_answer
 from qa.retrieve import Retriever
@@ -160,13 +162,37 @@ class Pipeline:
             history.remember(query, named, asked.kind)
         answer.time = scope.to_json()
         reading = describe_scope(scope)
-        answer.notices[:0] = ([f"Time: {reading}."] if reading else []) + found.notices
+        archive = []
+        newest = self.newest_before(scope)
+        if newest is not None and scope.window is not None:
+            # An archive asked about "this week": say so once, with the day to ask as of instead.
+            answer.time["newest_article"] = newest.isoformat()
+            answer.notices = [n for n in answer.notices if not n.startswith(OUTSIDE_WINDOW_NOTES)]
+            archive.append(
+                f"No article in the index is from {scope.window.describe()}: the newest is from "
+                f"{describe_date(newest.isoformat())}. Ask as of that day to read the question's "
+                "time from then."
+            )
+        answer.notices[:0] = ([f"Time: {reading}."] if reading else []) + archive + found.notices
         answer.timings_ms.update(
             embed_query=found.embed_ms,
             retrieve=round((retrieved - started) * 1000 - found.embed_ms, 1),
             total=round((time.perf_counter() - started) * 1000, 1),
         )
         yield answer
+
+    def newest_before(self, scope: TimeScope) -> dt.date | None:
+        """The newest article's day when every dated article is older than the question's window
+        (an archive asked about "this week"); None when the window holds or follows articles."""
+        newest = self.newest_article_day
+        if scope.window is None or newest is None or newest >= scope.window.start:
+            return None
+        return newest
+
+    @cached_property
+    def newest_article_day(self) -> dt.date | None:
+        days = [full_date(a.published) for a in self.index.articles.values()]
+        return max((d for d in days if d is not None), default=None)
 
     def named_in_answer(self, answer: Answer, labels: frozenset[int]) -> str | None:
         """What the answer to a "who" or "which company" question names, for a later "he" or

@@ -74,7 +74,7 @@ class Conversation:
 
 # While an answer streams or fails: "Search as written" and the take-away outputs stay as they
 # were (the last answer's Markdown, both export files, the copy button).
-UNCHANGED = (gr.skip(),) * 5
+UNCHANGED = (gr.skip(),) * 6
 LIVE_STATUS_SECONDS = 2.0  # how often an open page looks for a newer library
 FOLLOW_SECONDS = 5.0  # how often the server looks for changes made by other processes
 
@@ -268,6 +268,15 @@ def safe_upload_name(name: str) -> str:
     return cleaned[:120]
 
 
+def as_of_words(as_of: str | None) -> str:
+    """ "Questions are read as of 3 December 2026", for the line under the question box."""
+    try:
+        day = describe_date((parse_day(as_of, "“Ask as of”") or dt.date.today()).isoformat())
+    except NewsqaError:
+        return "“Ask as of” (under Settings and filters) is not a date: use YYYY-MM-DD."
+    return f"Questions are read as of **{day}** (change it under Settings and filters)."
+
+
 def build_app(live: LiveIndex) -> gr.Blocks:
     settings = live.settings
 
@@ -329,7 +338,17 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         chat = [*chat, {"role": "assistant", "content": render.answer_message(answer, turn)}]
         sources = render.source_cards(state.turns, pipeline.index.articles)
         rewritten = gr.update(visible=answer.query != answer.question)
-        yield chat, sources, state, "", rewritten, *take_away(state, pipeline.index.articles)
+        newest = answer.time.get("newest_article")
+        # The index ends before the asked time: one click asks again as of its newest day.
+        as_newest = (
+            gr.update(visible=True, value=f"Ask again as of {describe_date(newest)}")
+            if newest
+            else gr.update(visible=False)
+        )
+        yield (
+            chat, sources, state, "", rewritten, as_newest,
+            *take_away(state, pipeline.index.articles),
+        )  # fmt: skip
 
     def search_as_written(
         chat: list[dict[str, str]], state: Conversation | None, *options: Any
@@ -341,6 +360,19 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         question, _ = state.turns.pop()
         state.history.turns.pop()
         yield from answer_turn(question, chat[:-2], state, options, as_written=True)
+
+    def ask_as_of_newest(
+        chat: list[dict[str, str]], state: Conversation | None, *options: Any
+    ) -> Iterator[tuple[Any, ...]]:
+        """The last question again, as of the newest article's day (the field shows it too)."""
+        if not state or not state.turns or len(chat) < 2:
+            yield gr.skip(), gr.skip(), state, gr.skip(), gr.skip(), *UNCHANGED[1:], gr.skip()
+            return
+        question, answer = state.turns.pop()
+        state.history.turns.pop()
+        newest = answer.time.get("newest_article")
+        for update in answer_turn(question, chat[:-2], state, (*options[:5], newest), False):
+            yield (*update, newest)
 
     def take_away(state: Conversation, articles: dict[str, Any]) -> tuple[Any, ...]:
         """The last answer as Markdown (for the copy button) and the conversation as files."""
@@ -365,6 +397,7 @@ def build_app(live: LiveIndex) -> gr.Blocks:
             render.source_cards([], {}),
             Conversation(),
             "",
+            hidden,
             hidden,
             "",
             hidden,
@@ -601,12 +634,24 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                             lambda chosen, questions: questions[chosen],
                             [examples, example_questions], box, api_visibility="private",
                         )  # fmt: skip
+                        # The day "this week" is read from, where the question is asked (the
+                        # field itself sits under Settings and filters).
+                        as_of_line = gr.Markdown(
+                            lambda: as_of_words(dt.date.today().isoformat()),
+                            elem_id="nq-as-of-line",
+                        )
                         with gr.Row():
                             undo = gr.Button(
                                 "Search as written",
                                 size="sm",
                                 visible=False,
                                 elem_id="nq-as-written",
+                            )
+                            as_newest = gr.Button(
+                                "Ask again as of the newest article",
+                                size="sm",
+                                visible=False,
+                                elem_id="nq-as-newest",
                             )
                             copy = gr.Button(
                                 "Copy answer as Markdown",
@@ -739,7 +784,10 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                 )  # fmt: skip
         options = [backend, k, outlets, since, until, as_of]
         inputs = [box, chatbot, state, *options]
-        outputs = [chatbot, sources, state, box, undo, last_markdown, export_md, export_json, copy]
+        outputs = [
+            chatbot, sources, state, box, undo, as_newest, last_markdown, export_md, export_json,
+            copy,
+        ]  # fmt: skip
         # The browser copies: the server has no clipboard of the user's.
         copy.click(
             None, [last_markdown], None, api_visibility="private",
@@ -748,6 +796,11 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         box.submit(respond, inputs, outputs, api_visibility="private")
         send.click(respond, inputs, outputs, api_visibility="private")
         undo.click(search_as_written, [chatbot, state, *options], outputs, api_visibility="private")
+        as_of.change(as_of_words, as_of, as_of_line, api_visibility="private")
+        as_newest.click(
+            ask_as_of_newest, [chatbot, state, *options], [*outputs, as_of],
+            api_visibility="private",
+        )  # fmt: skip
         # Every way of starting over resets the history and the sources, the chat's own trash
         # icon included.
         clear_button.click(clear, None, outputs, api_visibility="private")

@@ -296,3 +296,48 @@ def test_the_answer_copies_as_markdown_with_its_sources_and_the_conversation_exp
     markdown = Path(download.value.path()).read_text(encoding="utf-8")
     assert markdown.startswith("# newsqa conversation") and "Sources:" in markdown
     context.close()
+
+
+def test_an_archive_asked_about_this_week_offers_its_newest_day(
+    browser: Any, tmp_path: Path, embedder: Any
+) -> None:
+    """An archive whose newest article is from March 2024, asked about "this week" today: the
+    app says no article is from this week, and one click asks again as of its newest day."""
+    from index.build import IndexBuilder
+    from index.settings import Settings
+    from tests.app_fixtures import start_app, stop_app
+    from tests.qa.test_answer_checks import BRIDGES
+
+    lines = [
+        json.dumps({"url": f"https://example.org/{name}", "body": body,
+                    "published_at": "2024-03-04"})
+        for name, body in BRIDGES.items()
+    ]  # fmt: skip
+    (tmp_path / "bridges.jsonl").write_text("\n".join(lines) + "\n")
+    settings = Settings(index_dir=tmp_path / ".newsqa")
+    IndexBuilder(settings, embedder).run([tmp_path / "bridges.jsonl"])
+    app = start_app(settings.index_dir)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(app.url, wait_until="load")
+        page.locator("#nq-question textarea").wait_for(timeout=TIMEOUT)
+        # The day questions are read as of shows where they are asked.
+        today = dt.date.today()
+        line = page.locator("#nq-as-of-line")
+        assert f"{today.day} {today:%B} {today.year}" in line.inner_text()
+        answer = ask(page, "How much will the Harbor Bridge repairs cost this week?")
+        assert "No article in the index is from" in answer.inner_text()
+        assert "the newest is from 4 March 2024" in answer.inner_text()
+        again = page.locator("#nq-as-newest")
+        again.wait_for(state="visible", timeout=TIMEOUT)
+        assert again.inner_text().strip() == "Ask again as of 4 March 2024"
+        again.click()
+        page.get_by_text("(as of 4 March 2024)").first.wait_for(timeout=TIMEOUT)
+        newest = page.locator(".nq-answer, .nq-abstain, .nq-partial").last.inner_text()
+        assert "No article in the index is from" not in newest and "$14.2 million" in newest
+        assert "4 March 2024" in line.inner_text()
+        assert not again.is_visible()
+    finally:
+        context.close()
+        stop_app(app)
