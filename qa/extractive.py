@@ -511,15 +511,24 @@ def join_words(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
+DATES_NOTE = "Note on dates:"
+
+
 def dating_note(citations: Sequence[Citation]) -> str | None:
-    """Says which cited report is newer when the cited articles carry different full dates."""
+    """Says that a later report is cited when the quote the answer leads with is from an older
+    one: the reader should weigh the newer report. When the lead is the newest, dates change
+    nothing and the source cards show them."""
     dated: dict[str, list[Citation]] = {}
     for citation in citations:
         if citation.published and not citation.published.startswith("--"):
             dated.setdefault(citation.published[:10], []).append(citation)
     if len(dated) < 2:
         return None
-    newest, oldest = max(dated), min(dated)
+    newest = max(dated)
+    lead = citations[0].published if citations else None
+    if not lead or lead.startswith("--") or lead[:10] == newest:
+        return None
+    oldest = lead[:10]
 
     def label(day: str) -> str:
         cited = dated[day]
@@ -527,4 +536,4 @@ def dating_note(citations: Sequence[Citation]) -> str | None:
         markers = "".join(f"[{c.n}]" for c in cited)
         return f"{markers} ({outlets}, {describe_date(day)})"
 
-    return f"Note on dates: {label(newest)} is a later report than {label(oldest)}."
+    return f"{DATES_NOTE} {label(newest)} is a later report than {label(oldest)}."

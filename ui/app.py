@@ -273,8 +273,8 @@ def as_of_words(as_of: str | None) -> str:
     try:
         day = describe_date((parse_day(as_of, "“Ask as of”") or dt.date.today()).isoformat())
     except NewsqaError:
-        return "“Ask as of” (under Settings and filters) is not a date: use YYYY-MM-DD."
-    return f"Questions are read as of **{day}** (change it under Settings and filters)."
+        return "“Ask as of” in the settings below is not a date: use YYYY-MM-DD."
+    return f"Questions are read as of **{day}** (to change it, open the settings below)."
 
 
 def build_app(live: LiveIndex) -> gr.Blocks:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from index.metadata import byline
+from qa.extractive import DATES_NOTE
 from qa.results import Answer, Citation, ShortAnswer
 from qa.verify import MARKER
 
@@ -62,6 +63,19 @@ def answer_message(answer: Answer, turn: int) -> str:
         f"{_with_markers(paragraph, turn, cards)}</p>"
         for n, paragraph in enumerate(answer.answer.split("\n\n"))
     ]
+    # Lead with the direct answer and the quote that states it; the other quotes fold away.
+    # A note on dates stays in view: it is there only when a later report is cited.
+    dated = answer.answer.rsplit("\n\n", 1)[-1].startswith(DATES_NOTE)
+    note = [paragraphs.pop()] if dated else []
+    shown = 2 if answer.short_answer else 1
+    if len(paragraphs) > shown:
+        more = paragraphs[shown:]
+        folded = (
+            f'<details class="nq-more"><summary>More from the articles ({len(more)})</summary>'
+            f"{''.join(more)}</details>"
+        )
+        paragraphs = [*paragraphs[:shown], folded]
+    paragraphs += note
     flags = "".join(f'<p class="nq-flag">⚠ {escape(f)}</p>' for f in answer.removals)
     # Declined, but the articles mention the subject: what they say is cited, not claimed.
     kind = "nq-partial" if answer.partial else "nq-answer"

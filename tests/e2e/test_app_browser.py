@@ -40,6 +40,13 @@ def ask(page: Any, question: str) -> Any:
     return newest
 
 
+def unfolded_text(answer: Any) -> str:
+    """The answer's text with "More from the articles" opened, as a reader who opens it sees."""
+    for summary in answer.locator("details.nq-more:not([open]) > summary").all():
+        summary.click()
+    return str(answer.inner_text())
+
+
 @pytest.fixture
 def page(browser: Any, running_app: RunningApp) -> Any:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -52,7 +59,9 @@ def page(browser: Any, running_app: RunningApp) -> Any:
 
 def test_ask_check_sources_open_article_and_follow_up(page: Any, tmp_path: Path) -> None:
     answer = ask(page, "What gifts did Putin and Kim exchange?")
-    text = answer.inner_text()
+    # One quote leads; the others fold under "More from the articles (n)".
+    assert "More from the articles" in answer.inner_text()
+    text = unfolded_text(answer)
     assert "glove" in text and "rifle" in text and "gun" in text
     page.locator("#nq-sources .nq-card").first.wait_for(timeout=TIMEOUT)
     # The card quoting the gifts: its head names the article, its excerpt marks the quote.
@@ -85,7 +94,7 @@ def test_ask_check_sources_open_article_and_follow_up(page: Any, tmp_path: Path)
     )  # fmt: skip
 
     follow_up = ask(page, "And what did Kim give in return?")
-    assert "gun" in follow_up.inner_text()
+    assert "gun" in unfolded_text(follow_up)
 
 
 def test_the_direct_answer_comes_first_and_is_marked_in_its_source(page: Any) -> None:
@@ -336,7 +345,7 @@ def test_an_archive_asked_about_this_week_offers_its_newest_day(
         page.get_by_text("(as of 4 March 2024)").first.wait_for(timeout=TIMEOUT)
         newest = page.locator(".nq-answer, .nq-abstain, .nq-partial").last.inner_text()
         assert "No article in the index is from" not in newest and "$14.2 million" in newest
-        assert "4 March 2024" in line.inner_text()
+        line.get_by_text("4 March 2024").wait_for(timeout=TIMEOUT)  # the line follows the field
         assert not again.is_visible()
     finally:
         context.close()

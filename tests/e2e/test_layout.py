@@ -14,7 +14,7 @@ import pytest
 
 from tests.app_fixtures import RunningApp
 from tests.conftest import ROOT
-from tests.e2e.test_app_browser import TIMEOUT, ask
+from tests.e2e.test_app_browser import TIMEOUT, ask, unfolded_text
 from tests.ui.test_render import repeated_share
 
 pytestmark = pytest.mark.browser
@@ -145,6 +145,7 @@ def test_desktop_marker_scrolls_only_the_sources_and_older_turns_fold_with_an_ar
     assert targets and all(page.locator(target).count() == 1 for target in targets)
 
     # A marker brings its card up inside the sources box; the page, and so the chat, stay put.
+    unfolded_text(answer)  # the last marker sits under "More from the articles"
     marker = answer.locator("a.nq-marker").last
     marker.scroll_into_view_if_needed()
     scrolled = page.evaluate("window.scrollY")

@@ -152,3 +152,35 @@ def test_a_direct_answer_inside_a_shared_card_is_marked_once() -> None:
     [card] = cards_of(source_cards([("q", answer)], {GIFTS: article}))
     excerpt = card.split('<div class="nq-excerpt">')[1].split("</div>")[0]
     assert excerpt.count('<mark class="nq-short-span">a glove from a spacesuit</mark>') == 1
+
+
+def dated_citation(n: int, published: str, source: str) -> Citation:
+    text = f"Repairs will cost {n} million dollars, officials said."
+    return Citation(
+        n=n, doc_id=f"d{n}", title="Repairs", source=source, published=published, start=0,
+        end=len(text), text=text, score=1.0, passage_start=0, passage_end=len(text),
+    )  # fmt: skip
+
+
+def test_the_answer_leads_with_one_quote_and_folds_the_others() -> None:
+    from qa.extractive import dating_note
+
+    citations = [dated_citation(n, f"2024-03-0{n}", f"Outlet {n}") for n in (1, 2, 3)]
+    quotes = [f"“{c.text}” [{c.n}]" for c in citations]
+    answer = Answer(question="How much will repairs cost?", answer="\n\n".join(quotes),
+                    abstained=False, citations=citations)  # fmt: skip
+    html = answer_message(answer, 0)
+    lead, _, folded = html.partition('<details class="nq-more">')
+    assert "1 million" in lead and "2 million" not in lead
+    assert "<summary>More from the articles (2)</summary>" in folded
+    assert "2 million" in folded and "3 million" in folded
+    # Dates are noted only when a later report than the leading quote's is cited.
+    assert dating_note(citations) is not None
+    assert dating_note(list(reversed(citations))) is None
+    assert dating_note(citations).startswith("Note on dates: [3] (Outlet 3, 3 March 2024)")
+    answer.answer += "\n\n" + dating_note(citations)
+    html = answer_message(answer, 0)
+    assert html.index("Note on dates") > html.index("</details>")  # in view, not folded
+    # One quote: nothing to fold.
+    alone = Answer(question="q", answer=quotes[0], abstained=False, citations=citations[:1])
+    assert "nq-more" not in answer_message(alone, 0)
