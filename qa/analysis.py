@@ -116,6 +116,13 @@ def analyse_question(question: str) -> QuestionAnalysis:
     )
 
 
+def asks_yes_no(question: str) -> bool:
+    """Whether the question is answered yes or no: it opens with an auxiliary ("Did the Fed
+    raise rates?", "Does the TechCrunch article agree with …?"), not with a wh-word."""
+    first = re.match(r"\s*([A-Za-z]+)", question)
+    return first is not None and first.group(1).lower() in AUXILIARIES
+
+
 def _kind(question: str) -> tuple[str | None, str | None]:
     """(kind, noun stem) from the first wh-word that says what is asked."""
     for match in WH.finditer(question):

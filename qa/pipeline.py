@@ -21,7 +21,7 @@ from index.metadata import describe_date, full_date
 from index.search import Filters
 from index.settings import Settings
 from index.store import StoredIndex, open_store
-from qa.analysis import analyse_question
+from qa.analysis import analyse_question, asks_yes_no
 from qa.answer_model import AnswerModel
 from qa.extractive import OUTSIDE_WINDOW_NOTES, ExtractiveAnswerer
 from qa.llm import OpenAIAnswerer
@@ -161,6 +161,7 @@ class Pipeline:
                 named = self.named_in_answer(answer, asked.labels)
             history.remember(query, named, asked.kind)
         answer.time = scope.to_json()
+        answer.asks_yes_no = asks_yes_no(question)
         reading = describe_scope(scope)
         archive = []
         newest = self.newest_before(scope)

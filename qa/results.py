@@ -113,6 +113,11 @@ class Answer:
     partial: bool = False
     # How the question's time was read: as_of, window, prefer_recent, years, phrases.
     time: dict[str, Any] = field(default_factory=dict)
+    # A yes/no question ("Did …?", "Does …?"), and its verdict, "yes" or "no", where a backend
+    # decides one. None: not decided; the quotes are what the articles say (issue 14's reader
+    # will fill it in).
+    asks_yes_no: bool = False
+    yes_no: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

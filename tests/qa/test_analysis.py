@@ -57,3 +57,20 @@ def test_kinds_map_to_entity_labels_and_name_what_is_missing() -> None:
     team = analyse_question("Which team did they beat?").labels
     assert {LABEL_ID["ORG"], LABEL_ID["NORP"], LABEL_ID["PRODUCT"]} <= team
     assert LABEL_ID["GPE"] not in team
+
+
+@pytest.mark.parametrize(
+    ("question", "yes_no"),
+    [
+        ("Did Putin visit Pyongyang?", True),
+        ("Does the TechCrunch article agree with the Verge on the charges?", True),
+        ("Was the summit held before the launch?", True),
+        ("Who visited Pyongyang?", False),
+        ("When did Putin visit Pyongyang?", False),
+        ("Putin Pyongyang visit", False),
+    ],
+)
+def test_yes_no_questions_open_with_an_auxiliary(question: str, yes_no: bool) -> None:
+    from qa.analysis import asks_yes_no
+
+    assert asks_yes_no(question) is yes_no

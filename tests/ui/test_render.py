@@ -184,3 +184,16 @@ def test_the_answer_leads_with_one_quote_and_folds_the_others() -> None:
     # One quote: nothing to fold.
     alone = Answer(question="q", answer=quotes[0], abstained=False, citations=citations[:1])
     assert "nq-more" not in answer_message(alone, 0)
+
+
+def test_a_yes_no_question_has_a_place_for_its_verdict() -> None:
+    citation = dated_citation(1, "2024-03-01", "Outlet 1")
+    answer = Answer(question="Did repairs cost a million dollars?", answer=f"“{citation.text}” [1]",
+                    abstained=False, citations=[citation], asks_yes_no=True)  # fmt: skip
+    # Not decided: said so, above the quotes, never a guessed "Yes".
+    html = answer_message(answer, 0)
+    assert html.index("Not answered yes or no") < html.index("1 million")
+    assert answer.to_json()["yes_no"] is None and answer.to_json()["asks_yes_no"] is True
+    # Decided (by a backend that reads it): the verdict leads, in bold.
+    answer.yes_no = "yes"
+    assert '<p class="nq-short nq-yes-no"><b>Yes</b></p>' in answer_message(answer, 0)
