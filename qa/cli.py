@@ -224,13 +224,8 @@ def print_answer(answer: Any) -> None:
             err=True,
         )
     text = answer.answer
-    if answer.asks_yes_no and not answer.abstained:
-        typer.secho(
-            answer.yes_no.capitalize()
-            if answer.yes_no
-            else "Not answered yes or no: these are what the articles say.",
-            bold=bool(answer.yes_no),
-        )
+    if answer.verdict:
+        typer.secho(answer.verdict, bold=bool(answer.yes_no))
     if answer.short_answer is not None:
         # The thing asked for comes first, in bold; the quotes that state it follow.
         head, _, text = text.partition("\n\n")

@@ -123,6 +123,14 @@ class Answer:
         return asdict(self)
 
     @property
+    def verdict(self) -> str | None:
+        """What a yes/no answer leads with: "Yes" or "No" where a backend decided it, else that
+        it was not decided; None for other questions and for declines."""
+        if not self.asks_yes_no or self.abstained:
+            return None
+        return self.yes_no.capitalize() if self.yes_no else NOT_DECIDED
+
+    @property
     def removals(self) -> list[str]:
         """The flags a reader is shown: what the checks took out of the answer. The others (why
         it declined, that it is partial) are for --json and the export: the answer's own words
@@ -130,6 +138,7 @@ class Answer:
         return [f for f in self.flags if not f.startswith(DIAGNOSTIC_FLAGS)]
 
 
+NOT_DECIDED = "Not answered yes or no: these are what the articles say."
 # Flags that explain the answerer's decision, for --json and the export only.
 DIAGNOSTIC_FLAGS = ("partial:", "abstained:")
 

@@ -5,8 +5,8 @@
 where the question is about what is to come ("who will they play next"), ask for the newest
 reports. Words that are often not time are read as time only in those phrases: "last" and
 "this" only before a period or a day ("last week", "this March"; not "his last album", "this
-company"), "next" not in "what did he say next" or "the next step". dateparser resolves each expression against the as-of date; the
-grammar below only finds them (dateparser's own search reads "may" in "who may become" as May).
+company"), "next" not in "what did he say next" or "the next step". dateparser resolves each
+expression against the as-of date; the grammar below only finds them (dateparser's own search reads "may" in "who may become" as May).
 Windows are preferences: retrieval and answering favour reports inside them, hide nothing, and
 say so when the evidence comes from outside.
 """

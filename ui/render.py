@@ -76,14 +76,14 @@ def answer_message(answer: Answer, turn: int) -> str:
         )
         paragraphs = [*paragraphs[:shown], folded]
     paragraphs += note
-    if answer.asks_yes_no and not answer.partial:
+    if answer.verdict:
         # A yes/no question: its verdict first where one was decided, else say it was not.
-        verdict = (
-            f'<p class="nq-short nq-yes-no"><b>{escape(answer.yes_no.capitalize())}</b></p>'
+        paragraphs.insert(
+            0,
+            f'<p class="nq-short nq-yes-no"><b>{escape(answer.verdict)}</b></p>'
             if answer.yes_no
-            else '<p class="nq-yes-no">Not answered yes or no: these are what the articles say.</p>'
+            else f'<p class="nq-yes-no">{escape(answer.verdict)}</p>',
         )
-        paragraphs.insert(0, verdict)
     flags = "".join(f'<p class="nq-flag">⚠ {escape(f)}</p>' for f in answer.removals)
     # Declined, but the articles mention the subject: what they say is cited, not claimed.
     kind = "nq-partial" if answer.partial else "nq-answer"
