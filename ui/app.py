@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -224,20 +224,24 @@ def upload_report(report: IndexReport, articles: dict[str, Article]) -> str:
     lines = []
     done = report.added + report.updated
     if done:
+        passages = report.chunks_embedded
         lines.append(
             f"Indexed {len(done)} article{'s' * (len(done) != 1)} "
-            f"({report.chunks_embedded} passages): "
-            + ", ".join(f"“{articles[d].title or d}”" for d in done if d in articles)
+            f"({passages} passage{'s' * (passages != 1)}): " + titles(done, articles)
         )
     if report.unchanged:
-        lines.append(
-            "Already in the library, unchanged: "
-            + ", ".join(f"“{articles[d].title or d}”" for d in report.unchanged if d in articles)
-        )
+        lines.append("Already in the library, unchanged: " + titles(report.unchanged, articles))
     lines.extend(f"Rejected {Path(s.path).name}: {s.reason}" for s in report.skipped)
     if not lines and not report.conflicts:
         lines.append("Nothing to index.")
     return "<br>".join(render.escape(line) for line in lines)
+
+
+def titles(doc_ids: list[str], articles: dict[str, Article], most: int = 5) -> str:
+    """The first few articles' headlines, and how many more: a feed of hundreds is one line."""
+    named = [f"“{articles[d].title or d}”" for d in doc_ids if d in articles]
+    more = len(named) - most
+    return ", ".join(named[:most]) + (f" and {more} more" if more > 0 else "")
 
 
 def replace_question(report: IndexReport, articles: dict[str, Article]) -> str:
@@ -405,14 +409,26 @@ def build_app(live: LiveIndex) -> gr.Blocks:
             hidden,
         )
 
-    def library_views(search: str | None) -> tuple[Any, ...]:
+    def table_views(listing: library.Listing) -> tuple[Any, ...]:
+        """One page of the article table, the line saying which, and the buttons to the pages
+        before and after it (one value for each of `table_outputs`)."""
+        page = library.article_page(live.pipeline.index, listing)
+        return (
+            page.listing,
+            page.rows,
+            page.line,
+            gr.update(interactive=page.listing.page > 0),
+            gr.update(interactive=page.listing.page < page.pages - 1),
+        )
+
+    def library_views(listing: library.Listing) -> tuple[Any, ...]:
         """The Library tab's summary and tables, and the chat's outlet choices and example
         questions, as they now are (one value for each of `views`)."""
         index = live.pipeline.index
         label, shown, questions = library.example_questions(index, SEED_IDS, EXAMPLES)
         return (
             library.summary(index),
-            library.article_rows(index, search or ""),
+            *table_views(listing),
             library.outlet_rows(index),
             gr.update(choices=live.outlets()),
             gr.Dataset(samples=[[text] for text in shown], label=label, visible=bool(shown)),
@@ -421,7 +437,7 @@ def build_app(live: LiveIndex) -> gr.Blocks:
 
     def upload(
         files: list[Any] | None,
-        search: str | None,
+        listing: library.Listing,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
         if not files:
@@ -446,7 +462,7 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                 gr.skip(),
                 [],
                 None,
-                *library_views(search),
+                *library_views(listing),
             )
         articles = live.pipeline.index.articles
         asking = bool(report.conflicts)
@@ -456,12 +472,12 @@ def build_app(live: LiveIndex) -> gr.Blocks:
             replace_question(report, articles) if asking else "",
             [c.path for c in report.conflicts],
             None,
-            *library_views(search),
+            *library_views(listing),
         )
 
     def replace_uploads(
         pending: list[str],
-        search: str | None,
+        listing: library.Listing,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
         """The held-back uploads take their articles' places."""
@@ -473,19 +489,19 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                 gr.skip(),
                 gr.skip(),
                 pending,
-                *library_views(search),
+                *library_views(listing),
             )
         return (
             upload_report(report, live.pipeline.index.articles), gr.update(visible=False), "", [],
-            *library_views(search),
+            *library_views(listing),
         )  # fmt: skip
 
-    def keep_library(pending: list[str], search: str | None) -> tuple[Any, ...]:
+    def keep_library(pending: list[str], listing: library.Listing) -> tuple[Any, ...]:
         """The held-back uploads are dropped; the library stays as it was."""
         live.forget_uploads([Path(p) for p in pending or []])
         return (
             "Kept the articles already in the library.", gr.update(visible=False), "", [],
-            *library_views(search),
+            *library_views(listing),
         )  # fmt: skip
 
     def open_article(event: gr.SelectData) -> tuple[Any, ...]:
@@ -512,25 +528,25 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         )
 
     def save_correction(
-        doc_id: str | None, outlet: str, day: str, search: str | None
+        doc_id: str | None, outlet: str, day: str, listing: library.Listing
     ) -> tuple[Any, ...]:
-        return change_article(doc_id, {"source": outlet, "published": day}, False, search)
+        return change_article(doc_id, {"source": outlet, "published": day}, False, listing)
 
-    def undo_correction(doc_id: str | None, search: str | None) -> tuple[Any, ...]:
-        return change_article(doc_id, {}, True, search)
+    def undo_correction(doc_id: str | None, listing: library.Listing) -> tuple[Any, ...]:
+        return change_article(doc_id, {}, True, listing)
 
     def change_article(
-        doc_id: str | None, values: dict[str, str | None], reset: bool, search: str | None
+        doc_id: str | None, values: dict[str, str | None], reset: bool, listing: library.Listing
     ) -> tuple[Any, ...]:
         if not doc_id:
-            return (*shown_article(None, "Choose an article first."), *library_views(search))
+            return (*shown_article(None, "Choose an article first."), *library_views(listing))
         try:
             article = live.correct(doc_id, values, reset)
         except NewsqaError as error:
             shown = shown_article(doc_id, render.escape(str(error)))
-            return (*shown[:2], gr.skip(), gr.skip(), *shown[4:], *library_views(search))
+            return (*shown[:2], gr.skip(), gr.skip(), *shown[4:], *library_views(listing))
         notice = f"Saved: {article.source or 'outlet unknown'}, {describe_date(article.published)}."
-        return (*shown_article(doc_id, render.escape(notice)), *library_views(search))
+        return (*shown_article(doc_id, render.escape(notice)), *library_views(listing))
 
     def ask_to_remove(doc_id: str | None) -> tuple[Any, ...]:
         article = live.pipeline.index.articles.get(doc_id or "")
@@ -543,13 +559,13 @@ def build_app(live: LiveIndex) -> gr.Blocks:
             "find it.</p>",
         )
 
-    def remove_article(doc_id: str | None, search: str | None) -> tuple[Any, ...]:
+    def remove_article(doc_id: str | None, listing: library.Listing) -> tuple[Any, ...]:
         try:
             article = live.remove(doc_id or "")
         except NewsqaError as error:
-            return (*shown_article(doc_id, render.escape(str(error))), *library_views(search))
+            return (*shown_article(doc_id, render.escape(str(error))), *library_views(listing))
         notice = f"Removed “{article.title or article.doc_id}” from the library."
-        return (*shown_article(None, render.escape(notice)), *library_views(search))
+        return (*shown_article(None, render.escape(notice)), *library_views(listing))
 
     def ask_api(question: str) -> dict[str, Any]:
         """Answers one question; returns the Answer as JSON (question, answer, citations, ...)."""
@@ -729,16 +745,32 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                         )
                 gr.Markdown("### Articles in the library")
                 library_summary = gr.HTML(elem_id="nq-library-summary")
-                library_search = gr.Textbox(
-                    placeholder="Search by headline, outlet, date or id", show_label=False,
-                    max_lines=1, elem_id="nq-library-search",
-                )  # fmt: skip
+                library_listing = gr.State(library.Listing())  # the table's search, order and page
+                with gr.Row(equal_height=True):
+                    library_search = gr.Textbox(
+                        placeholder="Search by headline, outlet, date or id", show_label=False,
+                        max_lines=1, elem_id="nq-library-search", scale=4,
+                    )  # fmt: skip
+                    library_order = gr.Dropdown(
+                        list(library.ORDERS), value=library.NEWEST_FIRST, show_label=False,
+                        elem_id="nq-library-order", scale=1, min_width=150,
+                    )  # fmt: skip
+                # One line a row, cut short where long (web-address ids would wrap to five):
+                # the whole article opens below on a click.
                 library_table = gr.Dataframe(
                     headers=library.ARTICLE_COLUMNS, datatype=["str", "str", "str", "str", "number"],
-                    interactive=False, wrap=True, max_height=420, elem_id="nq-library-table",
-                    column_widths=["13%", "13%", "48%", "18%", "8%"],
-                    label="Click a row to open the article; click a column's name to sort by it",
+                    interactive=False, wrap=False, max_height=620, elem_id="nq-library-table",
+                    column_widths=["10%", "15%", "46%", "20%", "9%"],
+                    label="Click a row to open the article",
                 )  # fmt: skip
+                with gr.Row(elem_id="nq-library-pages", equal_height=True):
+                    page_line = gr.HTML(elem_id="nq-page-line")
+                    previous_page = gr.Button(
+                        "‹ Previous", size="sm", min_width=100, scale=0, elem_id="nq-page-previous"
+                    )
+                    next_page = gr.Button(
+                        "Next ›", size="sm", min_width=100, scale=0, elem_id="nq-page-next"
+                    )
                 chosen = gr.State(None)  # the open article's id
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
@@ -805,23 +837,44 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         # icon included.
         clear_button.click(clear, None, outputs, api_visibility="private")
         chatbot.clear(clear, None, outputs, api_visibility="private")
-        views = [library_summary, library_table, outlet_table, outlets, examples, example_questions]
+        table_outputs = [library_listing, library_table, page_line, previous_page, next_page]
+        views = [
+            library_summary,
+            *table_outputs,
+            outlet_table,
+            outlets,
+            examples,
+            example_questions,
+        ]
         conflict_outputs = [upload_status, replace_box, replace_text, pending]
         files.upload(
-            upload, [files, library_search], [*conflict_outputs, files, *views],
+            upload, [files, library_listing], [*conflict_outputs, files, *views],
             api_visibility="private",
         )  # fmt: skip
         replace_yes.click(
-            replace_uploads, [pending, library_search], [upload_status, replace_box, replace_text,
+            replace_uploads, [pending, library_listing], [upload_status, replace_box, replace_text,
             pending, *views], api_visibility="private",
         )  # fmt: skip
         replace_no.click(
-            keep_library, [pending, library_search], [upload_status, replace_box, replace_text,
+            keep_library, [pending, library_listing], [upload_status, replace_box, replace_text,
             pending, *views], api_visibility="private",
         )  # fmt: skip
+        # A new search or order starts at the first page; every other change keeps the page.
         library_search.change(
-            lambda search: library.article_rows(live.pipeline.index, search or ""),
-            library_search, library_table, api_visibility="private",
+            lambda search, shown: table_views(replace(shown, search=search or "", page=0)),
+            [library_search, library_listing], table_outputs, api_visibility="private",
+        )  # fmt: skip
+        library_order.change(
+            lambda order, shown: table_views(replace(shown, order=order, page=0)),
+            [library_order, library_listing], table_outputs, api_visibility="private",
+        )  # fmt: skip
+        previous_page.click(
+            lambda shown: table_views(replace(shown, page=shown.page - 1)), library_listing,
+            table_outputs, api_visibility="private",
+        )  # fmt: skip
+        next_page.click(
+            lambda shown: table_views(replace(shown, page=shown.page + 1)), library_listing,
+            table_outputs, api_visibility="private",
         )  # fmt: skip
         article_outputs = [
             chosen, article_html, fix_outlet, fix_date, fix_save, fix_undo, remove, remove_box,
@@ -829,11 +882,11 @@ def build_app(live: LiveIndex) -> gr.Blocks:
         ]  # fmt: skip
         library_table.select(open_article, None, article_outputs, api_visibility="private")
         fix_save.click(
-            save_correction, [chosen, fix_outlet, fix_date, library_search],
+            save_correction, [chosen, fix_outlet, fix_date, library_listing],
             [*article_outputs, *views], api_visibility="private",
         )  # fmt: skip
         fix_undo.click(
-            undo_correction, [chosen, library_search], [*article_outputs, *views],
+            undo_correction, [chosen, library_listing], [*article_outputs, *views],
             api_visibility="private",
         )  # fmt: skip
         remove.click(ask_to_remove, chosen, [remove_box, remove_text], api_visibility="private")
@@ -841,20 +894,20 @@ def build_app(live: LiveIndex) -> gr.Blocks:
             lambda: gr.update(visible=False), None, remove_box, api_visibility="private"
         )
         remove_yes.click(
-            remove_article, [chosen, library_search], [*article_outputs, *views],
+            remove_article, [chosen, library_listing], [*article_outputs, *views],
             api_visibility="private",
         )  # fmt: skip
         # A page opened after an upload shows the library as it is now, not as it was at start.
-        app.load(library_views, library_search, views, api_visibility="private")
+        app.load(library_views, library_listing, views, api_visibility="private")
 
-        def tick(seen: dt.datetime | None, search: str | None) -> tuple[Any, ...]:
+        def tick(seen: dt.datetime | None, listing: library.Listing) -> tuple[Any, ...]:
             status = f'<p class="nq-live">{render.escape(live.status())}</p>'
             if seen == live.updated_at:
                 return (status, gr.skip(), *(gr.skip(),) * len(views))
-            return (status, live.updated_at, *library_views(search))
+            return (status, live.updated_at, *library_views(listing))
 
         gr.Timer(LIVE_STATUS_SECONDS).tick(
-            tick, [seen_version, library_search], [live_status, seen_version, *views],
+            tick, [seen_version, library_listing], [live_status, seen_version, *views],
             api_visibility="private", show_progress="hidden",
         )  # fmt: skip
         gr.api(ask_api, api_name="ask")  # type: ignore[attr-defined]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from index.documents import Article
@@ -21,6 +23,43 @@ OUTLET_COLUMNS = ["Outlet", "Articles", "First date", "Last date", "No full date
 ID_COLUMN = ARTICLE_COLUMNS.index("Id")
 # Gradio cuts an example's text at 60 characters; a headline is shortened at a word before that.
 EXAMPLE_CHARS = 60
+# A page of the article table: enough to scan, few enough that a 10,000-article library sends
+# the browser a page, not the whole index, at every keystroke in the search box.
+PAGE_ROWS = 100
+NEWEST_FIRST = "Newest first"
+
+
+def newest_first_key(row: list[Any]) -> tuple[Any, ...]:
+    # Reversed: full dates newest first; days without a year, then undated, after every full one.
+    return (row[0][4:5] == "-", row[0], row[3])
+
+
+# The article table's orders, by what the menu says. Sorting by a column's name in the table
+# sorts only the page on screen; these sort the whole library.
+ORDERS: dict[str, tuple[Callable[[list[Any]], Any], bool]] = {
+    NEWEST_FIRST: (newest_first_key, True),
+    # Full dates oldest first; then days without a year; undated articles last here too.
+    "Oldest first": (lambda row: (row[0][4:5] != "-", not row[0], row[0], row[3]), False),
+    "Outlet": (lambda row: (not row[1], row[1].casefold(), row[0]), False),
+    "Headline": (lambda row: (row[2].casefold(), row[3]), False),
+}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What the article table shows: the articles matching `search`, in `order`, one page."""
+
+    search: str = ""
+    order: str = NEWEST_FIRST
+    page: int = 0  # from 0
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    listing: Listing  # its page number kept within the pages there are
+    rows: list[list[Any]]
+    pages: int
+    line: str  # which articles these are, e.g. "101–200 of 610 articles, newest first"
 
 
 def table_date(published: str | None) -> str:
@@ -34,8 +73,10 @@ def table_date(published: str | None) -> str:
     return ""
 
 
-def article_rows(index: StoredIndex, search: str = "") -> list[list[Any]]:
-    """One row per article, newest first, kept when every word of `search` is in its date,
+def article_rows(
+    index: StoredIndex, search: str = "", order: str = NEWEST_FIRST
+) -> list[list[Any]]:
+    """One row per article, in `order`, kept when every word of `search` is in its date,
     outlet, headline or id."""
     words = search.casefold().split()
     passages = Counter(chunk.doc_id for chunk in index.chunks)
@@ -51,9 +92,33 @@ def article_rows(index: StoredIndex, search: str = "") -> list[list[Any]]:
         haystack = " ".join(str(cell) for cell in row[:4]).casefold()
         if all(word in haystack for word in words):
             rows.append(row)
-    # Newest first; days without a year, then undated articles, after every full date.
-    rows.sort(key=lambda row: (row[0][4:5] == "-", row[0], row[3]), reverse=True)
+    key, reverse = ORDERS.get(order, ORDERS[NEWEST_FIRST])
+    rows.sort(key=key, reverse=reverse)
     return rows
+
+
+def article_page(index: StoredIndex, listing: Listing) -> ArticlePage:
+    """One page of the article table and the line that says which articles it holds."""
+    rows = article_rows(index, listing.search, listing.order)
+    pages = max(1, -(-len(rows) // PAGE_ROWS))
+    page = min(max(listing.page, 0), pages - 1)
+    shown = rows[page * PAGE_ROWS : (page + 1) * PAGE_ROWS]
+    search = listing.search.strip()
+    matching = f" matching “{search}”" if search else ""
+    if not rows:
+        line = f"No article{matching}." if search else "No articles yet."
+    elif pages == 1:
+        line = f"{len(rows)} article{'s' * (len(rows) != 1)}{matching}"
+    else:
+        first = page * PAGE_ROWS + 1
+        line = f"{first}–{first + len(shown) - 1} of {len(rows)} articles{matching}"
+    if rows:
+        order = listing.order if listing.order in ORDERS else NEWEST_FIRST
+        line += f", {order.casefold()}." if "first" in order else f", by {order.casefold()}."
+    return ArticlePage(
+        Listing(search, listing.order, page), shown, pages,
+        f'<p class="nq-page-line">{escape(line)}</p>',
+    )  # fmt: skip
 
 
 def example_questions(

@@ -3,6 +3,7 @@ remove."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -191,3 +192,85 @@ def test_an_article_address_opens_safely_and_only_a_web_one(page: Any, tmp_path:
     page.locator("#nq-sources .nq-card").first.wait_for(timeout=TIMEOUT)
     assert all(link["href"].startswith("https://") for link in links_of("#nq-sources"))
     assert page.evaluate("window.__opened") is None
+
+
+def page_line(page: Any, pattern: str) -> str:
+    return wait_for_text(page, "#nq-page-line", pattern)
+
+
+def test_a_big_library_shows_a_line_a_row_a_page_at_a_time_and_keeps_its_search(
+    browser: Any, tmp_path: Path, embedder: Any
+) -> None:
+    """230 articles with web addresses for ids (as MultiHop-RAG's are): each row is one line,
+    the table pages by 100 in the order chosen, and a search stays applied after an upload."""
+    from index.build import IndexBuilder
+    from index.settings import Settings
+    from tests.app_fixtures import start_app, stop_app
+
+    first_day = dt.date(2024, 1, 1)
+    records = [
+        {"url": f"https://news.example.org/{first_day + dt.timedelta(n)}/harbour-works-update-"
+                f"number-{n}-with-the-long-address-a-real-site-gives-its-stories",
+         "source": "Harbour Times", "published_at": str(first_day + dt.timedelta(n)),
+         "title": f"Story {n}: " + ("Glimmerfjord harbour" if n in (5, 50, 150) else "Harbour"),
+         "body": f"Harbour works, part {n}, went on this week, the port office said."}
+        for n in range(230)
+    ]  # fmt: skip
+    (tmp_path / "feed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    settings = Settings(index_dir=tmp_path / ".newsqa")
+    IndexBuilder(settings, embedder).run([tmp_path / "feed.jsonl"])
+    app = start_app(settings.index_dir)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(app.url, wait_until="load")
+        open_tab(page, "Library")
+        page_line(page, "1–100 of 230 articles, newest first")
+        first = page.locator("#nq-library-table [role=row]:has([role=gridcell])").first
+        assert first.locator("[role=gridcell]").nth(2).inner_text().strip() == "Story 229: Harbour"
+        # One line a row, the long address cut short rather than wrapped onto five.
+        height = first.bounding_box()["height"]
+        assert height < 50, f"a row is {height}px tall"
+        previous, following = page.locator("#nq-page-previous"), page.locator("#nq-page-next")
+        assert previous.is_disabled() and following.is_enabled()
+
+        following.click()
+        page_line(page, "101–200 of 230")
+        assert rows(page)[0][2] == "Story 129: Harbour"
+        following.click()
+        page_line(page, "201–230 of 230")
+        assert rows(page)[0][2] == "Story 29: Harbour"
+        assert following.is_disabled() and previous.is_enabled()
+
+        # The order sorts the whole library, not the page on screen, and starts at its first page.
+        page.locator("#nq-library-order").click()
+        page.get_by_role("option", name="Oldest first").click()
+        page_line(page, "1–100 of 230 articles, oldest first")
+        assert rows(page)[0][2] == "Story 0: Harbour"
+
+        search = page.locator("#nq-library-search input, #nq-library-search textarea")
+        search.fill("glimmerfjord")
+        page_line(page, "3 articles matching “glimmerfjord”, oldest first")
+        wait_for_rows(page, 3)
+        assert [row[2] for row in rows(page)] == [
+            "Story 5: Glimmerfjord harbour", "Story 50: Glimmerfjord harbour",
+            "Story 150: Glimmerfjord harbour",
+        ]  # fmt: skip
+        assert following.is_disabled()
+
+        # An upload: the table still shows what the search box says.
+        story = tmp_path / "ferry-line.txt"
+        story.write_text(STORY, encoding="utf-8")
+        upload(page, story)
+        wait_for_text(page, "#nq-upload-status", "Indexed 1 article")
+        page_line(page, "4 articles matching “glimmerfjord”")
+        wait_for_rows(page, 4)
+        assert search.input_value() == "glimmerfjord"
+        assert "Glimmerfjord ferry line to close" in [row[2] for row in rows(page)]
+
+        # A row opens its article, whose whole address is shown there.
+        open_row(page, "Story 150: Glimmerfjord harbour")
+        assert records[150]["url"] in page.locator("#nq-article").inner_text()
+    finally:
+        context.close()
+        stop_app(app)

@@ -10,7 +10,7 @@ from index.settings import Settings
 from index.store import LocalStore
 from tests.conftest import SEED_IDS, SEEDS
 from ui.app import EXAMPLES
-from ui.library import example_questions
+from ui.library import Listing, article_page, example_questions
 
 SEEDS_ONLY = frozenset(SEED_IDS)
 
@@ -51,3 +51,28 @@ def test_otherwise_the_newest_headlines_each_start_a_question(
     assert questions[1] == "What did ferry.example report in “Ferry fares rise”?"
     assert all(len(text) <= 60 for text in shown)
     assert not set(questions) & set(EXAMPLES)
+
+
+def test_a_page_past_the_last_is_the_last_and_a_search_that_matches_nothing_says_so(
+    seed_index: Settings,
+) -> None:
+    index = LocalStore(seed_index.index_dir).load()
+    page = article_page(index, Listing(page=7))
+    assert page.listing.page == 0 and page.pages == 1 and len(page.rows) == 5
+    assert "5 articles, newest first." in page.line
+    nothing = article_page(index, Listing(search="zzzz", page=3))
+    assert nothing.rows == [] and nothing.listing.page == 0
+    assert "No article matching “zzzz”." in nothing.line
+
+
+def test_each_order_keeps_articles_without_a_date_or_outlet_last(seed_index: Settings) -> None:
+    index = LocalStore(seed_index.index_dir).load()
+
+    def ids(order: str) -> list[str]:
+        return [row[3][:3] for row in article_page(index, Listing(order=order)).rows]
+
+    # 004 and 000 give a day without a year (30 and 12 September); 001–003 give no date.
+    assert ids("Newest first") == ["004", "000", "003", "002", "001"]
+    assert ids("Oldest first") == ["000", "004", "001", "002", "003"]
+    # EurasiaDiary, Sputnik, TASS; 002 and 003 name no outlet.
+    assert ids("Outlet") == ["004", "001", "000", "002", "003"]
