@@ -5,7 +5,8 @@
 Synthetic test: 60 MultiHop-RAG articles (every 10th), each republished three ways by another
 outlet: its own boilerplate around the same story (a byline and a credit line), a tweaked
 headline, and a paragraph more at the end. A fourth version changes one figure in the middle of
-the story's sentences: that is another report, which must not join the group. Recall: originals grouped with all three
+the story's sentences, a fifth one figure in its first two sentences: each is another report,
+which must not join the group. Recall: originals grouped with all three
 copies; precision: groups holding only one original's versions and never the altered one.
 Prints and writes bench/out/syndication.json, with every MultiHop-RAG pair whose estimated
 similarity is at least 0.3, for checking by hand, and the groups among RGB's passages.
@@ -46,19 +47,21 @@ def versions(article: Article, filler: str) -> list[Article]:
             text=f"{body}\n\n{filler}",
         ),
     ]  # fmt: skip
-    # One figure of the story's middle half (not a heading or an embedded post) changed.
+    # One figure of the story's middle half (not a heading or an embedded post) changed; and,
+    # apart, one figure of its first two sentences (the lede, where the figure usually is).
     sentences = [s for section in article_sections(article) for s in section]
     middle = sentences[len(sentences) // 4 : len(sentences) - len(sentences) // 4]
-    for sentence in middle:
-        number = re.search(r"(?<=\s)\d[\d,.]*(?=\s)", sentence.text)
-        if number:
-            at = sentence.start + number.start()
-            changed = str(int(re.sub(r"\D", "", number.group(0)) or 0) + 7)
-            altered = body[:at] + changed + body[at + len(number.group(0)) :]
-            copies.append(
-                dataclasses.replace(article, doc_id=f"{article.doc_id}#altered", text=altered)
-            )
-            break
+    for kind, part in (("altered", middle), ("lede", sentences[:2])):
+        for sentence in part:
+            number = re.search(r"(?<=\s)\d[\d,.]*(?=\s)", sentence.text)
+            if number:
+                at = sentence.start + number.start()
+                changed = str(int(re.sub(r"\D", "", number.group(0)) or 0) + 7)
+                altered = body[:at] + changed + body[at + len(number.group(0)) :]
+                copies.append(
+                    dataclasses.replace(article, doc_id=f"{article.doc_id}#{kind}", text=altered)
+                )
+                break
     return copies
 
 
@@ -89,7 +92,7 @@ def main() -> None:
     for article in originals:
         for copy in versions(article, filler):
             synthetic[copy.doc_id] = copy
-            if copy.doc_id.endswith("#altered"):
+            if copy.doc_id.endswith(("#altered", "#lede")):
                 altered_ids.add(copy.doc_id)
     groups = copy_groups(synthetic, signatures_of(synthetic.values()), threshold)
     found = {tuple(g) for g in groups.values()}
@@ -124,6 +127,7 @@ def main() -> None:
             "originals": len(originals),
             "copies": 3 * len(originals),
             "altered_versions": len(altered_ids),
+            "of_them_in_the_lede": sum(d.endswith("#lede") for d in altered_ids),
             "originals_grouped_with_all_3_copies": whole,
             "groups": len(found),
             "groups_with_one_story_and_no_altered_version": pure,

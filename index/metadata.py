@@ -47,6 +47,9 @@ WIRES = (
 BYLINE_OUTLET = re.compile(
     rf"^By\s+[A-Z][^,|()]{{1,80}}?\s*(?:,|\||\(|-|–|—)\s*(?P<outlet>{WIRES})\)?\s*$"
 )
+# Any byline, with or without an outlet: "By Jane Doe", "By Jane Doe, Senior Reporter",
+# "By Coast Courier staff". Never a headline.
+BYLINE = re.compile(r"^By\s+[A-Z][^.!?]{1,80}$")
 WEEKDAY = r"(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)[a-z]*\.?"
 # A time stamp line: "Published 10:32 AM EST, Mon March 4, 2024", "Updated 4 March 2024",
 # "Mon 4 Mar 2024 10.32 GMT", "March 4, 2024 at 10:32 AM EST": the date, and only times, zones
@@ -88,6 +91,8 @@ def find_headline(lines: list[Line]) -> str | None:
     for line in lines:
         stripped = line.stripped
         if not stripped or is_boilerplate(stripped) or is_date_line(stripped):
+            continue
+        if is_stamp_line(stripped) or (len(stripped.split()) <= 12 and BYLINE.match(stripped)):
             continue
         words = stripped.lstrip("# ").split()
         if len(words) < 3:

@@ -4,9 +4,9 @@ Each article's story text (its sentences, boilerplate and filler left out) gets 
 signature of its 5-word shingles at index time (datasketch; stored with the index, so only new
 or changed articles cost anything). Copies are the pairs that MinHash LSH finds with an
 estimated Jaccard similarity of at least the threshold, and that don't disagree: a copy may
-differ at its edges (a dateline, a credit line, a paragraph more at the end) but a figure or a
-name replaced inside the text makes another report, which must be shown beside the first, not
-folded into it. Groups are the connected pairs.
+add words at its edges (a dateline, a byline, a credit line, a paragraph more at the end), but
+a figure or a name replaced anywhere, the lede included, makes another report, which must be
+shown beside the first, not folded into it. Groups are the connected pairs.
 """
 
 from __future__ import annotations
@@ -28,8 +28,14 @@ WORD = re.compile(r"\w+")
 # A story this short (a snippet, a caption, a list of credits) says too little to be told
 # apart from another built on the same template: it is never a copy.
 MIN_STORY_WORDS = 40
-# Words this near either end of a story are its edges: datelines, bylines, credits.
+# Words this near either end of a story are its edges: datelines, bylines, credits. Words
+# added there are not another report; words replaced there are, if they are facts.
 EDGE_WORDS = 30
+# A wire's name in a dateline or credit ("(Reuters)" where a copy says "(AP)") credits the
+# report; it is not one of its facts.
+CREDIT_WORDS = frozenset(
+    {"Reuters", "AP", "Associated", "Press", "AFP", "Agence", "Presse", "Bloomberg", "CNN", "BBC"}
+)
 
 
 def story_words(article: Article) -> list[str]:
@@ -96,25 +102,27 @@ def copy_groups(
 
 
 def agree(first: Article, second: Article) -> bool:
-    """Whether two near-identical stories state the same facts: no number or name inside one
-    is replaced by another in the other (their edges may differ)."""
+    """Whether two near-identical stories state the same facts: no number or name in one is
+    replaced by another in the other, anywhere; inside the story, none is added either (at
+    its edges a copy may add a dateline, a byline, a credit line or a paragraph)."""
     a, b = story_words(first), story_words(second)
     # A short story (a wire brief) has short edges: a tenth of it at most.
     edge = min(EDGE_WORDS, min(len(a), len(b)) // 10)
     matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     for tag, a_start, a_end, b_start, b_end in matcher.get_opcodes():
-        if tag == "equal":
-            continue
+        removed, added = a[a_start:a_end], b[b_start:b_end]
+        if tag == "replace" and any(map(is_fact, removed)) and any(map(is_fact, added)):
+            return False  # "in 24 years" made "in 14 years", "Putin" made "Medvedev"
         inside = min(a_start, b_start) >= edge and (
             a_end <= len(a) - edge and b_end <= len(b) - edge
         )
-        if inside and any(is_fact(w) for w in (*a[a_start:a_end], *b[b_start:b_end])):
+        if tag != "equal" and inside and any(map(is_fact, (*removed, *added))):
             return False
     return True
 
 
 def is_fact(word: str) -> bool:
-    return word[:1].isdigit() or word[:1].isupper()
+    return (word[:1].isdigit() or word[:1].isupper()) and word not in CREDIT_WORDS
 
 
 def signatures_of(articles: Iterable[Article]) -> dict[str, np.ndarray]:

@@ -59,3 +59,13 @@ def test_datelines_bylines_and_stamps_give_the_outlet_and_date(
 def test_sentences_with_dates_and_titled_bylines_are_not_read_as_stamps(line: str) -> None:
     described = describe_text(f"Bridge repairs approved\n\n{line}\n\n{STORY}")
     assert described.published is None and described.outlet is None
+
+
+@pytest.mark.parametrize(
+    "above", ["By Jane Doe", "By Jane Doe, Senior Reporter", "By Coast Courier staff",
+              "Published 10:32 AM EST, Mon March 4, 2024"],
+)  # fmt: skip
+def test_a_byline_or_stamp_above_the_headline_is_not_the_headline(above: str) -> None:
+    assert describe_text(f"{above}\n\nBridge repairs approved\n\n{STORY}").headline == (
+        "Bridge repairs approved"
+    )

@@ -112,3 +112,31 @@ def test_an_index_from_before_signatures_gets_them_on_the_next_run(
     report = IndexBuilder(Settings(index_dir=copy), embedder).run([feed])
     assert report.saved and report.chunks_embedded == 0  # nothing embedded again
     assert len(LocalStore(copy).load().copies) == 3
+
+
+def test_a_figure_changed_in_the_lede_is_another_report_a_byline_added_is_not(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """Seed 003 as a wire story, a paper's copy with a byline and credit line added, and a
+    paper's version whose first sentence says "in 14 years" for "in 24 years"."""
+    from tests.conftest import SEEDS
+
+    body = next(SEEDS.glob("003_*.txt")).read_text(encoding="utf-8")
+    records = [
+        {"url": "https://wire-a.example.com/2024/06/17/putin", "source": "Wire A", "body": body},
+        {"url": "https://paper-b.example.com/2024/06/17/putin", "source": "Paper B",
+         "body": f"By Jane Doe, Wire A\n\n{body}\n\n(Reporting by Jane Doe; Editing by John Roe)"},
+        {"url": "https://paper-c.example.com/2024/06/17/putin", "source": "Paper C",
+         "body": body.replace("in 24 years", "in 14 years", 1)},
+    ]  # fmt: skip
+    assert records[2]["body"] != body
+    (tmp_path / "feed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    settings = Settings(index_dir=tmp_path / ".newsqa")
+    IndexBuilder(settings, embedder).run([tmp_path / "feed.jsonl"])
+    index = LocalStore(settings.index_dir).load()
+    by_outlet = {a.source: a for a in index.articles.values()}
+    wire, paper_b = by_outlet["Wire A"].doc_id, by_outlet["Paper B"].doc_id
+    assert set(index.copies[wire]) == {wire, paper_b}
+    assert by_outlet["Paper C"].doc_id not in index.copies
+    # The byline is not the copy's headline.
+    assert by_outlet["Paper B"].title == by_outlet["Wire A"].title
