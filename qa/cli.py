@@ -211,9 +211,14 @@ Backend = Annotated[
 ]
 
 
-def print_answer(answer: Any) -> None:
-    """The answer, then each citation with its outlet, date, headline and quoted span."""
+def print_answer(answer: Any, every_quote: bool = True, more_hint: str = "") -> None:
+    """The answer, then the source of each quote shown: its outlet, date, headline and id.
+
+    Like the app, it leads with the direct answer and the quote that states it; unless
+    `every_quote`, the other quotes are counted, with `more_hint` saying how to see them.
+    """
     from index.metadata import byline
+    from qa.verify import marker_numbers
 
     for notice in answer.notices:
         typer.secho(f"note: {notice}", fg="yellow", err=True)
@@ -223,31 +228,56 @@ def print_answer(answer: Any) -> None:
             fg="yellow",
             err=True,
         )
-    text = answer.answer
     if answer.verdict:
         typer.secho(answer.verdict, bold=bool(answer.yes_no))
-    if answer.short_answer is not None:
-        # The thing asked for comes first, in bold; the quotes that state it follow.
-        head, _, text = text.partition("\n\n")
-        typer.secho(head, bold=True)
-    typer.secho(text, fg="red" if answer.abstained else None)
     if answer.abstained and not answer.partial:
+        typer.secho(answer.answer, fg="red")
         for rank, passage in enumerate(answer.nearest, start=1):
             typer.echo(
                 f"\n  nearest {rank}: {passage['title'] or passage['doc_id']} ({passage['doc_id']})"
             )
             typer.echo("    " + passage["text"].replace("\n", " ")[:300] + "…")
         return
+    shown = answer.paragraphs
+    lead = list(shown.lead)
+    if answer.short_answer is not None and lead:
+        # The thing asked for comes first, in bold; the quotes that state it follow.
+        typer.secho(lead.pop(0), bold=True)
+    printed = [*shown.lead, *(shown.more if every_quote else [])]
+    typer.echo("\n\n".join([*lead, *(shown.more if every_quote else [])]))
+    if shown.more and not every_quote:
+        markers = "".join(f"[{n}]" for p in shown.more for n in dict.fromkeys(marker_numbers(p)))
+        count = len(shown.more)
+        typer.secho(
+            f"\n({count} more quote{'s' * (count != 1)} from the articles {markers}"
+            f"{': ' + more_hint if more_hint else ''})",
+            dim=True,
+        )
+    if shown.dates_note:
+        typer.echo("\n" + shown.dates_note)
+        printed.append(shown.dates_note)
+    cited = {n for paragraph in printed for n in marker_numbers(paragraph)}
+    text = same_quotes(" ".join(printed))
     for c in answer.citations:
+        if c.n not in cited:
+            continue
         where = " · ".join(part for part in (byline(c.source, c.published), c.title) if part)
         typer.secho(f"\n[{c.n}] {where}", bold=True)
         typer.echo(f"    {c.doc_id}")  # its character offsets: --json
-        typer.echo("    “" + " ".join(c.text.split()) + "”")
+        if same_quotes(c.text) not in text:
+            typer.echo(
+                f"    “{' '.join(c.text.split())}”"
+            )  # an LLM's sentence: the span it rests on
         for copy in c.also_published:
             known = byline(copy["source"], copy["published"]) or copy["title"] or ""
             typer.echo(f"    also published by {known} ({copy['doc_id']})")
     for flag in answer.removals:
         typer.secho(f"flag: {flag}", fg="yellow", err=True)
+
+
+def same_quotes(text: str) -> str:
+    """Text compared as quoted: an answer quotes with its inner quotation marks made single."""
+    return " ".join(text.split()).translate(str.maketrans("“”’", "‘‘‘"))
 
 
 @app.command()
@@ -257,6 +287,9 @@ def ask(
     backend: Backend = None,
     k: Annotated[int | None, typer.Option("-k", help="Passages to retrieve.")] = None,
     as_of: AsOf = None,
+    every_quote: Annotated[
+        bool, typer.Option("--all", help="Print every quote, not only the one that answers.")
+    ] = False,
     index_dir: IndexDir = None,
 ) -> None:
     """Answer QUESTION from the indexed articles, citing the exact sentences it relies on."""
@@ -273,7 +306,7 @@ def ask(
         answer = stream_answer(pipeline, question, None, k, backend, day)
     except NewsqaError as error:
         raise fail(str(error)) from None
-    print_answer(answer)
+    print_answer(answer, every_quote, "--all prints every quote")
 
 
 def stream_answer(
@@ -316,7 +349,11 @@ def chat(
     except NewsqaError as error:
         raise fail(str(error)) from None
     history = ChatHistory()
-    typer.echo("Ask about the indexed articles. Empty line or Ctrl-D to quit; /new starts over.")
+    typer.echo(
+        "Ask about the indexed articles. Empty line or Ctrl-D to quit; /new starts over; /more "
+        "prints the last answer's other quotes."
+    )
+    answer = None
     while True:
         try:
             question = input("\n> ")
@@ -329,6 +366,10 @@ def chat(
             history = ChatHistory()
             typer.echo("(new conversation)")
             continue
+        if question.strip() == "/more":
+            if answer is not None:
+                print_answer(answer)
+            continue
         try:
             answer = stream_answer(pipeline, question, history, k, backend, day)
         except NewsqaError as error:
@@ -336,7 +377,7 @@ def chat(
             continue
         if answer.query != answer.question:
             typer.secho(f"(searched for: {answer.query})", dim=True, err=True)
-        print_answer(answer)
+        print_answer(answer, every_quote=False, more_hint="/more prints every quote")
 
 
 def watch_folder(folder: Path, settings: Settings) -> None:

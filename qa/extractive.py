@@ -34,7 +34,7 @@ from qa.candidates import (
     entity_text,
 )
 from qa.reader import Reader
-from qa.results import Answer, Citation, Passage, ShortAnswer
+from qa.results import DATES_NOTE, Answer, Citation, Passage, ShortAnswer
 from qa.sentences import MONTH_ABBREVIATIONS, key_phrases, stems_of
 from qa.timeframe import YEARS, TimeScope
 
@@ -509,9 +509,6 @@ def as_quote(text: str) -> str:
 
 def join_words(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-DATES_NOTE = "Note on dates:"
 
 
 def dating_note(citations: Sequence[Citation]) -> str | None:

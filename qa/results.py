@@ -131,6 +131,17 @@ class Answer:
         return self.yes_no.capitalize() if self.yes_no else NOT_DECIDED
 
     @property
+    def paragraphs(self) -> Paragraphs:
+        """The answer's paragraphs as a reader is shown them: the direct answer and the quote
+        that states it, or, where no direct answer was found, the two best quotes (the first
+        alone missed a fact the second held on 2 of the 35 such seed questions, "What gifts did
+        Putin and Kim exchange?" among them); the other quotes, for a fold; the note on dates,
+        which stays in view (it is there only when a later report is cited)."""
+        parts = self.answer.split("\n\n")
+        note = parts.pop() if len(parts) > 1 and parts[-1].startswith(DATES_NOTE) else None
+        return Paragraphs(parts[:2], parts[2:], note)
+
+    @property
     def removals(self) -> list[str]:
         """The flags a reader is shown: what the checks took out of the answer. The others (why
         it declined, that it is partial) are for --json and the export: the answer's own words
@@ -138,7 +149,15 @@ class Answer:
         return [f for f in self.flags if not f.startswith(DIAGNOSTIC_FLAGS)]
 
 
+@dataclass(frozen=True, slots=True)
+class Paragraphs:
+    lead: list[str]
+    more: list[str]
+    dates_note: str | None
+
+
 NOT_DECIDED = "Not answered yes or no: these are what the articles say."
+DATES_NOTE = "Note on dates:"
 # Flags that explain the answerer's decision, for --json and the export only.
 DIAGNOSTIC_FLAGS = ("partial:", "abstained:")
 

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from index.metadata import byline
-from qa.extractive import DATES_NOTE
 from qa.results import Answer, Citation, ShortAnswer
 from qa.verify import MARKER
 
@@ -58,24 +57,21 @@ def answer_message(answer: Answer, turn: int) -> str:
             + "</div>"
         )
     cards = card_numbers(answer.citations)
+    # Lead with the direct answer and the quote that states it; the other quotes fold away.
+    shown = answer.paragraphs
     paragraphs = [
         f'<p class="{"nq-short" if n == 0 and answer.short_answer else ""}">'
         f"{_with_markers(paragraph, turn, cards)}</p>"
-        for n, paragraph in enumerate(answer.answer.split("\n\n"))
+        for n, paragraph in enumerate(shown.lead)
     ]
-    # Lead with the direct answer and the quote that states it; the other quotes fold away.
-    # A note on dates stays in view: it is there only when a later report is cited.
-    dated = answer.answer.rsplit("\n\n", 1)[-1].startswith(DATES_NOTE)
-    note = [paragraphs.pop()] if dated else []
-    shown = 2 if answer.short_answer else 1
-    if len(paragraphs) > shown:
-        more = paragraphs[shown:]
-        folded = (
-            f'<details class="nq-more"><summary>More from the articles ({len(more)})</summary>'
-            f"{''.join(more)}</details>"
+    if shown.more:
+        more = "".join(f"<p>{_with_markers(p, turn, cards)}</p>" for p in shown.more)
+        paragraphs.append(
+            f'<details class="nq-more"><summary>More from the articles ({len(shown.more)})'
+            f"</summary>{more}</details>"
         )
-        paragraphs = [*paragraphs[:shown], folded]
-    paragraphs += note
+    if shown.dates_note:
+        paragraphs.append(f"<p>{_with_markers(shown.dates_note, turn, cards)}</p>")
     if answer.verdict:
         # A yes/no question: its verdict first where one was decided, else say it was not.
         paragraphs.insert(

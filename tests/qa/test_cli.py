@@ -200,3 +200,29 @@ def test_watching_a_folder_that_is_not_there_is_one_line(tmp_path: Path) -> None
             f"error: the folder to watch, {tmp_path / 'nowhere'}, does not exist or is not a folder."
         )
         assert not (tmp_path / ".newsqa").exists()
+
+
+def test_ask_leads_with_two_quotes_and_counts_the_rest(seed_index: Settings) -> None:
+    """Like the app: the best quotes first, the others counted (`--all` prints them), each
+    shown quote's source once, its words not printed a second time."""
+    command = [sys.executable, "-m", "qa.cli", "ask", "What gifts did Putin and Kim exchange?",
+               "--index-dir", str(seed_index.index_dir)]  # fmt: skip
+    short = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    every = subprocess.run(
+        [*command, "--all"], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert short.returncode == every.returncode == 0, short.stderr + every.stderr
+    answer = json.loads(
+        subprocess.run(
+            [*command, "--json"], capture_output=True, text=True, cwd=ROOT, timeout=300
+        ).stdout
+    )
+    quotes = answer["answer"].split("\n\n")
+    assert len(quotes) == 3, "the seed answer this test reads has changed"
+    assert "glove from a spacesuit" in short.stdout  # the gifts are in view
+    assert quotes[2] not in short.stdout and quotes[2] in every.stdout
+    assert "(1 more quote from the articles [3]: --all prints every quote)" in short.stdout
+    assert "\n[3] " not in short.stdout and "\n[3] EurasiaDiary" in every.stdout
+    for citation in answer["citations"]:
+        words = citation["text"].split()[-4:]
+        assert every.stdout.count(" ".join(words)) == 1  # quoted once, not again under its source

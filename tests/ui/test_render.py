@@ -162,27 +162,30 @@ def dated_citation(n: int, published: str, source: str) -> Citation:
     )  # fmt: skip
 
 
-def test_the_answer_leads_with_one_quote_and_folds_the_others() -> None:
+def test_the_answer_leads_with_two_quotes_and_folds_the_others() -> None:
+    """No direct answer found: the two best quotes lead, the others fold away."""
     from qa.extractive import dating_note
 
-    citations = [dated_citation(n, f"2024-03-0{n}", f"Outlet {n}") for n in (1, 2, 3)]
+    citations = [dated_citation(n, f"2024-03-0{n}", f"Outlet {n}") for n in (1, 2, 3, 4)]
     quotes = [f"“{c.text}” [{c.n}]" for c in citations]
     answer = Answer(question="How much will repairs cost?", answer="\n\n".join(quotes),
                     abstained=False, citations=citations)  # fmt: skip
     html = answer_message(answer, 0)
     lead, _, folded = html.partition('<details class="nq-more">')
-    assert "1 million" in lead and "2 million" not in lead
+    assert "1 million" in lead and "2 million" in lead and "3 million" not in lead
     assert "<summary>More from the articles (2)</summary>" in folded
-    assert "2 million" in folded and "3 million" in folded
+    assert "3 million" in folded and "4 million" in folded
     # Dates are noted only when a later report than the leading quote's is cited.
     assert dating_note(citations) is not None
     assert dating_note(list(reversed(citations))) is None
-    assert dating_note(citations).startswith("Note on dates: [3] (Outlet 3, 3 March 2024)")
+    assert dating_note(citations).startswith("Note on dates: [4] (Outlet 4, 4 March 2024)")
     answer.answer += "\n\n" + dating_note(citations)
     html = answer_message(answer, 0)
     assert html.index("Note on dates") > html.index("</details>")  # in view, not folded
-    # One quote: nothing to fold.
-    alone = Answer(question="q", answer=quotes[0], abstained=False, citations=citations[:1])
+    # Two quotes: nothing to fold.
+    alone = Answer(
+        question="q", answer="\n\n".join(quotes[:2]), abstained=False, citations=citations[:2]
+    )
     assert "nq-more" not in answer_message(alone, 0)
 
 
