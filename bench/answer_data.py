@@ -120,6 +120,35 @@ def rgb_corpus(target: Path, negative_only: bool, path: Path = RGB) -> dict[str,
     return answers_for
 
 
+# The conflicting-reports setup (issue 22): each question's true passages from one outlet, the
+# same passages with the answer replaced by a false one from another, its unrelated ones from a
+# third. No dates: RGB's passages have none, so differing values are a disagreement.
+CONFLICT_OUTLETS = {"positive": "Outlet A", "positive_wrong": "Outlet B", "negative": "Outlet C"}
+
+
+def rgb_conflict_corpus(target: Path, with_wrong: bool, path: Path = RGB) -> None:
+    """Writes every question's true (and, `with_wrong`, altered) and unrelated passages as JSON
+    Lines articles, each role under its own outlet (doc_id rgb://ID/ROLE/N; a text once)."""
+    seen: set[str] = set()
+    lines = []
+    for record in rgb_records(path):
+        roles = (
+            ["positive", "positive_wrong", "negative"] if with_wrong else ["positive", "negative"]
+        )
+        for role in roles:
+            for number, passage in enumerate(record[role]):
+                text = passage.strip()
+                if not text or text in seen:
+                    continue
+                seen.add(text)
+                lines.append(json.dumps(
+                    {"url": f"rgb://{record['id']}/{role}/{number}", "body": text,
+                     "source": CONFLICT_OUTLETS[role]}, ensure_ascii=False,
+                ))  # fmt: skip
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def rgb_questions(answers_for: dict[str, set[int]], path: Path = RGB) -> list[BenchQuestion]:
     return [
         BenchQuestion(

@@ -240,9 +240,10 @@ def print_answer(answer: Any, every_quote: bool = True, more_hint: str = "") -> 
         return
     shown = answer.paragraphs
     lead = list(shown.lead)
-    if answer.short_answer is not None and lead:
-        # The thing asked for comes first, in bold; the quotes that state it follow.
-        typer.secho(lead.pop(0), bold=True)
+    if (answer.short_answer is not None or answer.versions is not None) and lead:
+        # The thing asked for (or which report says what) comes first, in bold; the quotes
+        # that state it follow.
+        typer.secho(lead.pop(0) + "\n", bold=True)
     printed = [*shown.lead, *(shown.more if every_quote else [])]
     typer.echo("\n\n".join([*lead, *(shown.more if every_quote else [])]))
     if shown.more and not every_quote:

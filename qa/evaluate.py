@@ -71,6 +71,7 @@ def run_eval(
                 "abstained": answer.abstained,
                 "partial": answer.partial,
                 "short_answer": asdict(answer.short_answer) if answer.short_answer else None,
+                "versions": asdict(answer.versions) if answer.versions else None,
                 "asked_on": day.isoformat() if day else None,
                 "evidence": answer.evidence,
                 "citations": [asdict(c) for c in answer.citations],
@@ -97,6 +98,8 @@ def summarise(scores: list[tuple[CannedQuestion, Score]], latencies: list[float]
 
     return {
         "questions": len(scores),
+        # Answers that showed reports disagreeing or updated (qa.versions).
+        "versions_shown": sum(s.versions_shown for _, s in scores),
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
         "accuracy": mean([float(s.correct) for _, s in scores]),

@@ -23,7 +23,7 @@ from index.entities import LABEL_ID
 from index.metadata import describe_date, full_date
 from index.settings import AnswerSettings
 from index.store import StoredIndex
-from qa.analysis import QuestionAnalysis, analyse_question
+from qa.analysis import QuestionAnalysis, analyse_question, asks_yes_no
 from qa.answer_model import AnswerModel
 from qa.candidates import (
     FEATURES,
@@ -37,9 +37,17 @@ from qa.reader import Reader
 from qa.results import DATES_NOTE, Answer, Citation, Passage, ShortAnswer
 from qa.sentences import MONTH_ABBREVIATIONS, key_phrases, stems_of
 from qa.timeframe import YEARS, TimeScope
+from qa.versions import (
+    SAME_CLAIM,
+    VOICE_SHARE,
+    Voice,
+    find_voices,
+    group_versions,
+    settle,
+    versions_line,
+    versions_of,
+)
 
-# Two sentences this similar say the same thing: the second adds a citation, not a sentence.
-SAME_CLAIM = 0.86
 WORDS = re.compile(r"\w+")
 # A name in a question: capitalised words (or numbers) in a row ("Emmett Shear", "2021 Tour").
 NAME_RUN = re.compile(r"\b(?:[A-Z0-9][\w'’.-]*)(?:\s+(?:de|of|the|[A-Z0-9][\w'’.-]*))*(?<![\s])")
@@ -219,7 +227,9 @@ class ExtractiveAnswerer:
             pool = nearest_to_window(scope, likely)
             answer.notices.append(outside_window_note(scope, pool))
         claims = self._select(pool or likely, candidates, scored.vectors)
-        self._compose(answer, claims, scored.analysis)
+        kind, groups = settle(self._versions(pool or likely, scored))
+        claims = lead_with_versions(claims, groups)
+        self._compose(answer, claims, scored.analysis, kind, groups)
         answer.timings_ms["answer"] = round((time.perf_counter() - started) * 1000, 1)
         return answer
 
@@ -300,7 +310,30 @@ class ExtractiveAnswerer:
             claim_rows.append(row)
         return claims
 
-    def _compose(self, answer: Answer, claims: list[Claim], analysis: QuestionAnalysis) -> None:
+    def _versions(self, pool: list[Candidate], scored: Scored) -> list[list[Voice]]:
+        """The values the best sentences give for the asked thing, grouped, when they differ
+        (qa.versions); [] when they agree or the question asks for no phrase."""
+        analysis, vectors = scored.analysis, scored.vectors
+        rows = {id(c): i for i, c in enumerate(scored.candidates)}
+        if asks_yes_no(analysis.question):
+            return []
+        ordered = sorted(pool, key=lambda c: -c.probability)
+        if not ordered:
+            return []
+        voters = [c for c in ordered if c.probability >= VOICE_SHARE * ordered[0].probability]
+        return group_versions(
+            find_voices(voters, analysis, answer_entities),
+            lambda a, b: float(vectors[rows[id(a)]] @ vectors[rows[id(b)]]),
+        )
+
+    def _compose(
+        self,
+        answer: Answer,
+        claims: list[Claim],
+        analysis: QuestionAnalysis,
+        kind: str,
+        groups: list[list[Voice]],
+    ) -> None:
         parts = []
         for claim in claims:
             markers = []
@@ -320,11 +353,26 @@ class ExtractiveAnswerer:
         answer.answer = "\n\n".join(parts)
         answer.abstained = False
         cited = [c for claim in claims for c in claim.candidates]
+        cited_as = list(zip(cited, answer.citations, strict=True))
+
+        def citation_of(voice: Candidate) -> int | None:
+            """The citation quoting a version's sentence (perhaps with a neighbour)."""
+            return next((q.n for c, q in cited_as if c is voice or c.overlaps(voice)), None)
+
+        answer.versions = versions_of(kind, groups, citation_of)
+        if answer.versions is not None:
+            # Which report says what leads, the newest value first in an update; no one value
+            # is put in bold above it.
+            answer.answer = f"{versions_line(answer.versions)}\n\n{answer.answer}"
+            return self._note_dates(answer)
         confident = cited[0].probability >= self.model.short_answer_above
         short = short_answer(cited, answer.citations, analysis) if confident else None
         if short is not None:
             answer.short_answer = short
             answer.answer = f"{short.text} [{short.citation}]\n\n{answer.answer}"
+        self._note_dates(answer)
+
+    def _note_dates(self, answer: Answer) -> None:
         newer = dating_note(answer.citations)
         if newer:
             answer.answer += "\n\n" + newer
@@ -380,6 +428,18 @@ class ExtractiveAnswerer:
         answer.flags.append(f"abstained: {why}")
         answer.timings_ms["answer"] = round((time.perf_counter() - started) * 1000, 1)
         return answer
+
+
+def lead_with_versions(claims: list[Claim], groups: list[list[Voice]]) -> list[Claim]:
+    """The claims, led by each version's best sentence in the versions' order (each quoted,
+    whether or not it was among the claims), then the others."""
+    leading = []
+    for group in groups:
+        best = group[0].candidate
+        # Its claim, or one quoting the same words of its article (a neighbour more or less).
+        claim = next((c for c in claims if any(x.overlaps(best) for x in c.candidates)), None)
+        leading.append(claim or Claim([best]))
+    return leading + [c for c in claims if all(c is not lead for lead in leading)]
 
 
 def time_fit(candidate: Candidate, scope: TimeScope) -> int:

@@ -127,6 +127,7 @@ class Score:
     # The direct answer put first: None when there is none, else whether it matches a fact.
     short_answer_right: bool | None = None
     missing_facts: list[list[str]] = field(default_factory=list)
+    versions_shown: bool = False  # the answer showed reports that disagree or were updated
 
 
 def score_answer(question: CannedQuestion, answer: Answer) -> Score:
@@ -169,4 +170,5 @@ def score_answer(question: CannedQuestion, answer: Answer) -> Score:
         correct=correct,
         short_answer_right=short_right,
         missing_facts=missing,
+        versions_shown=answer.versions is not None,
     )

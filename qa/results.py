@@ -94,6 +94,22 @@ class ShortAnswer:
 
 
 @dataclass(slots=True)
+class Version:
+    """One value the reports give, and the reports that give it."""
+
+    value: str  # as the best-rated report that gives it writes it
+    citations: list[int] = field(default_factory=list)
+    outlets: list[str] = field(default_factory=list)
+    dates: list[str | None] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Versions:
+    kind: str  # "disagreement" or "update"
+    values: list[Version]  # the newest (an update) or the best-supported (a disagreement) first
+
+
+@dataclass(slots=True)
 class Answer:
     question: str
     answer: str
@@ -118,6 +134,9 @@ class Answer:
     # will fill it in).
     asks_yes_no: bool = False
     yes_no: str | None = None
+    # Where the reports give different values for the asked thing (qa.versions): which report
+    # says what, as a disagreement or an update. None when they agree or nothing was compared.
+    versions: Versions | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -139,7 +158,12 @@ class Answer:
         which stays in view (it is there only when a later report is cited)."""
         parts = self.answer.split("\n\n")
         note = parts.pop() if len(parts) > 1 and parts[-1].startswith(DATES_NOTE) else None
-        return Paragraphs(parts[:2], parts[2:], note)
+        if self.versions is None:
+            return Paragraphs(parts[:2], parts[2:], note)
+        # The versions line (it leads with the values: no direct answer above it), then one
+        # quote for each version.
+        shown = 1 + len(self.versions.values)
+        return Paragraphs(parts[:shown], parts[shown:], note)
 
     @property
     def removals(self) -> list[str]:

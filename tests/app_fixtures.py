@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -71,6 +73,26 @@ def stop_app(app: RunningApp) -> None:
         app.process.wait(20)
     except subprocess.TimeoutExpired:
         app.process.kill()
+
+
+@contextlib.contextmanager
+def own_app_page(browser: Any, corpus: Path, embedder: Any) -> Iterator[Any]:
+    """`corpus` indexed in a folder of its own, the app started on it and a desktop page open
+    at it (the question box ready); all closed after."""
+    from index.build import IndexBuilder
+
+    settings = Settings(index_dir=corpus.parent / ".newsqa")
+    IndexBuilder(settings, embedder).run([corpus])
+    app = start_app(settings.index_dir)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(app.url, wait_until="load")
+        page.locator("#nq-question textarea").wait_for(timeout=120_000)
+        yield page
+    finally:
+        context.close()
+        stop_app(app)
 
 
 @pytest.fixture(scope="session")

@@ -57,11 +57,12 @@ def answer_message(answer: Answer, turn: int) -> str:
             + "</div>"
         )
     cards = card_numbers(answer.citations)
-    # Lead with the direct answer and the quote that states it; the other quotes fold away.
+    # Lead with the direct answer (or, where reports differ, which says what) and the quote
+    # that states it; the other quotes fold away.
     shown = answer.paragraphs
+    first = "nq-short" if answer.short_answer else "nq-versions" if answer.versions else ""
     paragraphs = [
-        f'<p class="{"nq-short" if n == 0 and answer.short_answer else ""}">'
-        f"{_with_markers(paragraph, turn, cards)}</p>"
+        f'<p class="{first if n == 0 else ""}">{_with_markers(paragraph, turn, cards)}</p>'
         for n, paragraph in enumerate(shown.lead)
     ]
     if shown.more:

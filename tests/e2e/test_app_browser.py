@@ -312,9 +312,7 @@ def test_an_archive_asked_about_this_week_offers_its_newest_day(
 ) -> None:
     """An archive whose newest article is from March 2024, asked about "this week" today: the
     app says no article is from this week, and one click asks again as of its newest day."""
-    from index.build import IndexBuilder
-    from index.settings import Settings
-    from tests.app_fixtures import start_app, stop_app
+    from tests.app_fixtures import own_app_page
     from tests.qa.test_answer_checks import BRIDGES
 
     lines = [
@@ -323,14 +321,7 @@ def test_an_archive_asked_about_this_week_offers_its_newest_day(
         for name, body in BRIDGES.items()
     ]  # fmt: skip
     (tmp_path / "bridges.jsonl").write_text("\n".join(lines) + "\n")
-    settings = Settings(index_dir=tmp_path / ".newsqa")
-    IndexBuilder(settings, embedder).run([tmp_path / "bridges.jsonl"])
-    app = start_app(settings.index_dir)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    try:
-        page = context.new_page()
-        page.goto(app.url, wait_until="load")
-        page.locator("#nq-question textarea").wait_for(timeout=TIMEOUT)
+    with own_app_page(browser, tmp_path / "bridges.jsonl", embedder) as page:
         # The day questions are read as of shows where they are asked.
         today = dt.date.today()
         line = page.locator("#nq-as-of-line")
@@ -347,6 +338,40 @@ def test_an_archive_asked_about_this_week_offers_its_newest_day(
         assert "No article in the index is from" not in newest and "$14.2 million" in newest
         line.get_by_text("4 March 2024").wait_for(timeout=TIMEOUT)  # the line follows the field
         assert not again.is_visible()
-    finally:
-        context.close()
-        stop_app(app)
+
+
+def test_reports_that_disagree_show_which_says_what_above_the_quotes(
+    browser: Any, tmp_path: Path, embedder: Any
+) -> None:
+    """Two outlets give different opening dates the same day: one line above the quotes says
+    so, each value's marker bringing up the card of the report that states it."""
+    from tests.app_fixtures import own_app_page
+    from tests.qa.test_versions import OPENING, write_stories
+
+    with own_app_page(browser, write_stories(tmp_path), embedder) as page:
+        answer = ask(page, OPENING)
+        line = answer.locator(".nq-versions")
+        text = line.inner_text()
+        assert text.startswith("Reports disagree: June")
+        assert "June 12 (Valley News, 10 March 2025)" in text
+        assert "June 21 (Fjord Daily, 10 March 2025)" in text
+        # Both quotes are in view, not folded.
+        shown = answer.evaluate(
+            "(el) => { const c = el.cloneNode(true);"
+            " c.querySelectorAll('details').forEach(d => d.remove()); return c.innerText; }"
+        )
+        assert "open on June 12" in shown and "open on June 21" in shown
+        markers = line.locator("a.nq-marker").all()
+        assert len(markers) == 2
+        for marker in markers:
+            n = marker.inner_text().strip("[]")
+            outlet = (
+                "Valley News" if f"(Valley News, 10 March 2025) [{n}]" in text else "Fjord Daily"
+            )
+            marker.click()
+            card = page.locator(str(marker.get_attribute("href")))
+            page.wait_for_function(
+                "(id) => document.getElementById(id).classList.contains('nq-flash')",
+                arg=str(marker.get_attribute("href"))[1:], timeout=5_000,
+            )  # fmt: skip
+            assert outlet in card.locator(".nq-card-head").inner_text()

@@ -203,9 +203,7 @@ def test_a_big_library_shows_a_line_a_row_a_page_at_a_time_and_keeps_its_search(
 ) -> None:
     """230 articles with web addresses for ids (as MultiHop-RAG's are): each row is one line,
     the table pages by 100 in the order chosen, and a search stays applied after an upload."""
-    from index.build import IndexBuilder
-    from index.settings import Settings
-    from tests.app_fixtures import start_app, stop_app
+    from tests.app_fixtures import own_app_page
 
     first_day = dt.date(2024, 1, 1)
     records = [
@@ -217,13 +215,7 @@ def test_a_big_library_shows_a_line_a_row_a_page_at_a_time_and_keeps_its_search(
         for n in range(230)
     ]  # fmt: skip
     (tmp_path / "feed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    settings = Settings(index_dir=tmp_path / ".newsqa")
-    IndexBuilder(settings, embedder).run([tmp_path / "feed.jsonl"])
-    app = start_app(settings.index_dir)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    try:
-        page = context.new_page()
-        page.goto(app.url, wait_until="load")
+    with own_app_page(browser, tmp_path / "feed.jsonl", embedder) as page:
         open_tab(page, "Library")
         page_line(page, "1–100 of 230 articles, newest first")
         first = page.locator("#nq-library-table [role=row]:has([role=gridcell])").first
@@ -271,6 +263,3 @@ def test_a_big_library_shows_a_line_a_row_a_page_at_a_time_and_keeps_its_search(
         # A row opens its article, whose whole address is shown there.
         open_row(page, "Story 150: Glimmerfjord harbour")
         assert records[150]["url"] in page.locator("#nq-article").inner_text()
-    finally:
-        context.close()
-        stop_app(app)

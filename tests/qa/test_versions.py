@@ -1,0 +1,155 @@
+"""Reports that disagree or change, on a real index: developing stories written as fixtures (a
+toll rising over three days, two outlets giving different opening dates the same day, two
+that agree but for rounding), and how values are compared."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from index.build import IndexBuilder
+from index.embed import Embedder
+from index.settings import Settings
+from qa.pipeline import Pipeline
+from qa.versions import same
+from ui.export import answer_markdown
+from ui.render import answer_message
+
+# (address, outlet, day, headline, body)
+STORIES = [
+    # A developing story: the toll rises over three days, each day from another outlet.
+    ("https://coastwire.example.com/2025/05/04/lindholm-ferry", "Coast Wire", "2025-05-04",
+     "Ferry capsizes off Lindholm",
+     "At least 30 people died when a ferry capsized off Lindholm island on Sunday, the coast "
+     "guard said. Rescue boats searched the cold water through the night, and the island's "
+     "school hall was opened for survivors and their families."),
+    ("https://harbourpost.example.com/2025/05/05/lindholm-ferry", "Harbour Post", "2025-05-05",
+     "Lindholm ferry toll rises",
+     "At least 38 people died when a ferry capsized off Lindholm island on Sunday, the coast "
+     "guard said on Monday. Divers found more bodies inside the hull as the weather calmed, "
+     "and the ferry company said it would help the families."),
+    ("https://islandtimes.example.com/2025/05/06/lindholm-ferry", "Island Times", "2025-05-06",
+     "Search ends after Lindholm ferry disaster",
+     "At least 45 people died when a ferry capsized off Lindholm island on Sunday, the coast "
+     "guard said on Tuesday. The search has ended, and an inquiry into the ferry's loading "
+     "will begin next month, the transport ministry said."),
+    # Two outlets, the same day, different opening dates.
+    ("https://valleynews.example.com/2025/03/10/skarholt-bridge", "Valley News", "2025-03-10",
+     "Skarholt bridge opening date set",
+     "The new Skarholt bridge will open on June 12, the regional transport office said on "
+     "Monday. The bridge replaces a ferry that has crossed the sound since 1962, and tolls "
+     "will be charged for its first ten years."),
+    ("https://fjorddaily.example.com/2025/03/10/skarholt-bridge", "Fjord Daily", "2025-03-10",
+     "Skarholt bridge to open in June",
+     "The new Skarholt bridge will open on June 21, the regional transport office said on "
+     "Monday. Drivers will pay a toll for ten years, and the old ferry line across the sound "
+     "will close the week the bridge opens."),
+    # Two outlets that agree, one of them rounding.
+    ("https://brekkeherald.example.com/2025/08/01/brekke-flood", "Brekke Herald", "2025-08-01",
+     "Floods in Brekke",
+     "About 30 houses were flooded in Brekke on Friday after the river burst its banks, the "
+     "mayor said. Volunteers filled sandbags in the town square until late in the evening."),
+    ("https://valleyradio.example.com/2025/08/01/brekke-flood", "Valley Radio", "2025-08-01",
+     "Brekke river bursts its banks",
+     "30 houses were flooded in Brekke on Friday after the river burst its banks, the mayor "
+     "said. The fire service pumped water from cellars and the main road stayed closed."),
+]  # fmt: skip
+TOLL = "How many people died when the ferry capsized off Lindholm?"
+OPENING = "When will the new Skarholt bridge open?"
+FLOODED = "How many houses were flooded in Brekke?"
+AS_OF = dt.date(2025, 9, 1)
+
+
+def write_stories(folder: Path) -> Path:
+    feed = folder / "stories.jsonl"
+    feed.write_text(
+        "".join(
+            json.dumps({"url": u, "source": s, "published_at": d, "title": t, "body": b}) + "\n"
+            for u, s, d, t, b in STORIES
+        )
+    )
+    return feed
+
+
+@pytest.fixture(scope="module")
+def stories(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Pipeline:
+    folder = tmp_path_factory.mktemp("stories")
+    settings = Settings(index_dir=folder / ".newsqa")
+    IndexBuilder(settings, embedder).run([write_stories(folder)])
+    return Pipeline.load(settings, embedder)
+
+
+def test_a_rising_toll_is_an_update_led_by_the_newest_report(stories: Pipeline) -> None:
+    answer = stories.ask(TOLL, as_of=AS_OF)
+    assert answer.versions is not None and answer.versions.kind == "update"
+    values = answer.versions.values
+    assert [v.value for v in values] == ["At least 45", "At least 38", "At least 30"]
+    assert [v.outlets for v in values] == [["Island Times"], ["Harbour Post"], ["Coast Wire"]]
+    assert [v.dates for v in values] == [["2025-05-06"], ["2025-05-05"], ["2025-05-04"]]
+    line = answer.answer.split("\n\n")[0]
+    assert line.startswith("Updated: At least 45 (Island Times, 6 May 2025) [")
+    assert "; earlier reports said at least 38 (Harbour Post, 5 May 2025) [" in line
+    # Each value's marker is the citation of a quote that states it.
+    for version in values:
+        for n in version.citations:
+            assert version.value in answer.citations[n - 1].text
+    # The line and one quote a version are in view; nothing is folded away.
+    assert answer.paragraphs.lead[0] == line and len(answer.paragraphs.lead) == 4
+
+
+def test_two_outlets_the_same_day_with_different_dates_disagree(stories: Pipeline) -> None:
+    answer = stories.ask(OPENING, as_of=AS_OF)
+    assert answer.versions is not None and answer.versions.kind == "disagreement"
+    assert {v.value for v in answer.versions.values} == {"June 12", "June 21"}
+    assert {o for v in answer.versions.values for o in v.outlets} == {"Valley News", "Fjord Daily"}
+    assert answer.answer.startswith("Reports disagree: June ")
+    assert answer.short_answer is None  # no one value in bold above the disagreement
+    # In --json, the export and the app.
+    assert answer.to_json()["versions"] == asdict(answer.versions)
+    assert "Reports disagree: June" in answer_markdown(
+        OPENING, answer, dict(stories.index.articles)
+    )
+    html = answer_message(answer, 0)
+    line = html.split('<p class="nq-versions">')[1].split("</p>")[0]
+    markers = [n for v in answer.versions.values for n in v.citations]
+    for n in markers:  # each value links to its source card
+        assert f'title="Show source {n}">[{n}]</a>' in line
+
+
+def test_reports_that_agree_but_for_rounding_are_one_answer(stories: Pipeline) -> None:
+    answer = stories.ask(FLOODED, as_of=AS_OF)
+    assert not answer.abstained and "30" in answer.answer
+    assert answer.versions is None
+
+
+def test_a_why_question_or_a_yes_no_one_is_not_split_into_versions(stories: Pipeline) -> None:
+    for question in (
+        "Why did the ferry capsize off Lindholm?",
+        "Did the ferry capsize off Lindholm?",
+    ):
+        assert stories.ask(question, as_of=AS_OF).versions is None
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "agree"),
+    [
+        ("biden", "president joe biden", True),
+        ("joe biden", "hunter biden", False),
+        ("hideki matsuyama", "hideki matsuyama wins", True),
+        ("about 30", "30", True),
+        ("30", "45", False),
+        ("$10.4 billion", "10.4bn dollars", True),
+        ("$10.4 billion", "$1.39 billion", False),
+        ("october 19th", "october 19, 2021", True),
+        ("october 19, 2021", "october 19, 2011", False),
+        ("early 2020", "may 31, 2020", True),
+        ("june 12", "june 21", False),
+    ],
+)
+def test_values_are_compared_as_what_they_name(first: str, second: str, agree: bool) -> None:
+    assert same(first, second) is agree
+    assert same(second, first) is agree
