@@ -93,25 +93,31 @@ def rgb_answer_groups(answer: Any) -> list[list[str]]:
     return [[str(a) for a in answer]]
 
 
-def rgb_corpus(target: Path, negative_only: bool, path: Path = RGB) -> dict[str, set[int]]:
-    """Writes the passages as JSON Lines articles (doc_id rgb://ID/ROLE/N; a passage that several
-    questions share is written once) and returns doc_id -> ids of the questions it answers."""
+def rgb_corpus(
+    target: Path,
+    roles: tuple[str, ...] = ("positive", "negative"),
+    outlets: dict[str, str] | None = None,
+    path: Path = RGB,
+) -> dict[str, set[int]]:
+    """Writes the passages of `roles` as JSON Lines articles (doc_id rgb://ID/ROLE/N; a passage
+    that several questions share is written once; with `outlets`, each role under its outlet)
+    and returns doc_id -> ids of the questions it answers (a positive passage)."""
     answers_for: dict[str, set[int]] = {}
     first_id: dict[str, str] = {}
     lines = []
     for record in rgb_records(path):
-        roles = [("negative", record["negative"])]
-        if not negative_only:
-            roles.insert(0, ("positive", record["positive"]))
-        for role, passages in roles:
-            for number, passage in enumerate(passages):
+        for role in roles:
+            for number, passage in enumerate(record[role]):
                 text = passage.strip()
                 if not text:
                     continue
                 doc_id = first_id.get(text)
                 if doc_id is None:
                     doc_id = first_id[text] = f"rgb://{record['id']}/{role}/{number}"
-                    lines.append(json.dumps({"url": doc_id, "body": text}, ensure_ascii=False))
+                    article = {"url": doc_id, "body": text}
+                    if outlets:
+                        article["source"] = outlets[role]
+                    lines.append(json.dumps(article, ensure_ascii=False))
                     answers_for[doc_id] = set()
                 if role == "positive":
                     answers_for[doc_id].add(int(record["id"]))
@@ -124,29 +130,6 @@ def rgb_corpus(target: Path, negative_only: bool, path: Path = RGB) -> dict[str,
 # same passages with the answer replaced by a false one from another, its unrelated ones from a
 # third. No dates: RGB's passages have none, so differing values are a disagreement.
 CONFLICT_OUTLETS = {"positive": "Outlet A", "positive_wrong": "Outlet B", "negative": "Outlet C"}
-
-
-def rgb_conflict_corpus(target: Path, with_wrong: bool, path: Path = RGB) -> None:
-    """Writes every question's true (and, `with_wrong`, altered) and unrelated passages as JSON
-    Lines articles, each role under its own outlet (doc_id rgb://ID/ROLE/N; a text once)."""
-    seen: set[str] = set()
-    lines = []
-    for record in rgb_records(path):
-        roles = (
-            ["positive", "positive_wrong", "negative"] if with_wrong else ["positive", "negative"]
-        )
-        for role in roles:
-            for number, passage in enumerate(record[role]):
-                text = passage.strip()
-                if not text or text in seen:
-                    continue
-                seen.add(text)
-                lines.append(json.dumps(
-                    {"url": f"rgb://{record['id']}/{role}/{number}", "body": text,
-                     "source": CONFLICT_OUTLETS[role]}, ensure_ascii=False,
-                ))  # fmt: skip
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def rgb_questions(answers_for: dict[str, set[int]], path: Path = RGB) -> list[BenchQuestion]:
@@ -232,7 +215,8 @@ def question_sets(
             settings = Settings(index_dir=MULTIHOP_INDEX)
         else:
             corpus = RGB_DIR / f"{name}.jsonl"
-            questions = rgb_questions(rgb_corpus(corpus, negative_only=name == "rgb-negative"))
+            roles = ("negative",) if name == "rgb-negative" else ("positive", "negative")
+            questions = rgb_questions(rgb_corpus(corpus, roles))
             settings = Settings(index_dir=RGB_DIR / f"{name}-index")
         IndexBuilder(settings).run([corpus])
         sets[name] = (settings, questions)

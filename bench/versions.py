@@ -20,13 +20,14 @@ import statistics
 from typing import Any
 
 from bench.answer_data import (
+    CONFLICT_OUTLETS,
     MULTIHOP_INDEX,
     OUT,
     RGB_DIR,
     ROOT,
     multihop_questions,
     rgb_answer_groups,
-    rgb_conflict_corpus,
+    rgb_corpus,
     rgb_records,
     rgb_split,
 )
@@ -58,7 +59,10 @@ def rgb_figures(split: str) -> dict[str, Any]:
     for with_wrong in (True, False):
         name = "rgb-conflict" if with_wrong else "rgb-true"
         corpus = RGB_DIR / f"{name}.jsonl"
-        rgb_conflict_corpus(corpus, with_wrong)
+        roles = (
+            ("positive", "positive_wrong", "negative") if with_wrong else ("positive", "negative")
+        )
+        rgb_corpus(corpus, roles, CONFLICT_OUTLETS)
         settings = Settings(index_dir=RGB_DIR / f"{name}-index")
         IndexBuilder(settings).run([corpus])
         pipeline = Pipeline.load(settings)
