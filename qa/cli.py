@@ -244,8 +244,9 @@ def print_answer(answer: Any, every_quote: bool = True, more_hint: str = "") -> 
         # The thing asked for (or which report says what) comes first, in bold; the quotes
         # that state it follow.
         typer.secho(lead.pop(0) + "\n", bold=True)
-    printed = [*shown.lead, *(shown.more if every_quote else [])]
-    typer.echo("\n\n".join([*lead, *(shown.more if every_quote else [])]))
+    more = shown.more if every_quote else []
+    typer.echo("\n\n".join([*lead, *more]))
+    printed = [*shown.lead, *more]
     if shown.more and not every_quote:
         markers = "".join(f"[{n}]" for p in shown.more for n in dict.fromkeys(marker_numbers(p)))
         count = len(shown.more)
@@ -266,9 +267,8 @@ def print_answer(answer: Any, every_quote: bool = True, more_hint: str = "") -> 
         typer.secho(f"\n[{c.n}] {where}", bold=True)
         typer.echo(f"    {c.doc_id}")  # its character offsets: --json
         if same_quotes(c.text) not in text:
-            typer.echo(
-                f"    “{' '.join(c.text.split())}”"
-            )  # an LLM's sentence: the span it rests on
+            # An LLM's sentence, not a quote: the span it rests on.
+            typer.echo(f"    “{' '.join(c.text.split())}”")
         for copy in c.also_published:
             known = byline(copy["source"], copy["published"]) or copy["title"] or ""
             typer.echo(f"    also published by {known} ({copy['doc_id']})")

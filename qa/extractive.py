@@ -314,12 +314,10 @@ class ExtractiveAnswerer:
         """The values the best sentences give for the asked thing, grouped, when they differ
         (qa.versions); [] when they agree or the question asks for no phrase."""
         analysis, vectors = scored.analysis, scored.vectors
-        rows = {id(c): i for i, c in enumerate(scored.candidates)}
-        if asks_yes_no(analysis.question):
-            return []
         ordered = sorted(pool, key=lambda c: -c.probability)
-        if not ordered:
+        if not ordered or asks_yes_no(analysis.question):
             return []
+        rows = {id(c): i for i, c in enumerate(scored.candidates)}
         voters = [c for c in ordered if c.probability >= VOICE_SHARE * ordered[0].probability]
         return group_versions(
             find_voices(voters, analysis, answer_entities),
