@@ -33,7 +33,8 @@ def main() -> None:
 
     from index.milvus_store import idf, stem_dimension, term_weights
     from index.settings import Settings
-    from index.store import LocalStore, bm25_text, bm25_tokenize
+    from index.store import LocalStore
+    from index.stored import bm25_text, bm25_tokenize
 
     stored = LocalStore(args.local_index, Settings().retrieval).load()
     texts = [bm25_text(stored.articles[c.doc_id], c) for c in stored.chunks]

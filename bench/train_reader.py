@@ -47,7 +47,7 @@ from bench.answer_data import (
     question_sets,
     reader_trains_on,
 )
-from index.embed import packaged_model_path
+from index.embedding_model import packaged_model_path
 from index.sentences import split_sentences
 from qa.reader import (
     CONTEXT_SEPARATOR,

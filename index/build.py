@@ -31,7 +31,8 @@ from index.errors import (
 from index.load import Skipped, load_articles
 from index.sentences import Sentence, article_sections
 from index.settings import Settings
-from index.store import ArticleParts, IndexChanges, StoredIndex, open_store
+from index.store import open_store
+from index.stored import ArticleParts, IndexChanges, StoredIndex
 from index.syndication import signature
 
 log = logging.getLogger(__name__)
@@ -456,7 +457,8 @@ class NewSentences:
     and their entities.
 
     A sentence takes its vector from the first chunk that holds it whole: the chunk pass returns
-    the sum of that sentence's token vectors (index.embed.span_sums), at no extra model cost.
+    the sum of that sentence's token vectors (index.embedding_model.span_sums), at no extra
+    model cost.
     Entities are found per story section (a run of sentences), so the recogniser reads each
     sentence in its context; an entity that runs across a sentence boundary is dropped.
     """

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from index.errors import StoreUnavailableError
 from index.milvus_store import MilvusStore, safe_uri
 from index.settings import Settings, StoreSettings
-from index.store import IndexChanges, LocalStore, bm25_text, bm25_tokenize, stored_parts
+from index.store import LocalStore
+from index.stored import IndexChanges, bm25_text, bm25_tokenize, stored_parts
 
 BATCH = 100  # articles a write
 

@@ -51,7 +51,7 @@ from index.metadata import full_date
 from index.search import Filters
 from index.sentences import SentenceTable, no_entities
 from index.settings import Settings
-from index.store import (
+from index.stored import (
     FORMAT_VERSION,
     ArticleParts,
     IndexChanges,

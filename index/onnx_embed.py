@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embed import SpanList, resolve_model, span_sums
+from index.embedding_model import SpanList, resolve_model, span_sums
 from index.errors import ModelUnavailableError
 from index.settings import PACKAGED_MODEL
 

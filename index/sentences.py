@@ -126,8 +126,8 @@ class SentenceTable:
     """Every story sentence of every indexed article, with a vector and entities made at index time.
 
     A row's vector is the sum of the token vectors the chunk pass produced for that sentence
-    (index.embed.span_sums), so a sentence, or two neighbours together, is scored without
-    running the model at question time. A zero row means no chunk held the whole sentence.
+    (index.embedding_model.span_sums), so a sentence, or two neighbours together, is scored
+    without running the model at question time. A zero row means no chunk held the whole sentence.
     Entities (index.entities) are rows of (sentence row, label number, start, end), sorted by
     sentence row, with article offsets.
     """

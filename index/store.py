@@ -2,7 +2,8 @@
 
 `open_store(settings)` gives the store the settings name: this machine's index folder
 (`LocalStore`, below) or Milvus when `NEWSQA_STORE__URI` is set (index.milvus_store). The builder
-writes `IndexChanges` through it; the CLI, the app, eval and bench load a `StoredIndex` from it.
+writes `IndexChanges` through it; the CLI, the app, eval and bench load a `StoredIndex` from it
+(both in index.stored, which both stores import: index.milvus_store imports nothing from here).
 
 The local folder:
     INDEX_DIR/CURRENT            name of the complete version in use (replaced atomically)
@@ -24,14 +25,12 @@ import contextlib
 import dataclasses
 import fcntl
 import json
-import logging
 import mmap
 import os
 import shutil
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,87 +38,23 @@ import numpy as np
 
 from index.documents import Article, Chunk, Correction
 from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
-from index.search import ChunkSearch, LocalSearch
+from index.search import LocalSearch
 from index.sentences import SentenceTable
-from index.settings import IndexSettings, RetrievalSettings, Settings
+from index.settings import RetrievalSettings, Settings
+from index.stored import (
+    FORMAT_VERSION,
+    IndexChanges,
+    Manifest,
+    StoredIndex,
+    bm25_text,
+    bm25_tokenize,
+    load_bm25s,
+)
 from index.syndication import copy_groups, signature
 
-# 2: sentence table added. 3: entities of every sentence. 4: filler sentences left out.
-FORMAT_VERSION = 4
 CURRENT = "CURRENT"
 SIGNATURES = "article_signatures.npy"
 VERSIONS = "versions"
-BM25_STOPWORDS = "en"
-
-
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    embed_model: str
-    dim: int
-    chunk_size: int
-    chunk_overlap: int
-    n_articles: int
-    n_chunks: int
-    index_type: str
-    created_at: float
-    format_version: int = FORMAT_VERSION
-    file_sizes: dict[str, int] = field(default_factory=dict)
-    copy_threshold: float | None = None  # what copies were grouped with; None: not grouped
-
-    def same_recipe(self, embed_model: str, chunk_size: int, chunk_overlap: int) -> bool:
-        """Whether stored chunks and vectors can be reused under these settings."""
-        return (self.embed_model, self.chunk_size, self.chunk_overlap) == (
-            embed_model,
-            chunk_size,
-            chunk_overlap,
-        )
-
-
-@dataclass(slots=True)
-class StoredIndex:
-    """An index as a reader sees it: article texts, chunk spans and sentence rows in memory;
-    chunk vectors and the rankings behind `search` (memory-mapped files, or Milvus)."""
-
-    manifest: Manifest
-    articles: dict[str, Article]
-    article_hashes: dict[str, str]
-    chunks: list[Chunk]
-    search: ChunkSearch
-    sentences: SentenceTable
-    version: str = ""
-    corrections: dict[str, Correction] = field(default_factory=dict)
-    signatures: dict[str, np.ndarray] = field(default_factory=dict)  # MinHash of each story
-    copies: dict[str, tuple[str, ...]] = field(default_factory=dict)  # its group, itself too
-
-    def chunks_of(self, doc_id: str) -> list[int]:
-        return [row for row, chunk in enumerate(self.chunks) if chunk.doc_id == doc_id]
-
-
-def _bm25s() -> Any:
-    import bm25s
-
-    # bm25s sets its own logger to DEBUG on import, which would print on every index build.
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    return bm25s
-
-
-def bm25_tokenize(texts: list[str], show_progress: bool = False) -> Any:
-    import Stemmer
-
-    bm25s = _bm25s()
-
-    return bm25s.tokenize(
-        texts,
-        stopwords=BM25_STOPWORDS,
-        stemmer=Stemmer.Stemmer("english"),
-        return_ids=False,
-        show_progress=show_progress,
-    )
-
-
-def bm25_text(article: Article, chunk: Chunk) -> str:
-    # Outlet and headline are searchable words too: questions name them ("as TechCrunch reported").
-    return " ".join(part for part in (article.source, article.title, chunk.text) if part)
 
 
 def ivf_lists(rows: int) -> int:
@@ -150,7 +85,7 @@ def build_dense_index(embeddings: np.ndarray, exact_max: int) -> tuple[Any, str]
 
 
 def build_bm25(articles: dict[str, Article], chunks: list[Chunk]) -> Any:
-    bm25s = _bm25s()
+    bm25s = load_bm25s()
 
     bm25 = bm25s.BM25()
     if chunks:
@@ -158,47 +93,6 @@ def build_bm25(articles: dict[str, Article], chunks: list[Chunk]) -> Any:
             bm25_tokenize([bm25_text(articles[c.doc_id], c) for c in chunks]), show_progress=False
         )
     return bm25
-
-
-@dataclass(slots=True)
-class ArticleParts:
-    """What one (re-)chunked article adds to an index besides its metadata."""
-
-    chunks: list[Chunk]
-    vectors: np.ndarray  # (chunks, dim) float32, unit length
-    sentence_spans: np.ndarray  # (sentences, 3): section number, start, end
-    sentence_vectors: np.ndarray  # (sentences, dim) float16
-    entities: np.ndarray  # (m, 4) int32: sentence position, label, start, end
-    signature: np.ndarray  # MinHash (index.syndication)
-
-
-@dataclass(slots=True)
-class IndexChanges:
-    """One write: every article as it should be after it, and the new parts of those that were
-    (re-)chunked; the others keep what is stored for them. An article the writer read and left
-    out is removed."""
-
-    recipe: IndexSettings
-    dim: int
-    articles: dict[str, Article]
-    hashes: dict[str, str]
-    corrections: dict[str, Correction]
-    renewed: dict[str, ArticleParts] = field(default_factory=dict)
-
-
-def stored_parts(index: StoredIndex, doc_id: str) -> ArticleParts:
-    """An article's parts as `index` holds them: to copy them to another store, or to write
-    them again under a new outlet, date or path."""
-    rows = index.chunks_of(doc_id)
-    spans, vectors, entities = index.sentences.of(doc_id)
-    return ArticleParts(
-        [index.chunks[row] for row in rows],
-        index.search.vectors(rows),
-        spans,
-        vectors,
-        entities,
-        index.signatures[doc_id],
-    )
 
 
 class Store(Protocol):
@@ -312,7 +206,7 @@ class LocalStore:
     def _load_version(self, folder: Path, version: str) -> StoredIndex:
         import faiss
 
-        bm25s = _bm25s()
+        bm25s = load_bm25s()
         if not folder.is_dir():
             raise self._damaged(f"version folder {version} is missing")
         manifest_data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))

@@ -18,7 +18,7 @@ import numpy as np
 
 from index.entities import LABELS
 from index.sentences import Sentence, split_sentences
-from index.store import StoredIndex
+from index.stored import StoredIndex
 from qa.analysis import QuestionAnalysis
 from qa.reader import ReaderInput
 from qa.results import Passage

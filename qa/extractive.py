@@ -22,7 +22,7 @@ from index.embed import Embedder
 from index.entities import LABEL_ID
 from index.metadata import describe_date, full_date
 from index.settings import AnswerSettings
-from index.store import StoredIndex
+from index.stored import StoredIndex
 from qa.analysis import QuestionAnalysis, analyse_question, asks_yes_no
 from qa.answer_model import AnswerModel
 from qa.candidates import (

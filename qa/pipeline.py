@@ -20,7 +20,8 @@ from index.errors import BadQuestionError
 from index.metadata import describe_date, full_date
 from index.search import Filters
 from index.settings import Settings
-from index.store import StoredIndex, open_store
+from index.store import open_store
+from index.stored import StoredIndex
 from qa.analysis import analyse_question, asks_yes_no
 from qa.answer_model import AnswerModel
 from qa.extractive import OUTSIDE_WINDOW_NOTES, ExtractiveAnswerer

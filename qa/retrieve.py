@@ -21,7 +21,7 @@ from index.embed import Embedder
 from index.metadata import describe_date, full_date
 from index.search import Filters
 from index.settings import RetrievalSettings
-from index.store import StoredIndex, bm25_tokenize
+from index.stored import StoredIndex, bm25_tokenize
 from qa.results import Passage
 from qa.sentences import MONTH_ABBREVIATIONS
 from qa.timeframe import MONTH, TimeScope

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.store import StoredIndex
+from index.stored import StoredIndex
 from qa.results import Answer
 from qa.sentences import key_terms, stems_of
 

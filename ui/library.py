@@ -15,7 +15,7 @@ from typing import Any
 
 from index.documents import Article
 from index.metadata import byline, describe_date, full_date, outlet_coverage
-from index.store import StoredIndex
+from index.stored import StoredIndex
 from ui.render import escape, web_address
 
 ARTICLE_COLUMNS = ["Date", "Outlet", "Headline", "Id", "Passages"]

@@ -226,7 +226,7 @@ def test_a_bad_correction_is_refused_in_plain_words(
 
 
 def bm25_rows(stored, word: str) -> list[int]:  # type: ignore[no-untyped-def]
-    from index.store import bm25_tokenize
+    from index.stored import bm25_tokenize
 
     rows, scores = stored.search.bm25.retrieve(bm25_tokenize([word]), k=len(stored.chunks))
     return [int(r) for r, score in zip(rows[0], scores[0], strict=True) if score > 0]

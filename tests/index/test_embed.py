@@ -4,7 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embed import Embedder, load_embedder, packaged_model_path
+from index.embed import Embedder, load_embedder
+from index.embedding_model import packaged_model_path
 from index.errors import ModelUnavailableError
 from index.onnx_embed import OnnxEmbedder
 

@@ -22,7 +22,8 @@ from index.embed import Embedder
 from index.milvus_store import MilvusStore
 from index.search import Filters
 from index.settings import Settings, StoreSettings
-from index.store import LocalStore, StoredIndex, open_store
+from index.store import LocalStore, open_store
+from index.stored import StoredIndex
 from qa.pipeline import Pipeline
 from tests.app_fixtures import free_port, start_app, stop_app
 from tests.conftest import ROOT, SEEDS, CountingEmbedder

@@ -12,7 +12,7 @@ from index.build import IndexBuilder
 from index.embed import Embedder
 from index.search import Filters
 from index.settings import Settings
-from index.store import bm25_tokenize
+from index.stored import bm25_tokenize
 from qa.pipeline import Pipeline
 from qa.retrieve import fuse_rankings, month_aliases
 from tests.conftest import ROOT, SEEDS

@@ -79,7 +79,8 @@ def test_upload_names_cannot_escape_the_upload_folder(name: str, safe: str) -> N
 def test_serve_rebuilds_an_index_of_an_older_format(tmp_path: Path) -> None:
     from gradio_client import Client
 
-    from index.store import FORMAT_VERSION, LocalStore
+    from index.store import LocalStore
+    from index.stored import FORMAT_VERSION
 
     corpus = tmp_path / "articles"
     shutil.copytree(SEEDS, corpus)
