@@ -28,7 +28,7 @@ def run(read_order: bool) -> Path:
     out = RESULTS / ("reader" if read_order else "fused")
     env = {**os.environ, "NEWSQA_RETRIEVAL__READ_ORDER": str(read_order).lower()}
     subprocess.run(
-        [sys.executable, "-m", "qa.cli", "bench", "multihop", "--out", str(out)],
+        [sys.executable, "-m", "ui.cli", "bench", "multihop", "--out", str(out)],
         cwd=ROOT, env=env, check=True,
     )  # fmt: skip
     return out / "retrieval.jsonl"

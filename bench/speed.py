@@ -33,7 +33,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "benchmarks" / "multihop_rag"
-NEWSQA = [sys.executable, "-m", "qa.cli"]
+NEWSQA = [sys.executable, "-m", "ui.cli"]
 
 
 def pct(values: list[float], q: float) -> float:

@@ -49,7 +49,7 @@ def start_app(
     port = free_port()
     log = open(index_dir.parent / f"serve-{port}.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--index-dir", str(index_dir),
+        [sys.executable, "-m", "ui.cli", "serve", "--port", str(port), "--index-dir", str(index_dir),
          "--seeds", str(ROOT / "seeds"), *(args or [])],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )  # fmt: skip

@@ -48,7 +48,7 @@ def cli(
     *args: str, env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "qa.cli", *args],
+        [sys.executable, "-m", "ui.cli", *args],
         capture_output=True, text=True, cwd=ROOT, timeout=timeout,
         env={**os.environ, **(env or {})},
     )  # fmt: skip
@@ -281,7 +281,7 @@ def test_two_writers_at_once_then_a_sigkill_leave_an_index_that_answers(
             [
                 sys.executable,
                 "-m",
-                "qa.cli",
+                "ui.cli",
                 "index",
                 str(tmp_path / name),
                 "--index-dir",
@@ -311,7 +311,7 @@ def test_two_writers_at_once_then_a_sigkill_leave_an_index_that_answers(
     # A writer killed while it writes: the articles it committed are whole, the rest absent.
     synthetic_articles(tmp_path / "c", "gamma", 30)
     killed = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "index", str(tmp_path / "c"), "--index-dir", str(tmp_path / ".cache-c")],
+        [sys.executable, "-m", "ui.cli", "index", str(tmp_path / "c"), "--index-dir", str(tmp_path / ".cache-c")],
         cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 300

@@ -118,7 +118,7 @@ def test_bad_questions(pipeline: Pipeline) -> None:
 
 def test_cli_ask_json(seed_index: Settings) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "ask", "--json", "What gifts did Putin and Kim exchange?",
+        [sys.executable, "-m", "ui.cli", "ask", "--json", "What gifts did Putin and Kim exchange?",
          "--index-dir", str(seed_index.index_dir)],
         capture_output=True, text=True, cwd=ROOT, timeout=300, check=True,
     )  # fmt: skip
@@ -138,7 +138,7 @@ def test_cli_ask_json(seed_index: Settings) -> None:
         source = Path(SEEDS / f"{c['doc_id']}.txt").read_bytes().decode("utf-8")
         assert source[c["start"] : c["end"]] == c["text"]
     pope = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "ask", "--json", "What did the Pope say about the summit?",
+        [sys.executable, "-m", "ui.cli", "ask", "--json", "What did the Pope say about the summit?",
          "--index-dir", str(seed_index.index_dir)],
         capture_output=True, text=True, cwd=ROOT, timeout=300, check=True,
     )  # fmt: skip

@@ -114,7 +114,7 @@ def test_outlets_named_alike_are_searched_in_the_same_order_in_every_process(
             [
                 sys.executable,
                 "-m",
-                "qa.cli",
+                "ui.cli",
                 "search",
                 "--json",
                 question,
@@ -183,7 +183,7 @@ def test_cli_search_json_matches_source_files(seed_index: Settings) -> None:
         [
             sys.executable,
             "-m",
-            "qa.cli",
+            "ui.cli",
             "search",
             "--json",
             "-k",
@@ -222,7 +222,7 @@ def test_cli_reports_missing_index_in_one_line(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "qa.cli",
+            "ui.cli",
             "search",
             "anything",
             "--index-dir",

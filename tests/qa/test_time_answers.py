@@ -101,7 +101,7 @@ def test_an_archive_asked_about_this_week_names_its_newest_day(pipeline: Pipelin
         "from 9 May 2025. Ask as of that day to read the question's time from then."
     ]
     result = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "ask", QUESTION, "--as-of", "2026-11-26",
+        [sys.executable, "-m", "ui.cli", "ask", QUESTION, "--as-of", "2026-11-26",
          "--index-dir", str(pipeline.settings.index_dir)],
         capture_output=True, text=True, cwd=ROOT, timeout=120,
     )  # fmt: skip
@@ -149,7 +149,7 @@ def test_cli_takes_as_of_and_rejects_a_bad_one(mayors: Settings) -> None:
     command = [
         sys.executable,
         "-m",
-        "qa.cli",
+        "ui.cli",
         "ask",
         QUESTION,
         "--index-dir",

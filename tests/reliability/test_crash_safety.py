@@ -24,7 +24,7 @@ def test_killed_reindex_never_leaves_a_broken_index(tmp_path: Path, embedder) ->
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     rng = random.Random(1234)
-    command = [sys.executable, "-m", "qa.cli", "index", str(corpus), "--index-dir", str(index_dir)]
+    command = [sys.executable, "-m", "ui.cli", "index", str(corpus), "--index-dir", str(index_dir)]
     subprocess.run(command, cwd=ROOT, capture_output=True, check=True)  # the first index
     target = corpus / "004_af93de6b00e6d4fa.txt"
     target.write_text(target.read_text() + "\nKim later sent a second letter.\n")

@@ -31,11 +31,11 @@ def test_index_ask_and_serve_offline(tmp_path: Path) -> None:
     log.unlink()
     run = {"cwd": ROOT, "env": env, "capture_output": True, "text": True, "timeout": 600}
     indexed = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "index", "seeds", "--index-dir", str(index_dir)], **run
+        [sys.executable, "-m", "ui.cli", "index", "seeds", "--index-dir", str(index_dir)], **run
     )
     assert indexed.returncode == 0, indexed.stderr
     asked = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "ask", "--json", "What gifts did Putin and Kim exchange?",
+        [sys.executable, "-m", "ui.cli", "ask", "--json", "What gifts did Putin and Kim exchange?",
          "--index-dir", str(index_dir)], **run,
     )  # fmt: skip
     assert asked.returncode == 0, asked.stderr

@@ -16,7 +16,7 @@ import pytest
 from index.settings import Settings
 from tests.app_fixtures import RunningApp, start_app, stop_app
 from tests.conftest import ROOT, SEEDS
-from ui.app import safe_upload_name
+from ui.library_tab import safe_upload_name
 
 
 def test_gradio_client_ask_returns_the_answer_json(running_app: RunningApp) -> None:
@@ -39,7 +39,7 @@ def test_port_in_use_gives_a_clear_message(tmp_path: Path) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--index-dir", str(tmp_path / "ix")],
+            [sys.executable, "-m", "ui.cli", "serve", "--port", str(port), "--index-dir", str(tmp_path / "ix")],
             capture_output=True, text=True, cwd=ROOT, timeout=120,
         )  # fmt: skip
     assert result.returncode == 1
@@ -85,7 +85,7 @@ def test_serve_rebuilds_an_index_of_an_older_format(tmp_path: Path) -> None:
     corpus = tmp_path / "articles"
     shutil.copytree(SEEDS, corpus)
     index_dir = tmp_path / ".newsqa"
-    command = [sys.executable, "-m", "qa.cli", "index", str(corpus), "--index-dir", str(index_dir)]
+    command = [sys.executable, "-m", "ui.cli", "index", str(corpus), "--index-dir", str(index_dir)]
     subprocess.run(command, cwd=ROOT, capture_output=True, check=True)
     # What an index written by the previous release looks like to this one.
     store = LocalStore(index_dir)
@@ -128,7 +128,7 @@ def test_a_running_app_answers_from_articles_newsqa_index_wrote_meanwhile(
         before = ask_until(app.url, question, "Quillmarsh", 0)
         assert all("Quillmarsh" not in c["text"] for c in before["citations"])
         written = subprocess.run(
-            [sys.executable, "-m", "qa.cli", "index", str(feed), "--index-dir", str(index_dir)],
+            [sys.executable, "-m", "ui.cli", "index", str(feed), "--index-dir", str(index_dir)],
             capture_output=True, text=True, cwd=ROOT, timeout=300,
         )  # fmt: skip
         assert written.returncode == 0, written.stderr

@@ -9,7 +9,7 @@ from index.embed import Embedder
 from index.settings import Settings
 from index.store import LocalStore
 from tests.conftest import SEED_IDS, SEEDS
-from ui.app import EXAMPLES
+from ui.chat_tab import EXAMPLES
 from ui.library import Listing, article_page, example_questions
 
 SEEDS_ONLY = frozenset(SEED_IDS)

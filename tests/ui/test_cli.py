@@ -18,7 +18,7 @@ def test_index_of_a_folder_with_nothing_usable_says_so_in_one_line(tmp_path: Pat
     for name, folder in unusable_batches(tmp_path).items():
         index_dir = tmp_path / f"ix-{name}"
         result = subprocess.run(
-            [sys.executable, "-m", "qa.cli", "index", str(folder), "--index-dir", str(index_dir)],
+            [sys.executable, "-m", "ui.cli", "index", str(folder), "--index-dir", str(index_dir)],
             capture_output=True, text=True, cwd=ROOT, timeout=120,
         )  # fmt: skip
         assert result.returncode == 1
@@ -50,7 +50,7 @@ def test_a_mistyped_index_dir_stops_in_one_line_that_names_it(tmp_path: Path) ->
     ]
     for args, expected in cases:
         result = subprocess.run(
-            [sys.executable, "-m", "qa.cli", *args],
+            [sys.executable, "-m", "ui.cli", *args],
             capture_output=True, text=True, cwd=ROOT, timeout=120,
         )  # fmt: skip
         assert result.returncode == 1, (args, result.stderr)
@@ -62,7 +62,7 @@ def test_a_mistyped_index_dir_stops_in_one_line_that_names_it(tmp_path: Path) ->
     assert not typo.exists()
     assert a_file.read_text(encoding="utf-8") == "not an index"
     serve = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "serve", "--port", str(free_port()), "--index-dir",
+        [sys.executable, "-m", "ui.cli", "serve", "--port", str(free_port()), "--index-dir",
          str(typo)],
         capture_output=True, text=True, cwd=ROOT, timeout=120,
     )  # fmt: skip
@@ -81,7 +81,7 @@ def test_eval_on_an_index_without_the_seeds_warns(
     settings = Settings(index_dir=tmp_path / "ix")
     assert IndexBuilder(settings, counting_embedder).run([article]).saved
     result = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "eval", "--index-dir", str(settings.index_dir),
+        [sys.executable, "-m", "ui.cli", "eval", "--index-dir", str(settings.index_dir),
          "--out", str(tmp_path / "eval")],
         capture_output=True, text=True, cwd=ROOT, timeout=300,
     )  # fmt: skip
@@ -94,7 +94,7 @@ def test_eval_on_an_index_without_the_seeds_warns(
 
 
 def test_info_shows_each_outlet_with_its_count_and_dates(seed_index: Settings) -> None:
-    command = [sys.executable, "-m", "qa.cli", "info", "--index-dir", str(seed_index.index_dir)]
+    command = [sys.executable, "-m", "ui.cli", "info", "--index-dir", str(seed_index.index_dir)]
     shown = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
@@ -126,7 +126,7 @@ def test_edit_corrects_an_outlet_and_date_and_says_what_it_now_is(
 
     def newsqa(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "qa.cli", *args, "--index-dir", str(index_dir)],
+            [sys.executable, "-m", "ui.cli", *args, "--index-dir", str(index_dir)],
             capture_output=True, text=True, cwd=ROOT, timeout=120,
         )  # fmt: skip
 
@@ -150,7 +150,7 @@ def test_index_watch_follows_a_folder_until_ctrl_c(tmp_path: Path) -> None:
 
     folder = tmp_path / "live"
     folder.mkdir()
-    command = [sys.executable, "-m", "qa.cli", "index", "--watch", str(folder),
+    command = [sys.executable, "-m", "ui.cli", "index", "--watch", str(folder),
                "--index-dir", str(tmp_path / ".newsqa")]  # fmt: skip
     # Ctrl-C as a terminal delivers it. A child inherits an ignored or blocked SIGINT from the
     # process that starts it; in two full-suite runs the child did not answer this one within a
@@ -191,7 +191,7 @@ def test_index_watch_follows_a_folder_until_ctrl_c(tmp_path: Path) -> None:
 def test_watching_a_folder_that_is_not_there_is_one_line(tmp_path: Path) -> None:
     for command in ("index", "serve"):
         result = subprocess.run(
-            [sys.executable, "-m", "qa.cli", command, "--watch", str(tmp_path / "nowhere"),
+            [sys.executable, "-m", "ui.cli", command, "--watch", str(tmp_path / "nowhere"),
              "--index-dir", str(tmp_path / ".newsqa")],
             capture_output=True, text=True, cwd=ROOT, timeout=120,
         )  # fmt: skip
@@ -205,7 +205,7 @@ def test_watching_a_folder_that_is_not_there_is_one_line(tmp_path: Path) -> None
 def test_ask_leads_with_two_quotes_and_counts_the_rest(seed_index: Settings) -> None:
     """Like the app: the best quotes first, the others counted (`--all` prints them), each
     shown quote's source once, its words not printed a second time."""
-    command = [sys.executable, "-m", "qa.cli", "ask", "What gifts did Putin and Kim exchange?",
+    command = [sys.executable, "-m", "ui.cli", "ask", "What gifts did Putin and Kim exchange?",
                "--index-dir", str(seed_index.index_dir)]  # fmt: skip
     short = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
     every = subprocess.run(

@@ -1,4 +1,6 @@
-"""The `newsqa` command line: index, search, remove, info (and, as they land, ask/chat/serve/eval).
+"""The `newsqa` command line: a user interface like the app (ui.app), over the same index/ and qa/.
+
+Commands: index, search, ask, chat, serve, eval, bench, migrate, remove, edit, info.
 
 Heavy libraries are imported inside the commands, so `newsqa --help` and errors come back fast.
 """

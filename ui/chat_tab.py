@@ -1,0 +1,372 @@
+"""The Chat tab: the question box, the answers with their quotes, the source cards, the
+filters and settings, and the take-away (copy, export). Renders what qa/ returns, nothing more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from index.errors import NewsqaError
+from index.metadata import describe_date
+from index.stored import StoredIndex
+from qa.llm import server_answers
+from qa.pipeline import parse_day, parse_filters
+from qa.results import Answer
+from qa.session import ChatHistory
+from ui import export, library, render
+from ui.live import LiveIndex, outlets_of
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_IDS = frozenset(path.stem for path in (ROOT / "seeds").glob("*.txt"))
+EXAMPLES = [
+    "What gifts did Putin and Kim exchange?",
+    "Which ministers travelled with Putin to North Korea?",
+    "How long did the negotiations at the cosmodrome last?",
+    "What does North Korea need from Russia?",
+    "When did Japan occupy the Korean peninsula?",
+]
+
+
+@dataclass
+class Conversation:
+    """Per-browser-session state: the chat history and each turn's answer."""
+
+    history: ChatHistory = field(default_factory=ChatHistory)
+    turns: list[tuple[str, Answer]] = field(default_factory=list)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])  # names its export files
+
+
+# While an answer streams or fails: "Search as written" and the take-away outputs stay as they
+# were (the last answer's Markdown, both export files, the copy button).
+UNCHANGED = (gr.skip(),) * 6
+
+
+def exports_dir() -> Path:
+    return Path(tempfile.gettempdir()) / "newsqa-exports"
+
+
+def as_of_words(as_of: str | None) -> str:
+    """ "Questions are read as of 3 December 2026", for the line under the question box."""
+    try:
+        day = describe_date((parse_day(as_of, "“Ask as of”") or dt.date.today()).isoformat())
+    except NewsqaError:
+        return "“Ask as of” in the settings below is not a date: use YYYY-MM-DD."
+    return f"Questions are read as of **{day}** (to change it, open the settings below)."
+
+
+@dataclass
+class ChatTab:
+    """What the rest of the page changes on the chat tab: the outlet filter's choices and the
+    example questions follow the library."""
+
+    outlets: gr.Dropdown
+    examples: gr.Dataset
+    example_questions: gr.State
+
+    @property
+    def library_outputs(self) -> list[Any]:
+        """The components `follow_library`'s values go to, in its order."""
+        return [self.outlets, self.examples, self.example_questions]
+
+
+def follow_library(index: StoredIndex) -> tuple[Any, ...]:
+    """The outlet choices and the example questions as the library now is."""
+    label, shown, questions = library.example_questions(index, SEED_IDS, EXAMPLES)
+    return (
+        gr.update(choices=outlets_of(index)),
+        gr.Dataset(samples=[[text] for text in shown], label=label, visible=bool(shown)),
+        questions,
+    )
+
+
+def build(live: LiveIndex) -> ChatTab:
+    """The chat tab's components and events, inside the caller's `gr.Tab`."""
+    settings = live.settings
+
+    def respond(
+        message: str,
+        chat: list[dict[str, str]],
+        state: Conversation | None,
+        backend: str,
+        k: float,
+        outlets: list[str] | None,
+        since: str | None,
+        until: str | None,
+        as_of: str | None,
+    ) -> Iterator[tuple[Any, ...]]:
+        options = (backend, k, outlets, since, until, as_of)
+        yield from answer_turn(message, chat, state or Conversation(), options, as_written=False)
+
+    def answer_turn(
+        message: str,
+        chat: list[dict[str, str]],
+        state: Conversation,
+        options: tuple[Any, ...],
+        as_written: bool,
+    ) -> Iterator[tuple[Any, ...]]:
+        backend, k, outlets, since, until, as_of = options
+        pipeline = live.pipeline  # one index for the whole answer, even if an upload lands
+        # As written: searched alone, then remembered so later follow-ups can lean on it.
+        history = ChatHistory() if as_written else state.history
+        try:
+            # Errors name the app's own fields, not the command line's options.
+            filters = parse_filters(
+                outlets, (since or "").strip() or None, (until or "").strip() or None,
+                names=("“Published on or after”", "“Published on or before”"),
+            )  # fmt: skip
+            stream = pipeline.stream(
+                message, history=history, top_k=int(k), filters=filters,
+                backend="openai" if backend.startswith("LLM") else "extractive",
+                as_of=parse_day(as_of, "“Ask as of”"),
+            )  # fmt: skip
+            chat = [*chat, {"role": "user", "content": render.user_message(message)}]
+            answer: Answer | None = None
+            partial = ""
+            for item in stream:
+                if isinstance(item, Answer):
+                    answer = item
+                    break
+                partial += item
+                pending = {"role": "assistant", "content": render.pending_message(partial)}
+                yield [*chat, pending], gr.skip(), state, "", *UNCHANGED
+        except NewsqaError as error:
+            gr.Warning(str(error))
+            yield gr.skip(), gr.skip(), state, message, *UNCHANGED
+            return
+        assert answer is not None
+        if as_written:
+            state.history.turns.extend(history.turns)
+        state.turns.append((answer.question, answer))
+        turn = len(state.turns) - 1
+        chat = [*chat, {"role": "assistant", "content": render.answer_message(answer, turn)}]
+        sources = render.source_cards(state.turns, pipeline.index.articles)
+        rewritten = gr.update(visible=answer.query != answer.question)
+        newest = answer.time.get("newest_article")
+        # The index ends before the asked time: one click asks again as of its newest day.
+        as_newest = (
+            gr.update(visible=True, value=f"Ask again as of {describe_date(newest)}")
+            if newest
+            else gr.update(visible=False)
+        )
+        yield (
+            chat, sources, state, "", rewritten, as_newest,
+            *take_away(state, pipeline.index.articles),
+        )  # fmt: skip
+
+    def search_as_written(
+        chat: list[dict[str, str]], state: Conversation | None, *options: Any
+    ) -> Iterator[tuple[Any, ...]]:
+        """Undoes the last follow-up rewrite: the last question again, searched alone."""
+        if not state or not state.turns or len(chat) < 2:
+            yield gr.skip(), gr.skip(), state, gr.skip(), gr.update(visible=False), *UNCHANGED[1:]
+            return
+        question, _ = state.turns.pop()
+        state.history.turns.pop()
+        yield from answer_turn(question, chat[:-2], state, options, as_written=True)
+
+    def ask_as_of_newest(
+        chat: list[dict[str, str]], state: Conversation | None, *options: Any
+    ) -> Iterator[tuple[Any, ...]]:
+        """The last question again, as of the newest article's day (the field shows it too)."""
+        if not state or not state.turns or len(chat) < 2:
+            yield gr.skip(), gr.skip(), state, gr.skip(), gr.skip(), *UNCHANGED[1:], gr.skip()
+            return
+        question, answer = state.turns.pop()
+        state.history.turns.pop()
+        newest = answer.time.get("newest_article")
+        for update in answer_turn(question, chat[:-2], state, (*options[:5], newest), False):
+            yield (*update, newest)
+
+    def take_away(state: Conversation, articles: dict[str, Any]) -> tuple[Any, ...]:
+        """The last answer as Markdown (for the copy button) and the conversation as files."""
+        question, answer = state.turns[-1]
+        folder = exports_dir() / state.id
+        folder.mkdir(parents=True, exist_ok=True)
+        as_markdown = folder / "newsqa-conversation.md"
+        as_markdown.write_text(export.conversation_markdown(state.turns, articles), "utf-8")
+        as_json = folder / "newsqa-conversation.json"
+        as_json.write_text(export.conversation_json(state.turns), "utf-8")
+        return (
+            export.answer_markdown(question, answer, articles),
+            gr.update(value=str(as_markdown), visible=True),
+            gr.update(value=str(as_json), visible=True),
+            gr.update(visible=True),
+        )
+
+    def clear() -> tuple[Any, ...]:
+        hidden = gr.update(visible=False)
+        return (
+            [],
+            render.source_cards([], {}),
+            Conversation(),
+            "",
+            hidden,
+            hidden,
+            "",
+            hidden,
+            hidden,
+            hidden,
+        )
+
+    state = gr.State(None)
+    # Made here so the chips beside the chat box can show them; placed under "Settings".
+    outlets = gr.Dropdown(
+        live.outlets(), multiselect=True, label="Only these outlets", render=False,
+        elem_id="nq-outlets",
+    )  # fmt: skip
+    since = gr.Textbox(
+        label="Published on or after (YYYY-MM-DD)", max_lines=1, render=False,
+        elem_id="nq-since",
+    )  # fmt: skip
+    until = gr.Textbox(
+        label="Published on or before (YYYY-MM-DD)", max_lines=1, render=False,
+        elem_id="nq-until",
+    )  # fmt: skip
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            chatbot = gr.Chatbot(
+                label="Chat", height=520, elem_id="nq-chat", sanitize_html=True,
+                render_markdown=False, feedback_options=None, group_consecutive_messages=False,
+            )  # fmt: skip
+            with gr.Row():
+                box = gr.Textbox(
+                    placeholder="Ask a question about the articles…", show_label=False,
+                    scale=5, max_lines=4, elem_id="nq-question", autofocus=True,
+                )  # fmt: skip
+                send = gr.Button("Ask", variant="primary", scale=1, elem_id="nq-send")
+
+            @gr.render(inputs=[outlets, since, until])  # type: ignore[untyped-decorator]
+            def filter_chips(
+                chosen: list[str] | None, since_day: str | None, until_day: str | None
+            ) -> None:
+                """Active filters as chips beside the chat box; a click removes one."""
+                chips: list[tuple[str, Any, Any]] = [
+                    (f"Outlet: {name}", outlets, [o for o in chosen or [] if o != name])
+                    for name in chosen or []
+                ]
+                since_day, until_day = (
+                    (since_day or "").strip(),
+                    (until_day or "").strip(),
+                )
+                if since_day:
+                    chips.append((f"On or after {since_day}", since, ""))
+                if until_day:
+                    chips.append((f"On or before {until_day}", until, ""))
+                if not chips:
+                    return
+                with gr.Row(elem_id="nq-chips"):
+                    for text, component, cleared in chips:
+                        chip = gr.Button(
+                            f"{text} ✕", size="sm", elem_classes=["nq-chip"],
+                            min_width=0, scale=0,
+                        )  # fmt: skip
+                        chip.click(lambda value=cleared: value, None, component)
+
+            # Questions that fit what is indexed (library_views fills them in).
+            examples = gr.Dataset(
+                components=[box], samples=[[q] for q in EXAMPLES], type="index",
+                label="Example questions", elem_id="nq-examples",
+            )  # fmt: skip
+            example_questions = gr.State(EXAMPLES)
+            examples.click(
+                lambda chosen, questions: questions[chosen],
+                [examples, example_questions], box, api_visibility="private",
+            )  # fmt: skip
+            # The day "this week" is read from, where the question is asked (the
+            # field itself sits under Settings and filters).
+            as_of_line = gr.Markdown(
+                lambda: as_of_words(dt.date.today().isoformat()),
+                elem_id="nq-as-of-line",
+            )
+            with gr.Row():
+                undo = gr.Button(
+                    "Search as written",
+                    size="sm",
+                    visible=False,
+                    elem_id="nq-as-written",
+                )
+                as_newest = gr.Button(
+                    "Ask again as of the newest article",
+                    size="sm",
+                    visible=False,
+                    elem_id="nq-as-newest",
+                )
+                copy = gr.Button(
+                    "Copy answer as Markdown",
+                    size="sm",
+                    visible=False,
+                    elem_id="nq-copy-md",
+                )
+                export_md = gr.DownloadButton(
+                    "Export conversation (Markdown)", size="sm", visible=False,
+                    elem_id="nq-export-md",
+                )  # fmt: skip
+                export_json = gr.DownloadButton(
+                    "Export conversation (JSON)", size="sm", visible=False,
+                    elem_id="nq-export-json",
+                )  # fmt: skip
+                clear_button = gr.Button("New conversation", size="sm", elem_id="nq-clear")
+            # The last answer as Markdown, for the copy button's script to read.
+            last_markdown = gr.Textbox(visible=False, elem_id="nq-last-md")
+        with gr.Column(scale=2):
+            gr.Markdown("### Sources")
+            sources = gr.HTML(render.source_cards([], {}), elem_id="nq-sources")
+    with gr.Accordion("Settings and filters", open=False):
+        with gr.Row():
+            # The LLM is offered only when it is set up: chosen in the settings, or
+            # a server answering at start-up. Otherwise every answer would fail.
+            llm_ready = f"LLM ({settings.llm.base_url})"
+            llm_offered = settings.answer.backend == "openai" or server_answers(settings.llm)
+            backend = gr.Radio(
+                ["Extractive (offline)", *([llm_ready] if llm_offered else [])],
+                value="Extractive (offline)"
+                if settings.answer.backend == "extractive"
+                else llm_ready,
+                label="Answer backend",
+                info=None
+                if llm_offered
+                else "Answers written by an LLM appear here once whoever runs this "
+                "app connects one (see the README).",
+            )
+            k = gr.Slider(1, 20, value=settings.retrieval.top_k, step=1, label="Passages to read")
+        with gr.Row():
+            outlets.render()  # type: ignore[no-untyped-call]
+            since.render()  # type: ignore[no-untyped-call]
+            until.render()  # type: ignore[no-untyped-call]
+            # "this week", "latest": read relative to this day; today's date at each page load.
+            as_of = gr.Textbox(
+                value=lambda: dt.date.today().isoformat(), max_lines=1, elem_id="nq-as-of",
+                label="Ask as of (YYYY-MM-DD): “this week” means the week before it",
+            )  # fmt: skip
+    options = [backend, k, outlets, since, until, as_of]
+    inputs = [box, chatbot, state, *options]
+    outputs = [
+        chatbot, sources, state, box, undo, as_newest, last_markdown, export_md, export_json,
+        copy,
+    ]  # fmt: skip
+    # The browser copies: the server has no clipboard of the user's.
+    copy.click(
+        None, [last_markdown], None, api_visibility="private",
+        js="(text) => { navigator.clipboard.writeText(text); return []; }",
+    )  # fmt: skip
+    box.submit(respond, inputs, outputs, api_visibility="private")
+    send.click(respond, inputs, outputs, api_visibility="private")
+    undo.click(search_as_written, [chatbot, state, *options], outputs, api_visibility="private")
+    as_of.change(as_of_words, as_of, as_of_line, api_visibility="private")
+    as_newest.click(
+        ask_as_of_newest, [chatbot, state, *options], [*outputs, as_of],
+        api_visibility="private",
+    )  # fmt: skip
+    # Every way of starting over resets the history and the sources, the chat's own trash
+    # icon included.
+    clear_button.click(clear, None, outputs, api_visibility="private")
+    chatbot.clear(clear, None, outputs, api_visibility="private")
+    return ChatTab(outlets, examples, example_questions)
