@@ -44,6 +44,7 @@ from qa.versions import (
     find_voices,
     group_versions,
     settle,
+    twins,
     versions_line,
     versions_of,
 )
@@ -199,6 +200,7 @@ class ExtractiveAnswerer:
             query_vector = self.embedder.embed([query])[0]
         scored = self.score(question, passages, query, query_vector)
         candidates = scored.candidates
+        unread = passages[PASSAGES_READ:]  # retrieved, but not read for the answer
         passages = self.read_order(scored, passages)
         if not candidates:
             return self._abstain(answer, passages, "no passages", started)
@@ -227,7 +229,7 @@ class ExtractiveAnswerer:
             pool = nearest_to_window(scope, likely)
             answer.notices.append(outside_window_note(scope, pool))
         claims = self._select(pool or likely, candidates, scored.vectors)
-        kind, groups = settle(self._versions(pool or likely, scored))
+        kind, groups = settle(self._versions(pool or likely, scored, unread, scope))
         claims = lead_with_versions(claims, groups)
         self._compose(answer, claims, scored.analysis, kind, groups)
         answer.timings_ms["answer"] = round((time.perf_counter() - started) * 1000, 1)
@@ -310,18 +312,31 @@ class ExtractiveAnswerer:
             claim_rows.append(row)
         return claims
 
-    def _versions(self, pool: list[Candidate], scored: Scored) -> list[list[Voice]]:
+    def _versions(
+        self, pool: list[Candidate], scored: Scored, unread: Sequence[Passage], scope: TimeScope
+    ) -> list[list[Voice]]:
         """The values the best sentences give for the asked thing, grouped, when they differ
-        (qa.versions); [] when they agree or the question asks for no phrase."""
-        analysis, vectors = scored.analysis, scored.vectors
+        (qa.versions); [] when they agree or the question asks for no phrase. Sentences that
+        are another report's words with the value changed (qa.versions.twins) count however
+        they rank, the retrieved passages past those the answerer reads (`unread`) included."""
+        analysis = scored.analysis
         ordered = sorted(pool, key=lambda c: -c.probability)
-        if not ordered or asks_yes_no(analysis.question):
+        if not ordered or not analysis.labels or asks_yes_no(analysis.question):
             return []
-        rows = {id(c): i for i, c in enumerate(scored.candidates)}
         voters = [c for c in ordered if c.probability >= VOICE_SHARE * ordered[0].probability]
+        others = [c for c in self.finder.run(unread, len(unread)) if time_fit(c, scope) >= 0]
+        voting, unread_ids = {id(c) for c in voters}, {id(c) for c in others}
+        for twin, of in twins(ordered, others, analysis, answer_entities):
+            if id(twin) in unread_ids:
+                twin.probability = max(twin.probability, of.probability)
+            if id(twin) not in voting:
+                voters.append(twin)
+                voting.add(id(twin))
+        voters.sort(key=lambda c: -c.probability)
+        vectors = dict(zip(map(id, voters), self._vectors(voters), strict=True))
         return group_versions(
             find_voices(voters, analysis, answer_entities),
-            lambda a, b: float(vectors[rows[id(a)]] @ vectors[rows[id(b)]]),
+            lambda a, b: float(vectors[id(a)] @ vectors[id(b)]),
         )
 
     def _compose(

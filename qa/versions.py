@@ -13,6 +13,8 @@ claim (same_claim): a report about something else is not a disagreement. Then:
 - an update when every report of one value is from a later day than every report of the other
   (the newest leads; the others are what earlier reports said);
 - else a disagreement.
+Twins count however the model rates them: a sentence that is another report's words with the
+value changed (twins), in the passages the answerer read or the retrieved ones past them.
 Copies of one syndicated report are one voice: retrieval keeps one of them (index.syndication).
 Nothing here reads meaning: whether a sentence states the asked thing is the answer model's
 probability; the same-claim rule keeps out like-looking sentences about other things, at the
@@ -45,6 +47,10 @@ SAME_CLAIM = 0.86
 # the other two were different sentences), a sentence about another player, game or year at
 # most 0.54 (18 pairs).
 SAME_FRAME = 0.6
+# Two sentences of different reports sharing this share of their words, values left out, are
+# one sentence with the value changed (twins): above the 0.54 of the most alike sentences about
+# other things on RGB's train quarter (SAME_FRAME, above), below the 1.0 of most altered copies.
+TWIN_FRAME = 0.8
 WORD = re.compile(r"\w+")
 # Words a figure may start with at the head of a sentence ("At least 30 people died").
 QUANTIFIERS = frozenset(
@@ -122,6 +128,50 @@ def find_voices(
     return [voices[i] for i in sorted(voices)]
 
 
+def twins(
+    read: Sequence[Candidate],
+    unread: Sequence[Candidate],
+    analysis: QuestionAnalysis,
+    values_of: Callable[[Candidate, QuestionAnalysis], dict[str, tuple[int, int]]],
+) -> list[tuple[Candidate, Candidate]]:
+    """Sentences of two reports that say the same words but for the asked thing, each naming
+    one value of the asked kind and the two values differing, as (sentence, its twin among
+    `read`): voices however the answer model rates them. A report that changed a figure is
+    worded as the one it changed, so the model rates the two alike, and a twin in a passage
+    past those the answerer reads (`unread`) is as likely as the one it twins."""
+    if not analysis.labels:
+        return []
+
+    def named(candidates: Sequence[Candidate]) -> list[tuple[Candidate, str]]:
+        found = []
+        for candidate in candidates:
+            values = written_values(candidate.passage.article.text, values_of(candidate, analysis))
+            if len(values) == 1:
+                found.append((candidate, next(iter(values))))
+        return found
+
+    pairs = []
+    read_values, unread_values = named(read), named(unread)
+    for i, (first, a) in enumerate(read_values):
+        for second, b in read_values[i + 1 :] + unread_values:
+            if first.doc_id == second.doc_id or same(a, b):
+                continue
+            if frame_share(first.text(), a, second.text(), b) >= TWIN_FRAME:
+                pairs.append((second, first))
+                if any(second is c for c in read):
+                    pairs.append((first, second))
+    return pairs
+
+
+def frame_share(first: str, first_value: str, second: str, second_value: str) -> float:
+    """The share of two sentences' words they have in common, their values left out."""
+    words = [
+        set(WORD.findall(text.lower())) - set(WORD.findall(value))
+        for text, value in ((first, first_value), (second, second_value))
+    ]
+    return len(words[0] & words[1]) / max(1, len(words[0] | words[1]))
+
+
 def written_values(text: str, spans: dict[str, tuple[int, int]]) -> dict[str, str]:
     """Normalised value -> as written; spans with only a space between them are one value (a
     recogniser may tag "Bianca" and "Andreescu" apart)."""
@@ -178,11 +228,7 @@ def same_claim(first: Voice, second: Voice, cosine: float) -> bool:
     were killed, police said" / "at least 45 people were killed, officials said")."""
     if cosine >= SAME_CLAIM:
         return True
-    words = [
-        set(WORD.findall(v.candidate.text().lower())) - set(WORD.findall(v.value))
-        for v in (first, second)
-    ]
-    shared = len(words[0] & words[1]) / max(1, len(words[0] | words[1]))
+    shared = frame_share(first.candidate.text(), first.value, second.candidate.text(), second.value)
     return shared >= SAME_FRAME
 
 

@@ -14,8 +14,12 @@ import pytest
 from index.build import IndexBuilder
 from index.embed import Embedder
 from index.settings import Settings
+from qa.analysis import analyse_question
+from qa.candidates import PASSAGES_READ
+from qa.extractive import answer_entities
 from qa.pipeline import Pipeline
-from qa.versions import same
+from qa.timeframe import TimeScope
+from qa.versions import same, twins
 from ui.export import answer_markdown
 from ui.render import answer_message
 
@@ -118,6 +122,47 @@ def test_two_outlets_the_same_day_with_different_dates_disagree(stories: Pipelin
     markers = [n for v in answer.versions.values for n in v.citations]
     for n in markers:  # each value links to its source card
         assert f'title="Show source {n}">[{n}]</a>' in line
+
+
+def test_a_report_past_the_passages_read_still_disagrees(stories: Pipeline) -> None:
+    # The answerer quotes from the first passages it is given; a report with the date changed
+    # that ranked below them is still shown beside the one it contradicts.
+    found = stories.retriever.run(OPENING, top_k=len(STORIES))
+    by_outlet = {p.article.source: p for p in found}
+    others = [p for p in found if p.article.source not in ("Valley News", "Fjord Daily")]
+    ordered = [by_outlet["Valley News"], *others, by_outlet["Fjord Daily"]]
+    assert ordered.index(by_outlet["Fjord Daily"]) >= PASSAGES_READ
+    answer = stories.extractive.run(OPENING, ordered, scope=TimeScope(as_of=AS_OF))
+    assert answer.versions is not None and answer.versions.kind == "disagreement"
+    assert {v.value for v in answer.versions.values} == {"June 12", "June 21"}
+    for version in answer.versions.values:
+        for n in version.citations:
+            assert version.value in answer.citations[n - 1].text
+
+
+def test_twins_are_one_sentence_with_the_value_changed(stories: Pipeline) -> None:
+    analysis = analyse_question(OPENING)
+    passages = stories.retriever.run(OPENING, top_k=len(STORIES))
+    candidates = stories.extractive.finder.run(passages, len(passages))
+    opening = [
+        c
+        for c in candidates
+        if c.text().startswith("The new Skarholt bridge will open") and len(c.sentences) == 1
+    ]
+    june_12, june_21 = sorted(opening, key=lambda c: c.text())
+    # Read and unread: the unread one is named with the read sentence it twins.
+    assert twins([june_12], [june_21], analysis, answer_entities) == [(june_21, june_12)]
+    # Both read: each is the other's twin.
+    assert len(twins([june_12, june_21], [], analysis, answer_entities)) == 2
+    # The same value, rounded or not, is agreement, not a twin.
+    flooded = analyse_question(FLOODED)
+    houses = [
+        c
+        for c in stories.extractive.finder.run(stories.retriever.run(FLOODED, top_k=2), 2)
+        if "houses were flooded in Brekke on Friday" in c.text() and len(c.sentences) == 1
+    ]
+    assert len(houses) == 2
+    assert twins(houses, [], flooded, answer_entities) == []
 
 
 def test_reports_that_agree_but_for_rounding_are_one_answer(stories: Pipeline) -> None:
