@@ -333,7 +333,11 @@ class ExtractiveAnswerer:
                 voters.append(twin)
                 voting.add(id(twin))
         voters.sort(key=lambda c: -c.probability)
-        vectors = dict(zip(map(id, voters), self._vectors(voters), strict=True))
+        # Read sentences have their vectors in `scored`; only twins from unread passages need
+        # theirs looked up.
+        vectors = {id(c): scored.vectors[row] for row, c in enumerate(scored.candidates)}
+        unread_twins = [c for c in voters if id(c) not in vectors]
+        vectors.update(zip(map(id, unread_twins), self._vectors(unread_twins), strict=True))
         return group_versions(
             find_voices(voters, analysis, answer_entities),
             lambda a, b: float(vectors[id(a)] @ vectors[id(b)]),

@@ -40,31 +40,27 @@ def test_the_code_keeps_the_contract() -> None:
     assert "2 kept, 0 broken" in result.stdout
 
 
-def test_an_upward_import_breaks_it_and_is_named(project_copy: Path) -> None:
-    planted = project_copy / "qa" / "planted.py"
-    planted.write_text("from ui.render import escape\n\nSAFE = escape('<b>')\n", "utf-8")
+@pytest.mark.parametrize(
+    ("module", "planted", "broken", "named"),
+    [
+        # An upward import: qa must not use what presents it.
+        ("qa/planted.py", "from ui.render import escape\n\nSAFE = escape('<b>')\n",
+         "qa is not allowed to import ui", "qa.planted -> ui.render"),
+        ("index/chunk.py", "\nfrom qa import results  # noqa\n",
+         "index is not allowed to import qa", "index.chunk -> qa.results"),
+        # index.store opens index.milvus_store; milvus_store importing it back would be a loop.
+        ("index/milvus_store.py", "\nfrom index.store import LocalStore  # noqa\n",
+         "No cycles are allowed in index", "milvus_store"),
+    ],
+    ids=["qa-imports-ui", "index-imports-qa", "loop-in-index"],
+)  # fmt: skip
+def test_a_planted_import_breaks_it_and_is_named(
+    project_copy: Path, module: str, planted: str, broken: str, named: str
+) -> None:
+    path = project_copy / module
+    before = path.read_text("utf-8") if path.exists() else ""
+    path.write_text(before + planted, "utf-8")
     result = lint_imports(project_copy)
     assert result.returncode != 0
-    assert "qa is not allowed to import ui" in result.stdout
-    assert "qa.planted -> ui.render" in result.stdout
-
-
-def test_index_importing_qa_breaks_it(project_copy: Path) -> None:
-    chunk = project_copy / "index" / "chunk.py"
-    chunk.write_text(chunk.read_text("utf-8") + "\nfrom qa import results  # noqa\n", "utf-8")
-    result = lint_imports(project_copy)
-    assert result.returncode != 0
-    assert "index is not allowed to import qa" in result.stdout
-    assert "index.chunk -> qa.results" in result.stdout
-
-
-def test_a_cycle_inside_a_package_breaks_it(project_copy: Path) -> None:
-    # index.store opens index.milvus_store; milvus_store importing it back would be a loop.
-    milvus = project_copy / "index" / "milvus_store.py"
-    milvus.write_text(
-        milvus.read_text("utf-8") + "\nfrom index.store import LocalStore  # noqa\n", "utf-8"
-    )
-    result = lint_imports(project_copy)
-    assert result.returncode != 0
-    assert "No cycles are allowed in index" in result.stdout
-    assert "milvus_store" in result.stdout
+    assert broken in result.stdout
+    assert named in result.stdout
