@@ -338,9 +338,12 @@ class ExtractiveAnswerer:
         vectors = {id(c): scored.vectors[row] for row, c in enumerate(scored.candidates)}
         unread_twins = [c for c in voters if id(c) not in vectors]
         vectors.update(zip(map(id, unread_twins), self._vectors(unread_twins), strict=True))
+
+        def similarity(first: Candidate, second: Candidate) -> float:
+            return float(vectors[id(first)] @ vectors[id(second)])
+
         return group_versions(
-            find_voices(voters, analysis, answer_entities),
-            lambda a, b: float(vectors[id(a)] @ vectors[id(b)]),
+            find_voices(voters, analysis, answer_entities, similarity), similarity
         )
 
     def _compose(

@@ -5,7 +5,9 @@ question that asks for a name, place, date, number or amount (not a yes/no one),
 candidate sentences (those the answer model rates near the best one) each give a value: the one
 new thing of the asked kind a sentence names, or, for two like sentences of different reports,
 the one thing each names that the other doesn't ("awarded to the novelist Abdulrazak Gurnah,
-born in Zanzibar" / "… Olga Tokarczuk, born in Zanzibar"). Values are normalised before they are
+born in Zanzibar" / "… Olga Tokarczuk, born in Zanzibar"; names written side by side are one:
+"in Tampa, Florida" / "in Glendale, Arizona"). Sentences that are not alike lend each other no
+value: two years in unlike sentences are two claims, not two versions of one. Values are normalised before they are
 compared (amounts with their scale and currency, dates by the parts they name, names by their
 first or last words: "Biden" is "President Joe Biden"), so "about 30" and "30" agree. Two values
 are versions only where a sentence giving one and a sentence giving the other make the same
@@ -101,30 +103,30 @@ def find_voices(
     voters: Sequence[Candidate],
     analysis: QuestionAnalysis,
     values_of: Callable[[Candidate, QuestionAnalysis], dict[str, tuple[int, int]]],
+    similarity: Callable[[Candidate, Candidate], float],
 ) -> list[Voice]:
-    """The value each voter gives, best first: the one thing of the asked kind it names, or the
-    one thing it names where another report's like sentence names another."""
+    """The value each voter gives, best first: the one thing of the asked kind it names, or,
+    where another report's sentence is like it (alike), the one thing it names that the
+    other doesn't."""
     if not analysis.labels or not voters:
         return []
-    named = [(c, written_values(c.passage.article.text, values_of(c, analysis))) for c in voters]
+    named = [(c, merged_values(c.passage.article.text, values_of(c, analysis))) for c in voters]
     voices: dict[int, Voice] = {}
     for i, (candidate, values) in enumerate(named):
         if len(values) == 1:
-            [(value, written)] = values.items()
-            voices[i] = Voice(candidate, value, written)
+            [(value, span)] = values.items()
+            voices[i] = Voice(candidate, value, written(candidate, span))
     for i, (first, first_values) in enumerate(named):
         for j in range(i + 1, len(named)):
             second, second_values = named[j]
             if first.doc_id == second.doc_id or (i in voices and j in voices):
                 continue
-            only_first = [v for v in first_values if not any(same(v, w) for w in second_values)]
-            only_second = [w for w in second_values if not any(same(w, v) for v in first_values)]
-            if len(only_first) == 1 and len(only_second) == 1:
-                for k, candidate, value, values in (
-                    (i, first, only_first[0], first_values),
-                    (j, second, only_second[0], second_values),
-                ):
-                    voices.setdefault(k, Voice(candidate, value, values[value]))
+            differing = difference(first, first_values, second, second_values)
+            if differing is None or not alike(first, second, *differing, similarity):
+                continue
+            for k, candidate, span in ((i, first, differing[0]), (j, second, differing[1])):
+                value = written(candidate, span)
+                voices.setdefault(k, Voice(candidate, key(value), value))
     return [voices[i] for i in sorted(voices)]
 
 
@@ -135,32 +137,77 @@ def twins(
     values_of: Callable[[Candidate, QuestionAnalysis], dict[str, tuple[int, int]]],
 ) -> list[tuple[Candidate, Candidate]]:
     """Sentences of two reports that say the same words but for the asked thing, each naming
-    one value of the asked kind and the two values differing, as (sentence, its twin among
-    `read`): voices however the answer model rates them. A report that changed a figure is
-    worded as the one it changed, so the model rates the two alike, and a twin in a passage
-    past those the answerer reads (`unread`) is as likely as the one it twins."""
+    one value of the asked kind the other doesn't, as (sentence, its twin), both ways:
+    voices however the answer model rates them. A report that changed a figure is worded as
+    the one it changed, so the model rates the two alike, and a twin in a passage past those
+    the answerer reads (`unread`) is as likely as the one it twins."""
     if not analysis.labels:
         return []
-
-    def named(candidates: Sequence[Candidate]) -> list[tuple[Candidate, str]]:
-        found = []
-        for candidate in candidates:
-            values = written_values(candidate.passage.article.text, values_of(candidate, analysis))
-            if len(values) == 1:
-                found.append((candidate, next(iter(values))))
-        return found
-
+    named = [
+        (c, merged_values(c.passage.article.text, values_of(c, analysis))) for c in [*read, *unread]
+    ]
     pairs = []
-    read_values, unread_values = named(read), named(unread)
-    for i, (first, a) in enumerate(read_values):
-        for second, b in read_values[i + 1 :] + unread_values:
-            if first.doc_id == second.doc_id or same(a, b):
+    for i, (first, first_values) in enumerate(named[: len(read)]):
+        for second, second_values in named[i + 1 :]:
+            if first.doc_id == second.doc_id:
                 continue
+            differing = difference(first, first_values, second, second_values)
+            if differing is None:
+                continue
+            a, b = key(written(first, differing[0])), key(written(second, differing[1]))
             if frame_share(first.text(), a, second.text(), b) >= TWIN_FRAME:
-                pairs.append((second, first))
-                if any(second is c for c in read):
-                    pairs.append((first, second))
+                pairs += [(second, first), (first, second)]
     return pairs
+
+
+def difference(
+    first: Candidate,
+    first_values: dict[str, tuple[int, int]],
+    second: Candidate,
+    second_values: dict[str, tuple[int, int]],
+) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The one value each of two sentences names that the other doesn't, as spans: values
+    written side by side count as one ("in Tampa, Florida" / "in Glendale, Arizona")."""
+    runs = []
+    for candidate, values, others in (
+        (first, first_values, second_values),
+        (second, second_values, first_values),
+    ):
+        only = [values[v] for v in values if not any(same(v, w) for w in others)]
+        run = one_run(candidate.passage.article.text, only)
+        if run is None:
+            return None
+        runs.append(run)
+    return runs[0], runs[1]
+
+
+def one_run(text: str, spans: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The spans as one, if only commas and spaces stand between them; else None."""
+    if not spans:
+        return None
+    spans = sorted(spans)
+    if any(text[end:start].strip(" ,") for (_, end), (start, _) in itertools.pairwise(spans)):
+        return None
+    return spans[0][0], spans[-1][1]
+
+
+def alike(
+    first: Candidate,
+    second: Candidate,
+    first_span: tuple[int, int],
+    second_span: tuple[int, int],
+    similarity: Callable[[Candidate, Candidate], float],
+) -> bool:
+    """Whether two sentences say the same but for the values at these spans: what lets the
+    one thing each names that the other doesn't stand as its value."""
+    if similarity(first, second) >= SAME_CLAIM:
+        return True
+    a, b = key(written(first, first_span)), key(written(second, second_span))
+    return frame_share(first.text(), a, second.text(), b) >= SAME_FRAME
+
+
+def written(candidate: Candidate, span: tuple[int, int]) -> str:
+    return candidate.passage.article.text[span[0] : span[1]]
 
 
 def frame_share(first: str, first_value: str, second: str, second_value: str) -> float:
@@ -172,8 +219,8 @@ def frame_share(first: str, first_value: str, second: str, second_value: str) ->
     return len(words[0] & words[1]) / max(1, len(words[0] | words[1]))
 
 
-def written_values(text: str, spans: dict[str, tuple[int, int]]) -> dict[str, str]:
-    """Normalised value -> as written; spans with only a space between them are one value (a
+def merged_values(text: str, spans: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """Normalised value -> its span; spans with only a space between them are one value (a
     recogniser may tag "Bianca" and "Andreescu" apart)."""
     merged: list[list[int]] = []
     for start, end in sorted(spans.values()):
@@ -181,7 +228,7 @@ def written_values(text: str, spans: dict[str, tuple[int, int]]) -> dict[str, st
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
-    return {key(text[start:end]): text[start:end] for start, end in merged}
+    return {key(text[start:end]): (start, end) for start, end in merged}
 
 
 def group_versions(

@@ -15,11 +15,11 @@ from index.build import IndexBuilder
 from index.embed import Embedder
 from index.settings import Settings
 from qa.analysis import analyse_question
-from qa.candidates import PASSAGES_READ
+from qa.candidates import PASSAGES_READ, Candidate
 from qa.extractive import answer_entities
 from qa.pipeline import Pipeline
 from qa.timeframe import TimeScope
-from qa.versions import same, twins
+from qa.versions import find_voices, same, twins
 from ui.export import answer_markdown
 from ui.render import answer_message
 
@@ -61,7 +61,29 @@ STORIES = [
      "Brekke river bursts its banks",
      "30 houses were flooded in Brekke on Friday after the river burst its banks, the mayor "
      "said. The fire service pumped water from cellars and the main road stayed closed."),
+    # Two outlets the same day, the venue's city changed; the stadium is the same.
+    ("https://nordicsport.example.com/2025/04/02/cup-final", "Nordic Sport", "2025-04-02",
+     "Nordic Cup final venue chosen",
+     "The 2026 Nordic Cup final will be played at Ullevaal Stadium in Oslo, Norway, the "
+     "organisers said on Wednesday. About 28,000 tickets will go on sale in the autumn, and "
+     "fans of both finalists will be seated apart."),
+    ("https://balticdaily.example.com/2025/04/02/cup-final", "Baltic Daily", "2025-04-02",
+     "Cup final venue named",
+     "The 2026 Nordic Cup final will be played at Ullevaal Stadium in Gothenburg, Sweden, the "
+     "organisers said on Wednesday. Tickets go on sale in the autumn; the semi-finals are "
+     "played in March."),
+    # Two reports about a remaster, each naming two years, in sentences that aren't alike.
+    ("https://gamewire.example.com/2025/02/01/skyward-tales", "Game Wire", "2025-02-01",
+     "Skyward Tales remaster announced",
+     "Skyward Tales Remastered, announced for Switch, remakes a game first released for the "
+     "Wii in 2010 in Japan. The remaster is coming in 2025."),
+    ("https://playdaily.example.com/2025/06/01/skyward-tales", "Play Daily", "2025-06-01",
+     "Skyward Tales Remastered reviewed",
+     "Lumen released Skyward Tales Remastered in early 2025, fourteen years after the Wii "
+     "original reached Europe in 2011. Its characters have been redrawn for Switch owners."),
 ]  # fmt: skip
+VENUE = "Where will the 2026 Nordic Cup final be played?"
+REMASTER = "When was Skyward Tales Remastered released?"
 TOLL = "How many people died when the ferry capsized off Lindholm?"
 OPENING = "When will the new Skarholt bridge open?"
 FLOODED = "How many houses were flooded in Brekke?"
@@ -124,6 +146,51 @@ def test_two_outlets_the_same_day_with_different_dates_disagree(stories: Pipelin
         assert f'title="Show source {n}">[{n}]</a>' in line
 
 
+def test_a_value_written_in_two_parts_is_one_version(stories: Pipeline) -> None:
+    # "in Oslo, Norway" / "in Gothenburg, Sweden": each sentence names the stadium too, and
+    # the city and its country are one place that the other report doesn't name.
+    answer = stories.ask(VENUE, as_of=AS_OF)
+    assert answer.versions is not None and answer.versions.kind == "disagreement"
+    assert {v.value for v in answer.versions.values} == {"Oslo, Norway", "Gothenburg, Sweden"}
+    assert {o for v in answer.versions.values for o in v.outlets} == {
+        "Nordic Sport",
+        "Baltic Daily",
+    }
+
+
+def test_only_alike_sentences_lend_each_other_a_value(stories: Pipeline) -> None:
+    embedder = stories.extractive.embedder
+
+    def similarity(first: Candidate, second: Candidate) -> float:
+        a, b = embedder.embed([first.text(), second.text()])
+        return float(a @ b)
+
+    def candidate(question: str, starts: str, sentences: int = 1) -> Candidate:
+        found = stories.retriever.run(question, top_k=len(STORIES))
+        return next(
+            c
+            for c in stories.extractive.finder.run(found, len(found))
+            if c.text().startswith(starts) and len(c.sentences) == sentences
+        )
+
+    # Each names two years, one of them the other's (2025), the other not (2010 in Japan, 2011
+    # in Europe); but they say different things, so neither year is a version of the other.
+    japan = candidate(REMASTER, "Skyward Tales Remastered, announced for Switch", sentences=2)
+    europe = candidate(REMASTER, "Lumen released Skyward Tales Remastered in early 2025")
+    remaster = analyse_question(REMASTER)
+    assert find_voices([europe, japan], remaster, answer_entities, similarity) == []
+    answer = stories.ask(REMASTER, as_of=AS_OF)
+    assert not answer.abstained and "2025" in answer.answer
+    assert answer.versions is None
+    # Alike, each naming the stadium too: the city and country the other doesn't name.
+    oslo = candidate(VENUE, "The 2026 Nordic Cup final will be played at Ullevaal Stadium in Oslo")
+    gothenburg = candidate(
+        VENUE, "The 2026 Nordic Cup final will be played at Ullevaal Stadium in G"
+    )
+    voices = find_voices([oslo, gothenburg], analyse_question(VENUE), answer_entities, similarity)
+    assert [v.written for v in voices] == ["Oslo, Norway", "Gothenburg, Sweden"]
+
+
 def test_a_report_past_the_passages_read_still_disagrees(stories: Pipeline) -> None:
     # The answerer quotes from the first passages it is given; a report with the date changed
     # that ranked below them is still shown beside the one it contradicts.
@@ -150,10 +217,10 @@ def test_twins_are_one_sentence_with_the_value_changed(stories: Pipeline) -> Non
         if c.text().startswith("The new Skarholt bridge will open") and len(c.sentences) == 1
     ]
     june_12, june_21 = sorted(opening, key=lambda c: c.text())
-    # Read and unread: the unread one is named with the read sentence it twins.
-    assert twins([june_12], [june_21], analysis, answer_entities) == [(june_21, june_12)]
-    # Both read: each is the other's twin.
-    assert len(twins([june_12, june_21], [], analysis, answer_entities)) == 2
+    # Each is named with the other, read and unread alike: both are voices.
+    pairs = [(june_21, june_12), (june_12, june_21)]
+    assert twins([june_12], [june_21], analysis, answer_entities) == pairs
+    assert twins([june_12, june_21], [], analysis, answer_entities) == pairs
     # The same value, rounded or not, is agreement, not a twin.
     flooded = analyse_question(FLOODED)
     houses = [
