@@ -333,14 +333,17 @@ class ExtractiveAnswerer:
                 voters.append(twin)
                 voting.add(id(twin))
         voters.sort(key=lambda c: -c.probability)
-        # Read sentences have their vectors in `scored`; only twins from unread passages need
-        # theirs looked up.
-        vectors = {id(c): scored.vectors[row] for row, c in enumerate(scored.candidates)}
-        unread_twins = [c for c in voters if id(c) not in vectors]
-        vectors.update(zip(map(id, unread_twins), self._vectors(unread_twins), strict=True))
+        # Read sentences have their vectors in `scored`; twins from unread passages, and the
+        # one sentence of a pair that holds a value (qa.versions.holding), are looked up.
+        vectors = {span_of(c): scored.vectors[row] for row, c in enumerate(scored.candidates)}
+        unread_twins = [c for c in voters if span_of(c) not in vectors]
+        vectors.update(zip(map(span_of, unread_twins), self._vectors(unread_twins), strict=True))
 
         def similarity(first: Candidate, second: Candidate) -> float:
-            return float(vectors[id(first)] @ vectors[id(second)])
+            for candidate in (first, second):
+                if span_of(candidate) not in vectors:
+                    vectors[span_of(candidate)] = self._vectors([candidate])[0]
+            return float(vectors[span_of(first)] @ vectors[span_of(second)])
 
         return group_versions(
             find_voices(voters, analysis, answer_entities, similarity), similarity
@@ -565,6 +568,10 @@ def answer_entities(candidate: Candidate, analysis: QuestionAnalysis) -> dict[st
         for name, span in chosen.items()
         if not any(name != other and f" {name}" in f" {other}" for other in chosen)
     }
+
+
+def span_of(candidate: Candidate) -> tuple[str, int, int]:
+    return candidate.doc_id, candidate.start, candidate.end
 
 
 def same_words(text: str, other: str) -> bool:

@@ -25,6 +25,7 @@ price of missing reports that word the same claim differently.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Callable, Sequence
@@ -97,6 +98,10 @@ class Voice:
     candidate: Candidate
     value: str  # normalised
     written: str  # as the article writes it
+    # The candidate's sentence that holds the value (the candidate itself when it is one
+    # sentence): what is compared with other voices, so that a sentence beside it that two
+    # candidates share doesn't make them the same claim.
+    sentence: Candidate
 
 
 def find_voices(
@@ -115,7 +120,7 @@ def find_voices(
     for i, (candidate, values) in enumerate(named):
         if len(values) == 1:
             [(value, span)] = values.items()
-            voices[i] = Voice(candidate, value, written(candidate, span))
+            voices[i] = Voice(candidate, value, written(candidate, span), holding(candidate, span))
     for i, (first, first_values) in enumerate(named):
         for j in range(i + 1, len(named)):
             second, second_values = named[j]
@@ -126,7 +131,7 @@ def find_voices(
                 continue
             for k, candidate, span in ((i, first, differing[0]), (j, second, differing[1])):
                 value = written(candidate, span)
-                voices.setdefault(k, Voice(candidate, key(value), value))
+                voices.setdefault(k, Voice(candidate, key(value), value, holding(candidate, span)))
     return [voices[i] for i in sorted(voices)]
 
 
@@ -155,7 +160,11 @@ def twins(
             if differing is None:
                 continue
             a, b = key(written(first, differing[0])), key(written(second, differing[1]))
-            if frame_share(first.text(), a, second.text(), b) >= TWIN_FRAME:
+            first_sentence, second_sentence = (
+                holding(first, differing[0]).text(),
+                holding(second, differing[1]).text(),
+            )
+            if frame_share(first_sentence, a, second_sentence, b) >= TWIN_FRAME:
                 pairs += [(second, first), (first, second)]
     return pairs
 
@@ -198,16 +207,27 @@ def alike(
     second_span: tuple[int, int],
     similarity: Callable[[Candidate, Candidate], float],
 ) -> bool:
-    """Whether two sentences say the same but for the values at these spans: what lets the
+    """Whether the sentences holding these spans say the same but for them: what lets the
     one thing each names that the other doesn't stand as its value."""
-    if similarity(first, second) >= SAME_CLAIM:
+    first_sentence, second_sentence = holding(first, first_span), holding(second, second_span)
+    if similarity(first_sentence, second_sentence) >= SAME_CLAIM:
         return True
     a, b = key(written(first, first_span)), key(written(second, second_span))
-    return frame_share(first.text(), a, second.text(), b) >= SAME_FRAME
+    return frame_share(first_sentence.text(), a, second_sentence.text(), b) >= SAME_FRAME
 
 
 def written(candidate: Candidate, span: tuple[int, int]) -> str:
     return candidate.passage.article.text[span[0] : span[1]]
+
+
+def holding(candidate: Candidate, span: tuple[int, int]) -> Candidate:
+    """The part of a candidate (one sentence, or two neighbours) whose sentences hold the span:
+    the candidate itself when that is all of it."""
+    start, end = span
+    sentences = [s for s in candidate.sentences if s.start < end and start < s.end]
+    if not sentences or len(sentences) == len(candidate.sentences):
+        return candidate
+    return dataclasses.replace(candidate, sentences=sentences)
 
 
 def frame_share(first: str, first_value: str, second: str, second_value: str) -> float:
@@ -258,7 +278,7 @@ def group_versions(
 
     def rivals(first: list[Voice], second: list[Voice]) -> bool:
         return any(
-            same_claim(a, b, similarity(a.candidate, b.candidate)) for a in first for b in second
+            same_claim(a, b, similarity(a.sentence, b.sentence)) for a in first for b in second
         )
 
     for k, anchor in enumerate(groups):
@@ -275,7 +295,7 @@ def same_claim(first: Voice, second: Voice, cosine: float) -> bool:
     were killed, police said" / "at least 45 people were killed, officials said")."""
     if cosine >= SAME_CLAIM:
         return True
-    shared = frame_share(first.candidate.text(), first.value, second.candidate.text(), second.value)
+    shared = frame_share(first.sentence.text(), first.value, second.sentence.text(), second.value)
     return shared >= SAME_FRAME
 
 

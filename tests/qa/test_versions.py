@@ -19,7 +19,7 @@ from qa.candidates import PASSAGES_READ, Candidate
 from qa.extractive import answer_entities
 from qa.pipeline import Pipeline
 from qa.timeframe import TimeScope
-from qa.versions import find_voices, same, twins
+from qa.versions import find_voices, group_versions, same, twins
 from ui.export import answer_markdown
 from ui.render import answer_message
 
@@ -72,6 +72,17 @@ STORIES = [
      "The 2026 Nordic Cup final will be played at Ullevaal Stadium in Gothenburg, Sweden, the "
      "organisers said on Wednesday. Tickets go on sale in the autumn; the semi-finals are "
      "played in March."),
+    # Two reports of one outlet on one trial: a sentence they share beside ones they don't.
+    ("https://northledger.example.com/2025/03/02/holm-trial", "North Ledger", "2025-03-02",
+     "Holm trial opens",
+     "According to prosecutor Eva Lindqvist, the fund was a fraud. Lars Holm, the founder of "
+     "the collapsed Oslo investment fund Nordfund, is on trial in Oslo for seven counts of "
+     "fraud and conspiracy. The trial is expected to last six weeks."),
+    ("https://northledger.example.com/2025/03/20/holm-testimony", "North Ledger", "2025-03-20",
+     "Holm once spoke on investor safety",
+     "Minister Anders Berg once invited him to speak. Lars Holm, the founder of the collapsed "
+     "Oslo investment fund Nordfund, is on trial in Oslo for seven counts of fraud and "
+     "conspiracy. His lawyers say he will testify."),
     # Two reports about a remaster, each naming two years, in sentences that aren't alike.
     ("https://gamewire.example.com/2025/02/01/skyward-tales", "Game Wire", "2025-02-01",
      "Skyward Tales remaster announced",
@@ -83,6 +94,7 @@ STORIES = [
      "original reached Europe in 2011. Its characters have been redrawn for Switch owners."),
 ]  # fmt: skip
 VENUE = "Where will the 2026 Nordic Cup final be played?"
+TRIAL = "Who founded the collapsed fund now on trial for fraud?"
 REMASTER = "When was Skyward Tales Remastered released?"
 TOLL = "How many people died when the ferry capsized off Lindholm?"
 OPENING = "When will the new Skarholt bridge open?"
@@ -189,6 +201,33 @@ def test_only_alike_sentences_lend_each_other_a_value(stories: Pipeline) -> None
     )
     voices = find_voices([oslo, gothenburg], analyse_question(VENUE), answer_entities, similarity)
     assert [v.written for v in voices] == ["Oslo, Norway", "Gothenburg, Sweden"]
+
+
+def test_a_sentence_two_candidates_share_is_not_their_claim(stories: Pipeline) -> None:
+    # Each candidate pairs the shared sentence about Lars Holm with one the other report
+    # doesn't have; the names only one of them holds (Eva Lindqvist, Anders Berg) are in
+    # those, which say different things: no versions.
+    found = stories.retriever.run(TRIAL, top_k=len(STORIES))
+    candidates = stories.extractive.finder.run(found, len(found))
+    opening = [
+        c
+        for c in candidates
+        if len(c.sentences) == 2 and c.text().endswith("for seven counts of fraud and conspiracy.")
+    ]
+    assert {c.passage.article.title for c in opening} == {
+        "Holm trial opens",
+        "Holm once spoke on investor safety",
+    }
+    embedder = stories.extractive.embedder
+
+    def similarity(first: Candidate, second: Candidate) -> float:
+        a, b = embedder.embed([first.text(), second.text()])
+        return float(a @ b)
+
+    trial = analyse_question(TRIAL)
+    voices = find_voices(opening, trial, answer_entities, similarity)
+    assert group_versions(voices, similarity) == []
+    assert stories.ask(TRIAL, as_of=AS_OF).versions is None
 
 
 def test_a_report_past_the_passages_read_still_disagrees(stories: Pipeline) -> None:
