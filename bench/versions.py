@@ -6,7 +6,8 @@
   each question's true passages under one outlet, the same passages with the answer replaced
   by a false one (`positive_wrong`) under another, its unrelated ones under a third. Found: the
   answer shows the gold and the false value as versions of a disagreement. Then with only the
-  true and unrelated passages: a disagreement shown at all is a false one.
+  true and unrelated passages: a disagreement shown at all is a false one. And how many
+  version markers cite a quote that doesn't hold the version's value (a broken promise).
 - The seed questions (a dev set) and MultiHop-RAG's half of the same name (test or train): how
   often versions are shown, each listed for checking by hand.
 Writes bench/out/versions.json and prints the summary.
@@ -53,6 +54,17 @@ def shown(answer: Answer) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def markers_not_stating(answer: Answer) -> int:
+    """Version markers whose quote doesn't hold the version's value as written."""
+    if answer.versions is None:
+        return 0
+    return sum(
+        v.value not in answer.citations[n - 1].text
+        for v in answer.versions.values
+        for n in v.citations
+    )
+
+
 def rgb_figures(split: str) -> dict[str, Any]:
     records = [r for r in rgb_records() if rgb_split(int(r["id"])) == split]
     figures: dict[str, Any] = {"questions": len(records)}
@@ -66,9 +78,10 @@ def rgb_figures(split: str) -> dict[str, Any]:
         settings = Settings(index_dir=RGB_DIR / f"{name}-index")
         IndexBuilder(settings).run([corpus])
         pipeline = Pipeline.load(settings)
-        rows = []
+        rows, broken = [], 0
         for record in records:
             answer = pipeline.ask(record["query"])
+            broken += markers_not_stating(answer)
             gold = [a for group in rgb_answer_groups(record["answer"]) for a in group]
             fake = [str(record["fakeanswer"])]
             versions = answer.versions
@@ -86,6 +99,7 @@ def rgb_figures(split: str) -> dict[str, Any]:
             figures["conflict_any_versions"] = sum(bool(r["versions"]) for r in rows)
         else:
             figures["true_only_disagreement_shown"] = sum(r["kind"] == "disagreement" for r in rows)
+        figures[f"{name}_markers_not_stating_value"] = broken
         figures[f"{name}_rows"] = rows
     return figures
 

@@ -44,6 +44,8 @@ from qa.versions import (
     find_voices,
     group_versions,
     settle,
+    spokesman,
+    states,
     twins,
     versions_line,
     versions_of,
@@ -378,9 +380,9 @@ class ExtractiveAnswerer:
         cited = [c for claim in claims for c in claim.candidates]
         cited_as = list(zip(cited, answer.citations, strict=True))
 
-        def citation_of(voice: Candidate) -> int | None:
-            """The citation quoting a version's sentence (perhaps with a neighbour)."""
-            return next((q.n for c, q in cited_as if c is voice or c.overlaps(voice)), None)
+        def citation_of(voice: Voice) -> int | None:
+            """The citation whose quote holds a version's sentence (perhaps with a neighbour)."""
+            return next((q.n for c, q in cited_as if states(c, voice)), None)
 
         answer.versions = versions_of(kind, groups, citation_of)
         if answer.versions is not None:
@@ -454,14 +456,15 @@ class ExtractiveAnswerer:
 
 
 def lead_with_versions(claims: list[Claim], groups: list[list[Voice]]) -> list[Claim]:
-    """The claims, led by each version's best sentence in the versions' order (each quoted,
-    whether or not it was among the claims), then the others."""
+    """The claims, led by each version's best sentence stating its shown value, in the
+    versions' order (each quoted, whether or not it was among the claims), then the others."""
     leading = []
     for group in groups:
-        best = group[0].candidate
-        # Its claim, or one quoting the same words of its article (a neighbour more or less).
-        claim = next((c for c in claims if any(x.overlaps(best) for x in c.candidates)), None)
-        leading.append(claim or Claim([best]))
+        best = spokesman(group)
+        # Its claim, or one quoting the sentence that holds its value with a neighbour more or
+        # less: a quote beside it that doesn't state the value is not its source.
+        claim = next((c for c in claims if any(states(x, best) for x in c.candidates)), None)
+        leading.append(claim or Claim([best.candidate]))
     return leading + [c for c in claims if all(c is not lead for lead in leading)]
 
 

@@ -216,6 +216,13 @@ def alike(
     return frame_share(first_sentence.text(), a, second_sentence.text(), b) >= SAME_FRAME
 
 
+def states(quote: Candidate, voice: Voice) -> bool:
+    """Whether a quote holds the sentence that gives a voice's value: what lets its citation
+    stand for that value."""
+    held = voice.sentence
+    return quote.doc_id == held.doc_id and quote.start <= held.start and held.end <= quote.end
+
+
 def written(candidate: Candidate, span: tuple[int, int]) -> str:
     return candidate.passage.article.text[span[0] : span[1]]
 
@@ -376,23 +383,17 @@ def settle(groups: list[list[Voice]]) -> tuple[str, list[list[Voice]]]:
 
 
 def versions_of(
-    kind: str, groups: list[list[Voice]], citation_of: Callable[[Candidate], int | None]
+    kind: str, groups: list[list[Voice]], citation_of: Callable[[Voice], int | None]
 ) -> Versions | None:
     """The versions as the answer shows them, each with the citations of its cited voices."""
     if not groups:
         return None
     values = []
     for group in groups:
-        # The fullest form of a date ("October 19, 2021" over "October 19th"); else the best
-        # sentence's.
-        written = max(
-            (v.written for v in group),
-            key=lambda w: sum(part is not None for part in date_parts(w)) if is_date(w) else 0,
-        )
-        version = Version(value=written)
+        version = Version(value=shown_value(group))
         for voice in group:
-            n = citation_of(voice.candidate)
-            if n is None or n in version.citations:
+            n = citation_of(voice)
+            if n is None or n in version.citations or not states_all(voice, version.value):
                 continue
             article = voice.candidate.passage.article
             version.citations.append(n)
@@ -402,6 +403,32 @@ def versions_of(
             return None  # a value no quote shows is not shown either
         values.append(version)
     return Versions(kind, values)
+
+
+def shown_value(group: list[Voice]) -> str:
+    """The value a version shows: the fullest form of a date ("October 19, 2021" over
+    "October 19th"); else the best sentence's."""
+    return max(
+        (v.written for v in group),
+        key=lambda w: sum(part is not None for part in date_parts(w)) if is_date(w) else 0,
+    )
+
+
+def states_all(voice: Voice, shown: str) -> bool:
+    """Whether a voice states all of a version's shown value: a date's every part ("September
+    2019" agrees with "September 20, 2019" but is no source for it)."""
+    if not is_date(shown):
+        return True
+    return all(
+        part is None or own is not None
+        for part, own in zip(date_parts(shown), date_parts(voice.written), strict=True)
+    )
+
+
+def spokesman(group: list[Voice]) -> Voice:
+    """The voice a version is quoted by: the best one that states all of its shown value."""
+    shown = shown_value(group)
+    return next(v for v in group if states_all(v, shown))
 
 
 def versions_line(versions: Versions) -> str:

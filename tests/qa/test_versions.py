@@ -19,7 +19,16 @@ from qa.candidates import PASSAGES_READ, Candidate
 from qa.extractive import answer_entities
 from qa.pipeline import Pipeline
 from qa.timeframe import TimeScope
-from qa.versions import find_voices, group_versions, same, twins
+from qa.versions import (
+    Voice,
+    find_voices,
+    group_versions,
+    same,
+    shown_value,
+    spokesman,
+    states_all,
+    twins,
+)
 from ui.export import answer_markdown
 from ui.render import answer_message
 
@@ -230,6 +239,50 @@ def test_a_sentence_two_candidates_share_is_not_their_claim(stories: Pipeline) -
     assert stories.ask(TRIAL, as_of=AS_OF).versions is None
 
 
+def test_a_figure_changed_in_a_copy_of_a_seed_is_a_version_each_marker_stating_it(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    # The feed: seed 003 from a wire, a paper's copy with a byline and credit line
+    # (one voice with the wire's), and a paper's version with "in 14 years" in its first
+    # sentence. A two-sentence candidate holding the figure overlaps quotes beside it that
+    # don't state it: those are not the version's sources.
+    from tests.conftest import SEEDS
+
+    body = next(SEEDS.glob("003_*.txt")).read_text(encoding="utf-8")
+    records = [
+        ("Wire A", body),
+        (
+            "Paper B",
+            f"By Jane Doe, Wire A\n\n{body}\n\n(Reporting by Jane Doe; Editing by John Roe)",
+        ),
+        ("Paper C", body.replace("in 24 years", "in 14 years", 1)),
+    ]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        "".join(
+            json.dumps({"url": f"https://{name.lower().replace(' ', '-')}.example.com/2024/06/17/putin",
+                        "source": name, "published_at": "2024-06-17", "body": text}) + "\n"
+            for name, text in records
+        )
+    )  # fmt: skip
+    settings = Settings(index_dir=tmp_path / ".newsqa")
+    IndexBuilder(settings, embedder).run([feed])
+    pipeline = Pipeline.load(settings, embedder)
+    for question in (
+        "How many years since Putin's last visit to Pyongyang?",
+        "When did Putin last visit Pyongyang?",
+    ):
+        answer = pipeline.ask(question, as_of=AS_OF)
+        assert answer.versions is not None and answer.versions.kind == "disagreement"
+        values = {v.value: v for v in answer.versions.values}
+        assert set(values) == {"24 years", "14 years"}
+        assert set(values["14 years"].outlets) == {"Paper C"}
+        assert "Paper C" not in values["24 years"].outlets
+        for version in answer.versions.values:
+            for n in version.citations:
+                assert version.value in answer.citations[n - 1].text
+
+
 def test_a_report_past_the_passages_read_still_disagrees(stories: Pipeline) -> None:
     # The answerer quotes from the first passages it is given; a report with the date changed
     # that ranked below them is still shown beside the one it contradicts.
@@ -269,6 +322,20 @@ def test_twins_are_one_sentence_with_the_value_changed(stories: Pipeline) -> Non
     ]
     assert len(houses) == 2
     assert twins(houses, [], flooded, answer_entities) == []
+
+
+def test_a_partial_date_agrees_with_the_full_one_but_is_no_source_for_it(
+    stories: Pipeline,
+) -> None:
+    found = stories.retriever.run(OPENING, top_k=2)
+    first, second = stories.extractive.finder.run(found, 2)[:2]
+    month = Voice(first, "june 2025", "June 2025", first)
+    day = Voice(second, "june 12, 2025", "June 12, 2025", second)
+    assert same(month.value, day.value)  # one group: they agree
+    assert shown_value([month, day]) == "June 12, 2025"
+    assert not states_all(month, "June 12, 2025") and states_all(day, "June 12, 2025")
+    assert spokesman([month, day]) is day  # the version is quoted by the one that states it
+    assert states_all(month, "June 2025")
 
 
 def test_reports_that_agree_but_for_rounding_are_one_answer(stories: Pipeline) -> None:
