@@ -464,7 +464,13 @@ def lead_with_versions(claims: list[Claim], groups: list[list[Voice]]) -> list[C
         # Its claim, or one quoting the sentence that holds its value with a neighbour more or
         # less: a quote beside it that doesn't state the value is not its source.
         claim = next((c for c in claims if any(states(x, best) for x in c.candidates)), None)
-        leading.append(claim or Claim([best.candidate]))
+        if claim is None:
+            claim = Claim([best.candidate])
+            # A quote overlapping it would quote some of the same words again.
+            for other in claims:
+                other.candidates = [c for c in other.candidates if not c.overlaps(best.candidate)]
+            claims = [c for c in claims if c.candidates]
+        leading.append(claim)
     return leading + [c for c in claims if all(c is not lead for lead in leading)]
 
 

@@ -16,13 +16,14 @@ from index.embed import Embedder
 from index.settings import Settings
 from qa.analysis import analyse_question
 from qa.candidates import PASSAGES_READ, Candidate
-from qa.extractive import answer_entities
+from qa.extractive import Claim, answer_entities, lead_with_versions
 from qa.pipeline import Pipeline
 from qa.timeframe import TimeScope
 from qa.versions import (
     Voice,
     find_voices,
     group_versions,
+    holding,
     same,
     shown_value,
     spokesman,
@@ -336,6 +337,25 @@ def test_a_partial_date_agrees_with_the_full_one_but_is_no_source_for_it(
     assert not states_all(month, "June 12, 2025") and states_all(day, "June 12, 2025")
     assert spokesman([month, day]) is day  # the version is quoted by the one that states it
     assert states_all(month, "June 2025")
+
+
+def test_a_version_quoted_beside_a_claim_is_not_quoted_twice(stories: Pipeline) -> None:
+    # A claim quotes the first two sentences of a report; the version's value is in the third,
+    # quoted with the second: that quote leads, and the claim gives up the sentence they share.
+    found = stories.retriever.run(TRIAL, top_k=len(STORIES))
+    pairs = [
+        c
+        for c in stories.extractive.finder.run(found, len(found))
+        if c.passage.article.title == "Holm trial opens" and len(c.sentences) == 2
+    ]
+    first_two = next(c for c in pairs if c.text().startswith("According to prosecutor"))
+    last_two = next(c for c in pairs if c.text().startswith("Lars Holm"))
+    third = holding(last_two, (last_two.end - 5, last_two.end - 1))
+    assert third.text() == "The trial is expected to last six weeks."
+    voice = Voice(last_two, "six weeks", "six weeks", third)
+    claims = lead_with_versions([Claim([first_two])], [[voice]])
+    quoted = [c for claim in claims for c in claim.candidates]
+    assert quoted == [last_two]
 
 
 def test_reports_that_agree_but_for_rounding_are_one_answer(stories: Pipeline) -> None:
