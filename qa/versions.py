@@ -7,9 +7,10 @@ new thing of the asked kind a sentence names, or, for two like sentences of diff
 the one thing each names that the other doesn't ("awarded to the novelist Abdulrazak Gurnah,
 born in Zanzibar" / "… Olga Tokarczuk, born in Zanzibar"; names written side by side are one:
 "in Tampa, Florida" / "in Glendale, Arizona"). Sentences that are not alike lend each other no
-value: two years in unlike sentences are two claims, not two versions of one. Values are normalised before they are
-compared (amounts with their scale and currency, dates by the parts they name, names by their
-first or last words: "Biden" is "President Joe Biden"), so "about 30" and "30" agree. Two values
+value: two years in unlike sentences are two claims, not two versions of one. Values are
+normalised before they are compared (amounts with their scale and currency, dates by the parts
+they name, names by their first or last words: "Biden" is "President Joe Biden"), so "about 30"
+and "30" agree. Two values
 are versions only where a sentence giving one and a sentence giving the other make the same
 claim (same_claim): a report about something else is not a disagreement. Then:
 - an update when every report of one value is from a later day than every report of the other
@@ -157,14 +158,7 @@ def twins(
             if first.doc_id == second.doc_id:
                 continue
             differing = difference(first, first_values, second, second_values)
-            if differing is None:
-                continue
-            a, b = key(written(first, differing[0])), key(written(second, differing[1]))
-            first_sentence, second_sentence = (
-                holding(first, differing[0]).text(),
-                holding(second, differing[1]).text(),
-            )
-            if frame_share(first_sentence, a, second_sentence, b) >= TWIN_FRAME:
+            if differing is not None and held_frame_share(first, second, *differing) >= TWIN_FRAME:
                 pairs += [(second, first), (first, second)]
     return pairs
 
@@ -209,11 +203,21 @@ def alike(
 ) -> bool:
     """Whether the sentences holding these spans say the same but for them: what lets the
     one thing each names that the other doesn't stand as its value."""
-    first_sentence, second_sentence = holding(first, first_span), holding(second, second_span)
-    if similarity(first_sentence, second_sentence) >= SAME_CLAIM:
+    if similarity(holding(first, first_span), holding(second, second_span)) >= SAME_CLAIM:
         return True
-    a, b = key(written(first, first_span)), key(written(second, second_span))
-    return frame_share(first_sentence.text(), a, second_sentence.text(), b) >= SAME_FRAME
+    return held_frame_share(first, second, first_span, second_span) >= SAME_FRAME
+
+
+def held_frame_share(
+    first: Candidate, second: Candidate, first_span: tuple[int, int], second_span: tuple[int, int]
+) -> float:
+    """frame_share of the sentences holding two values, the values left out."""
+    return frame_share(
+        holding(first, first_span).text(),
+        key(written(first, first_span)),
+        holding(second, second_span).text(),
+        key(written(second, second_span)),
+    )
 
 
 def states(quote: Candidate, voice: Voice) -> bool:

@@ -261,7 +261,7 @@ def test_a_figure_changed_in_a_copy_of_a_seed_is_a_version_each_marker_stating_i
     feed = tmp_path / "feed.jsonl"
     feed.write_text(
         "".join(
-            json.dumps({"url": f"https://{name.lower().replace(' ', '-')}.example.com/2024/06/17/putin",
+            json.dumps({"url": f"https://{name.lower().replace(' ', '-')}.example.com/putin",
                         "source": name, "published_at": "2024-06-17", "body": text}) + "\n"
             for name, text in records
         )
