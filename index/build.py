@@ -108,17 +108,19 @@ class IndexBuilder:
         prune: bool = False,
         progress: Callable[[int, int], None] | None = None,
         replace: bool = False,
+        within: Path | None = None,
     ) -> IndexReport:
         """Indexes the files under `paths`. `progress(done, total)` is called as chunks are embedded.
 
         An article whose id is already indexed from another file that still exists is a conflict,
-        left as it is, unless `replace`: then the new file's article takes its place."""
+        left as it is, unless `replace`: then the new file's article takes its place. With
+        `within` (a watched folder), only files inside it are read, once links are followed."""
         started = time.perf_counter()
         report = IndexReport()
         existed = self.settings.index_dir.exists()
         try:
             with self.store.writer_lock():
-                self._index(paths, prune, progress, replace, report)
+                self._index(paths, prune, progress, replace, report, within)
         finally:
             if not existed and not report.saved:
                 # Nothing usable in a first batch: leave no folder behind rather than one that
@@ -136,9 +138,11 @@ class IndexBuilder:
         progress: Callable[[int, int], None] | None,
         replace: bool,
         report: IndexReport,
+        within: Path | None = None,
     ) -> None:
         old = self._load_previous(report)
-        loaded = load_articles(paths, self.settings.index.max_file_mb)
+        recipe = self.settings.index
+        loaded = load_articles(paths, recipe.max_file_mb, within, recipe.follow_links_into)
         report.skipped.extend(loaded.skipped)
 
         articles: dict[str, Article] = dict(old.articles) if old else {}

@@ -5,6 +5,8 @@ The CLI prints them as one line with a non-zero exit code; the UI shows them as 
 
 from __future__ import annotations
 
+import errno
+
 
 class NewsqaError(Exception):
     """Base class; the message is meant for the user."""
@@ -40,3 +42,41 @@ class BadCorrectionError(NewsqaError):
 
 class StoreUnavailableError(NewsqaError):
     """Milvus can't be reached, or refused a request."""
+
+
+class DiskError(NewsqaError):
+    """A file could not be written: the disk is full or read-only, or the folder is not ours to
+    write. `reason` says which in a word ("full", "read-only", "permission", "other"), for the app
+    to say it in its own words; the message names the path and what to do."""
+
+    def __init__(self, message: str, reason: str, path: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.path = path
+
+
+def disk_error(error: OSError, doing: str, where: object = None) -> DiskError:
+    """`error` (raised while `doing`, e.g. "writing the index") as one line naming the path and
+    what to do; `where` stands in for the path when the error names none."""
+    path = str(error.filename or where or "the disk")
+    reason = DISK_REASONS.get(error.errno or 0, "other")
+    advice = {
+        "full": f"No space left on the disk for {path} while {doing}: free some space, or give "
+        "--index-dir a folder on another disk, and run it again",
+        "read-only": f"{path} is on a read-only file system, so {doing} is not possible: give "
+        "--index-dir a folder on a writable disk",
+        "permission": f"No permission to write {path} while {doing}: run newsqa as a user who "
+        "may write there, or give --index-dir another folder",
+        "other": f"Could not write {path} while {doing} "
+        f"({error.strerror or type(error).__name__}): check the disk and run it again",
+    }[reason]
+    return DiskError(f"{advice} (nothing in the index was changed).", reason, path)
+
+
+DISK_REASONS = {
+    errno.ENOSPC: "full",
+    errno.EDQUOT: "full",
+    errno.EROFS: "read-only",
+    errno.EACCES: "permission",
+    errno.EPERM: "permission",
+}

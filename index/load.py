@@ -1,14 +1,18 @@
 """Reads articles from files and folders: .txt, .md, .html/.htm, .json (array of objects), .jsonl.
 
-A file that can't be read as an article (binary, not UTF-8, empty, unparsable, too large) is
-skipped with a warning that names it; the rest of the run goes on.
+A file that can't be read as an article (binary, not UTF-8 or UTF-16, empty, unparsable, nested
+too deep, too large) is skipped with a warning that names it; the rest of the run goes on,
+whatever fails inside one file. A link in a folder is read only when it leads to a file inside
+that folder (or a folder the settings name): anyone who may drop files into a watched folder
+could otherwise publish any file the server can read.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,13 @@ HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json", ".jsonl"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
 RECORD_FIELDS = {"title", "body", "url", "source", "published_at", "author"}
+# The longer marks first: UTF-32's little-endian mark starts with UTF-16's.
+BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,27 +74,60 @@ def find_files(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
-def load_articles(paths: list[Path], max_file_mb: float = 50.0) -> LoadResult:
+def load_articles(
+    paths: list[Path],
+    max_file_mb: float = 50.0,
+    within: Path | None = None,
+    link_roots: Sequence[Path] = (),
+) -> LoadResult:
+    """Articles from `paths`. A file found in a folder given must lie inside that folder once
+    its links are followed, and with `within` (a watched folder) every file must lie inside it;
+    `link_roots` are other folders links may lead into. A file named on its own is read as named."""
     result = LoadResult(articles=[], skipped=[], files_seen=set())
-    for path in find_files(paths):
-        if not path.exists():
-            result.skipped.append(Skipped(str(path), "no such file or folder"))
-            continue
-        result.files_seen.add(str(path.resolve()))
-        try:
-            articles = load_file(path, max_file_mb, result.skipped)
-        except _SkipFile as skip:
-            result.skipped.append(Skipped(str(path), str(skip)))
-            continue
-        except OSError as error:
-            # Gone since it was listed, a folder by an article's name, no permission to read.
-            reason = error.strerror or type(error).__name__
-            result.skipped.append(Skipped(str(path), f"can't be read ({reason})"))
-            continue
-        result.articles.extend(articles)
+    for given in paths:
+        root = within or (given if given.is_dir() else None)
+        for path in find_files([given]):
+            if not path.exists():
+                result.skipped.append(Skipped(str(path), "no such file or folder"))
+                continue
+            leads_out = None if root is None else outside_link(path, root, link_roots)
+            if leads_out:
+                result.skipped.append(Skipped(str(path), leads_out))
+                continue
+            result.files_seen.add(str(path.resolve()))
+            try:
+                articles = load_file(path, max_file_mb, result.skipped)
+            except _SkipFile as skip:
+                result.skipped.append(Skipped(str(path), str(skip)))
+                continue
+            except OSError as error:
+                # Gone since it was listed, a folder by an article's name, no permission to read.
+                reason = error.strerror or type(error).__name__
+                result.skipped.append(Skipped(str(path), f"can't be read ({reason})"))
+                continue
+            except Exception as error:  # one file's failure is that file's line, never the run's
+                log.debug("reading %s failed", path, exc_info=True)
+                result.skipped.append(
+                    Skipped(str(path), f"can't be read as an article ({type(error).__name__})")
+                )
+                continue
+            result.articles.extend(articles)
     for skipped in result.skipped:
         log.warning("%s", skipped)
     return result
+
+
+def outside_link(path: Path, root: Path, link_roots: Sequence[Path] = ()) -> str | None:
+    """Why `path` is not read, when following its links leads outside `root` and every folder
+    of `link_roots`; None when it stays inside."""
+    target = path.resolve()
+    allowed = [root.resolve(), *(Path(folder).resolve() for folder in link_roots)]
+    if any(target.is_relative_to(folder) for folder in allowed):
+        return None
+    return (
+        f"a link leading outside {root} (to {target}), not followed: links are read only "
+        "inside the folder given (NEWSQA_INDEX__FOLLOW_LINKS_INTO names others they may lead to)"
+    )
 
 
 def load_file(path: Path, max_file_mb: float, skipped: list[Skipped]) -> list[Article]:
@@ -116,6 +160,19 @@ def read_text(path: Path, max_file_mb: float) -> str:
     if size > max_file_mb * 1024 * 1024:
         raise _SkipFile(f"file is {size / 1024 / 1024:.1f} MB, over the {max_file_mb:g} MB limit")
     data = path.read_bytes()
+    for mark, encoding in BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            # UTF-16 and UTF-32 files, as some editors save them, say so in their first bytes.
+            try:
+                text = data[len(mark) :].decode(encoding)
+            except UnicodeDecodeError as error:
+                raise _SkipFile(
+                    f"not valid {encoding.upper()} text (at byte {error.start + len(mark)}); "
+                    "re-save it as UTF-8"
+                ) from None
+            if not text.strip():
+                raise _SkipFile("empty file")
+            return text
     if b"\x00" in data[:8192]:
         raise _SkipFile("binary file (contains NUL bytes), not text")
     try:
@@ -183,11 +240,16 @@ def parse_json_records(text: str, suffix: str) -> list[tuple[int, Any]]:
                 records.append((line_number, json.loads(line)))
             except json.JSONDecodeError as error:
                 raise _SkipFile(f"line {line_number} is not valid JSON: {error.msg}") from None
+            except RecursionError:
+                raise _SkipFile(f"line {line_number} is JSON nested too deeply to read") from None
         return records
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise _SkipFile(f"not valid JSON ({error.msg} at line {error.lineno})") from None
+    except RecursionError:
+        # json.loads recurses once a level: a small file of '[[[[…' would end the whole run.
+        raise _SkipFile("JSON nested too deeply to read (articles are one level down)") from None
     if not isinstance(data, list):
         raise _SkipFile(f"expected a JSON array of article objects, found a {type(data).__name__}")
     return list(enumerate(data))

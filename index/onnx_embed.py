@@ -8,6 +8,8 @@ sentence-transformers, which take 8-11 s here.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
@@ -21,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from index.embedding_model import SpanList, resolve_model, span_sums
-from index.errors import ModelUnavailableError
+from index.errors import ModelUnavailableError, disk_error
 from index.settings import PACKAGED_MODEL
 
 MAX_TOKENS = 256
@@ -67,15 +69,61 @@ def _export(model: str, target: Path, quantized: bool) -> Path:
         )
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    import torch
     from transformers import AutoModel
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     staging = target.with_name(target.name + ".staging")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    network = AutoModel.from_pretrained(str(model_dir)).eval()
+    made = [folder for folder in (target.parent, target.parent.parent) if not folder.exists()]
+    try:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        network = AutoModel.from_pretrained(str(model_dir)).eval()
+        _write_export(network, model_dir, staging, quantized)
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(staging, target)
+    except BaseException as error:
+        # A full or read-only disk mid-export: nothing half-written stays behind, not even the
+        # folders this export made (a first index leaves no folder at all).
+        shutil.rmtree(staging, ignore_errors=True)
+        for folder in made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        if isinstance(error, OSError):
+            raise disk_error(error, "exporting the embedding model", staging) from None
+        if isinstance(error, Exception) and free_bytes(staging) < EXPORT_SPACE * model_bytes(
+            model_dir
+        ):
+            # The exporter writes through C++ streams that don't report a full disk: what fails
+            # is reading the cut file back ("Wire format was corrupt").
+            full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(staging))
+            raise disk_error(full, "exporting the embedding model") from None
+        raise
+    return target
+
+
+# The export holds the fp32 ONNX file and the int8 one at once, and the quantiser's working
+# copy: about 2.2 times the model's own weights at its peak (180 MB for MiniLM's 91 MB).
+EXPORT_SPACE = 2.5
+
+
+def model_bytes(model_dir: Path) -> int:
+    return sum(path.stat().st_size for path in model_dir.glob("*.safetensors")) or sum(
+        path.stat().st_size for path in model_dir.glob("*.bin")
+    )
+
+
+def free_bytes(path: Path) -> int:
+    """Free space on the disk that holds `path`, or its nearest folder that exists."""
+    for folder in (path, *path.parents):
+        if folder.exists():
+            return shutil.disk_usage(folder).free
+    return 0
+
+
+def _write_export(network: Any, model_dir: Path, staging: Path, quantized: bool) -> None:
+    """The ONNX file (int8 MatMuls when `quantized`) and its tokenizer, into `staging`."""
+    import torch
 
     class LastHiddenState(torch.nn.Module):
         # transformers 5 models take keyword arguments; the ONNX exporter passes positionals.
@@ -115,9 +163,6 @@ def _export(model: str, target: Path, quantized: bool) -> Path:
     else:
         fp32.rename(final)
     shutil.copy(model_dir / "tokenizer.json", staging / "tokenizer.json")
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(staging, target)
-    return target
 
 
 def cpus() -> int:

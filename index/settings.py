@@ -37,6 +37,10 @@ class IndexSettings(_Section):
     embed_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
     embed_batch_size: int = Field(32, ge=1, le=1024)
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped.")
+    # A link in an indexed or watched folder is followed only to a file inside that folder:
+    # otherwise anyone who may drop a file there could publish any file the server can read.
+    # These folders are allowed too (NEWSQA_INDEX__FOLLOW_LINKS_INTO='["/srv/archive"]').
+    follow_links_into: tuple[Path, ...] = ()
     # Up to this many chunks FAISS searches exactly; above it an IVF index (8-bit codes) keeps
     # queries fast and memory small, and its candidates are re-scored exactly.
     exact_search_max_chunks: int = Field(200_000, ge=1)
@@ -118,7 +122,8 @@ class Settings(BaseSettings):
     )
 
     index_dir: Path = Path(".newsqa")
-    # "user:password" puts the web app behind basic auth (NEWSQA_AUTH).
+    # "user:password" puts the web app behind a login page (NEWSQA_AUTH): Gradio's form, which
+    # sets a cookie; repeated wrong passwords are slowed down (ui.guard).
     auth: str | None = None
     index: IndexSettings = IndexSettings()
     store: StoreSettings = StoreSettings()

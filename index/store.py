@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import fcntl
 import json
 import mmap
@@ -37,7 +38,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from index.documents import Article, Chunk, Correction
-from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
+from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError, disk_error
 from index.search import LocalSearch
 from index.sentences import SentenceTable
 from index.settings import RetrievalSettings, Settings
@@ -93,6 +94,23 @@ def build_bm25(articles: dict[str, Article], chunks: list[Chunk]) -> Any:
             bm25_tokenize([bm25_text(articles[c.doc_id], c) for c in chunks]), show_progress=False
         )
     return bm25
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NewVersion:
+    """Everything one version of the local index holds, before it is written."""
+
+    manifest: Manifest
+    articles: dict[str, Article]
+    hashes: dict[str, str]
+    chunks: list[Chunk]
+    embeddings: np.ndarray
+    dense: Any
+    bm25: Any
+    sentences: SentenceTable
+    corrections: dict[str, Correction]
+    signatures: dict[str, np.ndarray]
+    copies: dict[str, tuple[str, ...]]
 
 
 class Store(Protocol):
@@ -168,6 +186,10 @@ class LocalStore:
                 f"{self.index_dir} holds no finished index. Build one with: newsqa index seeds/ "
                 f"--index-dir {self.index_dir}"
             ) from None
+        except (UnicodeDecodeError, OSError):
+            # Bytes that are no version name (a disk error, a stray write) or a pointer that
+            # can't be read at all: damaged, like any other file of the index.
+            raise self._damaged("its CURRENT pointer is unreadable") from None
         if not version or "/" in version or version.startswith("."):
             raise self._damaged("its CURRENT pointer is unreadable")
         return version
@@ -217,10 +239,18 @@ class LocalStore:
                 f"{manifest.format_version}, this one reads {FORMAT_VERSION}). Rebuild it with: "
                 f"newsqa index PATH --index-dir {self.index_dir}"
             )
+        for name in {**manifest.file_sizes, **manifest.checksums}:
+            if not (folder / name).is_file():
+                raise self._damaged(f"{name} is missing")
         for name, size in manifest.file_sizes.items():
-            actual = (folder / name).stat().st_size if (folder / name).exists() else -1
+            actual = (folder / name).stat().st_size
             if actual != size:
                 raise self._damaged(f"{name} is {actual} bytes, expected {size}")
+        # Sizes catch a cut file; the checksums catch bytes changed in place. Versions written
+        # before checksums were kept have none and are checked by size alone.
+        for name, checksum in manifest.checksums.items():
+            if file_checksum(folder / name) != checksum:
+                raise self._damaged(f"{name} is not as it was written (its checksum differs)")
         articles: dict[str, Article] = {}
         hashes: dict[str, str] = {}
         corrections: dict[str, Correction] = {}
@@ -290,8 +320,12 @@ class LocalStore:
     @contextlib.contextmanager
     def writer_lock(self) -> Iterator[None]:
         """One writer at a time; a second one is refused at once rather than queued."""
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.index_dir / "LOCK", "a+") as handle:
+        try:
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            handle = open(self.index_dir / "LOCK", "a+")  # noqa: SIM115
+        except OSError as error:
+            raise disk_error(error, "writing the index", self.index_dir) from None
+        with handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -368,18 +402,12 @@ class LocalStore:
             copy_threshold=recipe.copy_threshold,
         )
         self._save(
-            manifest,
-            articles,
-            changes.hashes,
-            chunks,
-            embeddings,
-            dense,
-            build_bm25(articles, chunks),
-            sentences,
-            changes.corrections,
-            signatures,
-            copy_groups(articles, signatures, recipe.copy_threshold),
-        )
+            NewVersion(
+                manifest, articles, changes.hashes, chunks, embeddings, dense,
+                build_bm25(articles, chunks), sentences, changes.corrections, signatures,
+                copy_groups(articles, signatures, recipe.copy_threshold),
+            )
+        )  # fmt: skip
 
     def tidy(self) -> None:
         # A writer killed after its switch may have left the version it replaced behind.
@@ -399,80 +427,44 @@ class LocalStore:
             "bytes": sum(manifest.get("file_sizes", {}).values()),
         }
 
-    def _save(
-        self,
-        manifest: Manifest,
-        articles: dict[str, Article],
-        hashes: dict[str, str],
-        chunks: list[Chunk],
-        embeddings: np.ndarray,
-        dense: Any,
-        bm25: Any,
-        sentences: SentenceTable,
-        corrections: dict[str, Correction],
-        signatures: dict[str, np.ndarray],
-        copies: dict[str, tuple[str, ...]],
-    ) -> str:
+    def _save(self, version: NewVersion) -> str:
         """Writes a complete new version, then switches CURRENT to it."""
-        import faiss
-
         versions = self.index_dir / VERSIONS
-        versions.mkdir(parents=True, exist_ok=True)
         name = f"v{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
         staging = versions / f".staging-{name}"
-        staging.mkdir()
-        _write_jsonl(
-            staging / "articles.jsonl",
-            (
-                {
-                    **dataclasses.asdict(article),
-                    "content_hash": hashes[doc_id],
-                    **(
-                        {"correction": dataclasses.asdict(corrections[doc_id])}
-                        if doc_id in corrections
-                        else {}
-                    ),
-                    **({"copies": list(copies[doc_id])} if doc_id in copies else {}),
-                }
-                for doc_id, article in articles.items()
-            ),
-        )
-        _write_jsonl(
-            staging / "chunks.jsonl",
-            (
-                {"chunk_id": c.chunk_id, "doc_id": c.doc_id, "start": c.start, "end": c.end}
-                for c in chunks
-            ),
-        )
-        np.save(staging / "embeddings.npy", embeddings)
-        if articles:
-            np.save(staging / SIGNATURES, np.stack([signatures[d] for d in articles]))
-        (staging / "sentences.json").write_text(json.dumps(sentences.ranges), encoding="utf-8")
-        np.save(staging / "sentence_spans.npy", sentences.spans)
-        np.save(staging / "sentence_vectors.npy", sentences.vectors)
-        np.save(staging / "sentence_entities.npy", sentences.entities)
-        faiss.write_index(dense, str(staging / "dense.faiss"))
-        if chunks:
-            bm25.save(str(staging / "bm25"), show_progress=False)
-        sizes = {
-            str(path.relative_to(staging)): path.stat().st_size
-            for path in sorted(staging.rglob("*"))
-            if path.is_file()
-        }
-        manifest = dataclasses.replace(manifest, file_sizes=sizes)
-        (staging / "manifest.json").write_text(
-            json.dumps(dataclasses.asdict(manifest), indent=1), encoding="utf-8"
-        )
-        _fsync_tree(staging)
-        os.rename(staging, versions / name)
-        _fsync_dir(versions)
+        try:
+            versions.mkdir(parents=True, exist_ok=True)
+            staging.mkdir()
+            write_version(staging, version)
+            os.rename(staging, versions / name)
+            _fsync_dir(versions)
+        except OSError as error:
+            # A full or read-only disk: the half-written version goes, CURRENT still names the
+            # old one, and the user is told what to free.
+            shutil.rmtree(staging, ignore_errors=True)
+            raise disk_error(error, "writing the index", staging) from None
+        except BaseException as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            # FAISS writes through C streams and says "write error" (a RuntimeError) for a full
+            # disk: a version needs about four times its chunk vectors' bytes.
+            if isinstance(error, Exception) and (
+                shutil.disk_usage(versions).free < 4 * version.embeddings.nbytes + 2**20
+            ):
+                full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(staging))
+                raise disk_error(full, "writing the index") from None
+            raise
         pointer = self.index_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
-        with open(pointer, "w", encoding="utf-8") as handle:
-            handle.write(name)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(pointer, self.index_dir / CURRENT)
-        _fsync_dir(self.index_dir)
+        try:
+            with open(pointer, "w", encoding="utf-8") as handle:
+                handle.write(name)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(pointer, self.index_dir / CURRENT)
+            _fsync_dir(self.index_dir)
+        except OSError as error:
+            pointer.unlink(missing_ok=True)
+            shutil.rmtree(versions / name, ignore_errors=True)
+            raise disk_error(error, "writing the index", self.index_dir / CURRENT) from None
         self.collect_garbage(keep=name)
         return name
 
@@ -492,6 +484,70 @@ class LocalStore:
         if versions.exists():
             for folder in versions.iterdir():
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def write_version(staging: Path, version: NewVersion) -> None:
+    """Every file of one version, its manifest last, flushed to the disk."""
+    import faiss
+
+    corrections, copies = version.corrections, version.copies
+    _write_jsonl(
+        staging / "articles.jsonl",
+        (
+            {
+                **dataclasses.asdict(article),
+                "content_hash": version.hashes[doc_id],
+                **(
+                    {"correction": dataclasses.asdict(corrections[doc_id])}
+                    if doc_id in corrections
+                    else {}
+                ),
+                **({"copies": list(copies[doc_id])} if doc_id in copies else {}),
+            }
+            for doc_id, article in version.articles.items()
+        ),
+    )
+    _write_jsonl(
+        staging / "chunks.jsonl",
+        (
+            {"chunk_id": c.chunk_id, "doc_id": c.doc_id, "start": c.start, "end": c.end}
+            for c in version.chunks
+        ),
+    )
+    np.save(staging / "embeddings.npy", version.embeddings)
+    if version.articles:
+        rows = [version.signatures[doc_id] for doc_id in version.articles]
+        np.save(staging / SIGNATURES, np.stack(rows))
+    sentences = version.sentences
+    (staging / "sentences.json").write_text(json.dumps(sentences.ranges), encoding="utf-8")
+    np.save(staging / "sentence_spans.npy", sentences.spans)
+    np.save(staging / "sentence_vectors.npy", sentences.vectors)
+    np.save(staging / "sentence_entities.npy", sentences.entities)
+    faiss.write_index(version.dense, str(staging / "dense.faiss"))
+    if version.chunks:
+        version.bm25.save(str(staging / "bm25"), show_progress=False)
+    files = [path for path in sorted(staging.rglob("*")) if path.is_file()]
+    manifest = dataclasses.replace(
+        version.manifest,
+        file_sizes={str(p.relative_to(staging)): p.stat().st_size for p in files},
+        checksums={str(p.relative_to(staging)): file_checksum(p) for p in files},
+    )
+    (staging / "manifest.json").write_text(
+        json.dumps(dataclasses.asdict(manifest), indent=1), encoding="utf-8"
+    )
+    _fsync_tree(staging)
+
+
+def file_checksum(path: Path) -> str:
+    """xxh3-128 of a file's bytes, read through a memory map: about 10 GB/s, so checking every
+    file of an index costs little beside loading it (docs/reliability.md)."""
+    import xxhash
+
+    with open(path, "rb") as handle:
+        if not os.fstat(handle.fileno()).st_size:
+            return xxhash.xxh3_128_hexdigest(b"")
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return xxhash.xxh3_128_hexdigest(mapped)
 
 
 def open_vectors(path: Path) -> np.ndarray:

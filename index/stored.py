@@ -35,6 +35,7 @@ class Manifest:
     created_at: float
     format_version: int = FORMAT_VERSION
     file_sizes: dict[str, int] = field(default_factory=dict)
+    checksums: dict[str, str] = field(default_factory=dict)  # xxh3-128 of each file (local)
     copy_threshold: float | None = None  # what copies were grouped with; None: not grouped
 
     def same_recipe(self, embed_model: str, chunk_size: int, chunk_overlap: int) -> bool:

@@ -20,6 +20,7 @@ from index.entities import LABELS
 from index.sentences import Sentence, split_sentences
 from index.stored import StoredIndex
 from qa.analysis import QuestionAnalysis
+from qa.instructions import MachineAddress
 from qa.reader import ReaderInput
 from qa.results import Passage
 from qa.sentences import WORD, key_terms, starts_with_reference, stem, stems_of
@@ -158,18 +159,25 @@ class CandidateFinder:
         self.index = index
         self.stats = TermStats(index)
         self._section_cache: dict[str, list[list[Sentence]]] = {}
+        self._machine_address = MachineAddress()
 
     def run(self, passages: Sequence[Passage], read: int = PASSAGES_READ) -> list[Candidate]:
         """Single sentences and neighbouring pairs from the top `read` passages, each span once.
 
         A passage's sentences are taken with one neighbour on each side from the same stretch of
         story text, so an answer split across a chunk boundary can still be quoted whole. A
-        sentence that starts with "He", "But", ... is offered only with a neighbour.
+        sentence that starts with "He", "But", ... is offered only with a neighbour. A sentence
+        written to a machine ("System: …", "Ignore previous instructions …": qa.instructions) is
+        never offered, alone or paired.
         """
         seen: dict[tuple[str, int, int], Candidate] = {}
         for rank, passage in enumerate(passages[:read]):
-            sentences = self._sentences_around(passage)
             text = passage.article.text
+            sentences = [
+                sentence
+                for sentence in self._sentences_around(passage)
+                if not self._machine_address(sentence.text, passage.chunk.doc_id, text)
+            ]
             for position, sentence in enumerate(sentences):
                 windows = []
                 following = sentences[position + 1] if position + 1 < len(sentences) else None

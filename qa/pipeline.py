@@ -278,9 +278,21 @@ class Pipeline:
         return self.extractive.read_order(scored, passages)
 
 
+# Terminal escape sequences (colours, cursor moves, titles) pasted with a question: dropping only
+# their control character would leave "[31m" behind as words.
+TERMINAL_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: ESC [ … final byte
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # the one-byte CSI
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: ESC ] … BEL or ESC \\
+    r"|\x1b[@-Z\\-_]"  # any other two-character escape
+)
+
+
 def prepare_question(question: str, settings: Settings) -> tuple[str, list[str]]:
-    """The question without control characters, cut to the length limit; notices say what changed."""
+    """The question without terminal escapes or control characters, cut to the length limit;
+    notices say what changed."""
     notices = []
+    question = TERMINAL_ESCAPES.sub(" ", question)
     cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in question).split())
     if not cleaned:
         raise BadQuestionError("The question is empty. Type a question about the articles.")

@@ -45,9 +45,12 @@ def start_app(
     env: dict[str, str] | None = None,
     timeout: float = 180,
     args: list[str] | None = None,
+    log_dir: Path | None = None,
 ) -> RunningApp:
+    """`newsqa serve` on `index_dir`, its output in serve-PORT.log beside the index folder (or
+    in `log_dir`)."""
     port = free_port()
-    log = open(index_dir.parent / f"serve-{port}.log", "wb")  # noqa: SIM115
+    log = open((log_dir or index_dir.parent) / f"serve-{port}.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "ui.cli", "serve", "--port", str(port), "--index-dir", str(index_dir),
          "--seeds", str(ROOT / "seeds"), *(args or [])],

@@ -11,16 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from index.errors import NewsqaError
 from index.settings import Settings
 from index.watch import FolderWatcher
 from ui import chat_tab, library, library_tab, render
+from ui.guard import RequestGuard
 from ui.live import LiveIndex
 
 CSS = (Path(__file__).parent / "style.css").read_text(encoding="utf-8")
 HEAD = (Path(__file__).parent / "head.html").read_text(encoding="utf-8")
 LIVE_STATUS_SECONDS = 2.0  # how often an open page looks for a newer library
+# Gradio keeps a copy of every upload and export in its cache. An upload's copy is deleted as
+# soon as it is indexed or refused; every ten minutes whatever else is older than an hour goes
+# (and all of it when the server starts).
+CACHE_SWEEP = (600, 3600)
 
 
 class PortInUseError(NewsqaError):
@@ -36,7 +42,9 @@ def build_app(live: LiveIndex) -> gr.Blocks:
             raise gr.Error(str(error)) from None
 
     # No usage analytics: the app is meant to run offline and to phone nowhere.
-    with gr.Blocks(title="newsqa: answers you can check", analytics_enabled=False) as app:
+    with gr.Blocks(
+        title="newsqa: answers you can check", analytics_enabled=False, delete_cache=CACHE_SWEEP
+    ) as app:
         gr.HTML(
             '<div class="nq-title"><h1>newsqa</h1><span>Ask about the indexed news articles. '
             "Every claim links to the passage it quotes.</span></div>"
@@ -110,6 +118,10 @@ def serve(
         server_name=host,
         server_port=port,
         auth=auth,
+        # Refuses changes sent by other sites' pages, and slows down repeated wrong passwords.
+        app_kwargs={"middleware": [Middleware(RequestGuard)]},
+        # Larger files are refused before they are written to the server's disk.
+        max_file_size=int(settings.index.max_file_mb * 1024 * 1024),
         prevent_thread_lock=prevent_thread_lock,
         css=CSS,
         head=HEAD,

@@ -235,6 +235,7 @@ def build(live: LiveIndex) -> ChatTab:
             chatbot = gr.Chatbot(
                 label="Chat", height=520, elem_id="nq-chat", sanitize_html=True,
                 render_markdown=False, feedback_options=None, group_consecutive_messages=False,
+                latex_delimiters=[],  # a question is shown as typed: "$$x$$" is no formula
             )  # fmt: skip
             with gr.Row():
                 box = gr.Textbox(

@@ -393,7 +393,7 @@ def watch_folder(folder: Path, settings: Settings) -> None:
     builder = IndexBuilder(settings)  # one embedder for every change
 
     def apply(files: list[Path]) -> IndexReport:
-        report = builder.run(files, prune=True)
+        report = builder.run(files, prune=True, within=folder)
         if report.changed:
             typer.echo(
                 f"{dt.datetime.now():%H:%M:%S} {len(report.added)} added, "
@@ -755,5 +755,47 @@ def info(
         typer.echo(f"  {row['doc_id']}  " + " · ".join(part for part in known if part))
 
 
+def run() -> None:
+    """The `newsqa` command. Whatever fails inside ends in one line and exit code 1, never a
+    traceback: a disk that is full or read-only says which path and what to do; anything else
+    says what failed and where the details were written."""
+    try:
+        app()
+    except OSError as error:
+        from index.errors import DISK_REASONS, disk_error
+
+        if error.errno in DISK_REASONS:
+            typer.secho(f"error: {disk_error(error, 'running newsqa')}", err=True, fg="red")
+        else:
+            where = f" ({error.filename})" if error.filename else ""
+            typer.secho(f"error: {error.strerror or error}{where}", err=True, fg="red")
+        sys.exit(1)
+    except Exception as error:
+        details = write_details()
+        typer.secho(
+            f"error: newsqa failed unexpectedly ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:200] if str(error) else 'no message'})"
+            + (f"; the details are in {details}" if details else ""),
+            err=True,
+            fg="red",
+        )
+        sys.exit(1)
+
+
+def write_details() -> str | None:
+    """The current exception's traceback, in a file of the temporary folder (for a bug report)."""
+    import tempfile
+    import traceback
+
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="newsqa-error-", suffix=".log", delete=False, encoding="utf-8"
+        ) as handle:
+            traceback.print_exc(file=handle)
+            return handle.name
+    except OSError:
+        return None
+
+
 if __name__ == "__main__":
-    app()
+    run()

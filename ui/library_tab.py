@@ -5,6 +5,7 @@ outlets. What it shows comes from ui.library; the chat tab's outlet choices and 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import uuid
@@ -17,11 +18,11 @@ import gradio as gr
 
 from index.build import IndexReport
 from index.documents import Article
-from index.errors import NewsqaError
+from index.errors import NewsqaError, disk_error
 from index.metadata import describe_date, full_date
 from ui import chat_tab, library, render
 from ui.chat_tab import ChatTab
-from ui.live import LiveIndex
+from ui.live import DISK_WORDS, LiveIndex
 
 
 @dataclass
@@ -80,6 +81,15 @@ def replace_question(report: IndexReport, articles: dict[str, Article]) -> str:
     )
 
 
+def forget_cached(paths: list[Path]) -> None:
+    """Deletes Gradio's cached copies of uploaded files once newsqa has its own (or refused
+    them): each sits alone in a folder of Gradio's upload cache, which goes too when empty."""
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+            path.parent.rmdir()
+
+
 def safe_upload_name(name: str) -> str:
     """The file's own name only: no folders, no '..', nothing but ordinary characters."""
     base = Path(name.replace("\\", "/")).name
@@ -122,15 +132,20 @@ def build(live: LiveIndex, chat: ChatTab) -> LibraryTab:
             # The conflict question's four outputs, the file box, the library views.
             return (gr.skip(),) * 4 + (None,) + (gr.skip(),) * len(views)
         folder = live.uploads_dir / uuid.uuid4().hex[:12]
-        folder.mkdir(parents=True, exist_ok=True)
+        cached = [Path(item if isinstance(item, str) else item.name) for item in files]
         saved = []
-        for item in files:
-            source = Path(item if isinstance(item, str) else item.name)
-            target = folder / safe_upload_name(getattr(item, "orig_name", None) or source.name)
-            shutil.copyfile(source, target)
-            saved.append(target)
-        # The loader rejects what it can't read (type, encoding, size, shape) and says why.
         try:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                for item, source in zip(files, cached, strict=True):
+                    name = safe_upload_name(getattr(item, "orig_name", None) or source.name)
+                    shutil.copyfile(source, folder / name)
+                    saved.append(folder / name)
+            except OSError as error:
+                raise NewsqaError(
+                    DISK_WORDS[disk_error(error, "saving an upload").reason]
+                ) from None
+            # The loader rejects what it can't read (type, encoding, size, shape) and says why.
             report = live.add_files(saved, progress)
         except NewsqaError as error:
             live.forget_uploads(saved)
@@ -142,6 +157,8 @@ def build(live: LiveIndex, chat: ChatTab) -> LibraryTab:
                 None,
                 *library_views(listing),
             )
+        finally:
+            forget_cached(cached)
         articles = live.pipeline.index.articles
         asking = bool(report.conflicts)
         return (

@@ -21,11 +21,13 @@ from index.build import IndexBuilder, IndexReport
 from index.documents import Article
 from index.embed import Embedder
 from index.errors import (
+    DiskError,
     IndexCorruptError,
     IndexLockedError,
     IndexMissingError,
     NewsqaError,
     UnknownDocumentError,
+    disk_error,
 )
 from index.settings import Settings
 from index.store import open_store
@@ -35,6 +37,17 @@ from qa.pipeline import Pipeline
 log = logging.getLogger(__name__)
 Changed = TypeVar("Changed")
 FOLLOW_SECONDS = 5.0  # how often the server looks for changes made by other processes
+# A disk problem in the app's words: the server's log has the path and the command-line fix.
+DISK_WORDS = {
+    "full": "The server's disk is full, so nothing was changed in the library. Whoever runs "
+    "the server can free some space and then it works again.",
+    "read-only": "The library is kept on a read-only disk on the server, so nothing can be "
+    "added, corrected or removed. Whoever runs the server can move it to a writable disk.",
+    "permission": "The server is not allowed to write where the library is kept, so nothing "
+    "was changed. Whoever runs the server can give it permission.",
+    "other": "The server could not write to its disk, so nothing was changed in the library. "
+    "Whoever runs the server can find the reason in its log.",
+}
 
 
 def outlets_of(index: StoredIndex) -> list[str]:
@@ -60,7 +73,9 @@ class LiveIndex:
 
     @property
     def uploads_dir(self) -> Path:
-        return self.settings.index_dir.resolve().parent / "uploads"
+        """Where uploaded files are kept: inside the index folder, so that no two indexes (nor
+        an index at the filesystem's root) share one."""
+        return self.settings.index_dir.resolve() / "uploads"
 
     def outlets(self) -> list[str]:
         return outlets_of(self._pipeline.index)
@@ -87,7 +102,7 @@ class LiveIndex:
     def index_folder_changes(self, files: list[Path]) -> IndexReport:
         """Indexes new or changed files of the live folder and drops articles whose files are
         gone (index.watch calls this as files settle)."""
-        report = self._change(lambda builder: builder.run(files, prune=True))
+        report = self._change(lambda builder: builder.run(files, prune=True, within=self.watching))
         if report.changed:
             log.info(
                 "live folder: %d added, %d updated, %d removed; %d articles",
@@ -138,6 +153,19 @@ class LiveIndex:
                 raise NewsqaError(
                     "The library could not be read on the server, so nothing was changed. The "
                     "server's log says how to rebuild it."
+                ) from None
+            except (DiskError, OSError) as error:
+                problem = error if isinstance(error, DiskError) else disk_error(error, "indexing")
+                log.error("%s", problem)
+                raise NewsqaError(DISK_WORDS[problem.reason]) from None
+            except NewsqaError:
+                raise
+            except Exception:
+                # Whatever else fails inside: the page says so in a sentence, the log has where.
+                log.exception("changing the library failed")
+                raise NewsqaError(
+                    "Something went wrong on the server, so nothing was changed in the library. "
+                    "Whoever runs the server can find the details in its log."
                 ) from None
             finally:
                 self.indexing = False

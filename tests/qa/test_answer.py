@@ -116,6 +116,17 @@ def test_bad_questions(pipeline: Pipeline) -> None:
     assert len(answer.question) <= pipeline.settings.answer.max_question_chars
 
 
+def test_a_question_pasted_with_terminal_colours_is_the_question(pipeline: Pipeline) -> None:
+    """Escape sequences go whole: "[31m" left behind would be searched for and read as words."""
+    plain = pipeline.ask("What gifts did Putin and Kim exchange?")
+    coloured = pipeline.ask(
+        "\x1b[1;31mWhat gifts\x1b[0m did Putin and Kim \x1b]0;title\x07exchange?\x1b[K"
+    )
+    assert coloured.question == plain.question == "What gifts did Putin and Kim exchange?"
+    assert not coloured.abstained
+    assert coloured.answer == plain.answer
+
+
 def test_cli_ask_json(seed_index: Settings) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ui.cli", "ask", "--json", "What gifts did Putin and Kim exchange?",

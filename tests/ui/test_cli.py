@@ -167,6 +167,8 @@ def test_index_watch_follows_a_folder_until_ctrl_c(tmp_path: Path) -> None:
         preexec_fn=ctrl_c_works,
     )  # fmt: skip
     try:
+        # A link to a file outside the folder is named and never read.
+        (folder / "users.txt").symlink_to("/etc/passwd")
         shutil.copy(ROOT / "seeds" / "000_b32fb440e881743b.txt", folder / "tass.txt")
         deadline = time.monotonic() + 120
         lines: list[str] = []
@@ -174,6 +176,10 @@ def test_index_watch_follows_a_folder_until_ctrl_c(tmp_path: Path) -> None:
         while time.monotonic() < deadline and not any("1 added" in line for line in lines):
             lines.append(process.stdout.readline())
         assert any("1 added, 0 updated, 0 removed; 1 articles" in line for line in lines), lines
+        assert any(
+            f"skipped {folder / 'users.txt'}: a link leading outside {folder}" in line
+            for line in lines
+        ), lines
     finally:
         process.send_signal(signal.SIGINT)
         try:
