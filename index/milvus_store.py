@@ -68,6 +68,7 @@ log = logging.getLogger(__name__)
 TEXT_PIECE = 16_000
 MAX_VARCHAR = 65_535
 TIDY_AFTER_S = 600
+LITE_RECONNECT_S = 1.0  # wait before a second try at a Milvus Lite file's channel
 K1, B = 1.5, 0.75  # bm25s's defaults, so both backends score alike
 HNSW = {"M": 16, "efConstruction": 200}
 PAGE = 2_000  # rows per page when a whole collection is read
@@ -155,21 +156,23 @@ class MilvusStore:
                 raise StoreUnavailableError(
                     f"The folder for the Milvus Lite file {uri} does not exist."
                 )
-        from pymilvus import MilvusClient
-
         # Errors are told in newsqa's words: Milvus Lite logs a traceback when it can't open a
         # file, and a stack for each call it doesn't implement (the client falls back).
         for name in ("pymilvus", "grpc._server", "milvus_lite"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
 
-        store = self.settings.store
         try:
-            return MilvusClient(
-                uri=uri if remote else str(Path(uri).expanduser().resolve()),
-                token=store.token or "",
-                db_name=store.database,
-                timeout=10,
-            )
+            try:
+                return self._open_client(uri, remote)
+            except Exception as error:
+                # A new client shares the process's channel to a Milvus Lite file; when that
+                # channel has sat idle, the local server closes it ("too_many_pings": gRPC's
+                # keepalive) and a client created at that moment fails to connect. The channel
+                # reconnects by itself, so one more try after a moment gets through.
+                if remote or "Fail connecting to server" not in str(error):
+                    raise
+                time.sleep(LITE_RECONNECT_S)
+                return self._open_client(uri, remote)
         except Exception as error:
             if remote:
                 raise StoreUnavailableError(
@@ -182,6 +185,17 @@ class MilvusStore:
                 f"`milvus-lite server --data-dir {uri} --port 19530` and set "
                 "NEWSQA_STORE__URI=http://127.0.0.1:19530 for every process."
             ) from None
+
+    def _open_client(self, uri: str, remote: bool) -> Any:
+        from pymilvus import MilvusClient
+
+        store = self.settings.store
+        return MilvusClient(
+            uri=uri if remote else str(Path(uri).expanduser().resolve()),
+            token=store.token or "",
+            db_name=store.database,
+            timeout=10,
+        )
 
     def _name(self, collection: str) -> str:
         return f"{self.prefix}_{collection}"
