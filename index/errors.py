@@ -6,6 +6,9 @@ The CLI prints them as one line with a non-zero exit code; the UI shows them as 
 from __future__ import annotations
 
 import errno
+import os
+import shutil
+from pathlib import Path
 
 
 class NewsqaError(Exception):
@@ -71,6 +74,29 @@ def disk_error(error: OSError, doing: str, where: object = None) -> DiskError:
         f"({error.strerror or type(error).__name__}): check the disk and run it again",
     }[reason]
     return DiskError(f"{advice} (nothing in the index was changed).", reason, path)
+
+
+def write_failure(
+    error: BaseException, doing: str, where: Path, needed_bytes: float
+) -> DiskError | None:
+    """`error`, raised while `doing` wrote into `where`, as a DiskError when the disk is to
+    blame: an OSError as itself, and any other error as a full disk when less than
+    `needed_bytes` are free there (writers in C and C++, FAISS's and the ONNX exporter's, report
+    a full disk as a failed or corrupt write). None when the disk is not to blame."""
+    if isinstance(error, OSError):
+        return disk_error(error, doing, where)
+    if isinstance(error, Exception) and free_bytes(where) < needed_bytes:
+        full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(where))
+        return disk_error(full, doing)
+    return None
+
+
+def free_bytes(path: Path) -> int:
+    """Free space on the disk that holds `path`, or its nearest folder that exists."""
+    for folder in (path, *path.parents):
+        if folder.exists():
+            return shutil.disk_usage(folder).free
+    return 0
 
 
 DISK_REASONS = {

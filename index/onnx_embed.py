@@ -9,7 +9,6 @@ sentence-transformers, which take 8-11 s here.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import logging
 import os
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from index.embedding_model import SpanList, resolve_model, span_sums
-from index.errors import ModelUnavailableError, disk_error
+from index.errors import ModelUnavailableError, write_failure
 from index.settings import PACKAGED_MODEL
 
 MAX_TOKENS = 256
@@ -89,15 +88,12 @@ def _export(model: str, target: Path, quantized: bool) -> Path:
         for folder in made:
             with contextlib.suppress(OSError):
                 folder.rmdir()
-        if isinstance(error, OSError):
-            raise disk_error(error, "exporting the embedding model", staging) from None
-        if isinstance(error, Exception) and free_bytes(staging) < EXPORT_SPACE * model_bytes(
-            model_dir
-        ):
-            # The exporter writes through C++ streams that don't report a full disk: what fails
-            # is reading the cut file back ("Wire format was corrupt").
-            full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(staging))
-            raise disk_error(full, "exporting the embedding model") from None
+        # The exporter writes through C++ streams that don't report a full disk: what fails
+        # is reading the cut file back ("Wire format was corrupt").
+        needed = EXPORT_SPACE * model_bytes(model_dir)
+        failure = write_failure(error, "exporting the embedding model", staging, needed)
+        if failure is not None:
+            raise failure from None
         raise
     return target
 
@@ -111,14 +107,6 @@ def model_bytes(model_dir: Path) -> int:
     return sum(path.stat().st_size for path in model_dir.glob("*.safetensors")) or sum(
         path.stat().st_size for path in model_dir.glob("*.bin")
     )
-
-
-def free_bytes(path: Path) -> int:
-    """Free space on the disk that holds `path`, or its nearest folder that exists."""
-    for folder in (path, *path.parents):
-        if folder.exists():
-            return shutil.disk_usage(folder).free
-    return 0
 
 
 def _write_export(network: Any, model_dir: Path, staging: Path, quantized: bool) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
 import fcntl
 import json
 import mmap
@@ -38,7 +37,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from index.documents import Article, Chunk, Correction
-from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError, disk_error
+from index.errors import (
+    IndexCorruptError,
+    IndexLockedError,
+    IndexMissingError,
+    disk_error,
+    write_failure,
+)
 from index.search import LocalSearch
 from index.sentences import SentenceTable
 from index.settings import RetrievalSettings, Settings
@@ -438,20 +443,16 @@ class LocalStore:
             write_version(staging, version)
             os.rename(staging, versions / name)
             _fsync_dir(versions)
-        except OSError as error:
-            # A full or read-only disk: the half-written version goes, CURRENT still names the
-            # old one, and the user is told what to free.
-            shutil.rmtree(staging, ignore_errors=True)
-            raise disk_error(error, "writing the index", staging) from None
         except BaseException as error:
+            # A full or read-only disk: the half-written version goes, CURRENT still names the
+            # old one, and the user is told what to free. FAISS says "write error" (a
+            # RuntimeError) for a full disk; a version needs about four times its chunk
+            # vectors' bytes.
             shutil.rmtree(staging, ignore_errors=True)
-            # FAISS writes through C streams and says "write error" (a RuntimeError) for a full
-            # disk: a version needs about four times its chunk vectors' bytes.
-            if isinstance(error, Exception) and (
-                shutil.disk_usage(versions).free < 4 * version.embeddings.nbytes + 2**20
-            ):
-                full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(staging))
-                raise disk_error(full, "writing the index") from None
+            needed = 4 * version.embeddings.nbytes + 2**20
+            failure = write_failure(error, "writing the index", staging, needed)
+            if failure is not None:
+                raise failure from None
             raise
         pointer = self.index_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
         try:

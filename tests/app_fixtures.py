@@ -87,6 +87,16 @@ def own_app_page(browser: Any, corpus: Path, embedder: Any) -> Iterator[Any]:
     settings = Settings(index_dir=corpus.parent / ".newsqa")
     IndexBuilder(settings, embedder).run([corpus])
     app = start_app(settings.index_dir)
+    try:
+        with app_page(browser, app) as page:
+            yield page
+    finally:
+        stop_app(app)
+
+
+@contextlib.contextmanager
+def app_page(browser: Any, app: RunningApp) -> Iterator[Any]:
+    """A desktop page open at the running app, its question box ready; closed after."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         page = context.new_page()
@@ -95,7 +105,6 @@ def own_app_page(browser: Any, corpus: Path, embedder: Any) -> Iterator[Any]:
         yield page
     finally:
         context.close()
-        stop_app(app)
 
 
 @pytest.fixture(scope="session")

@@ -35,9 +35,10 @@ def as_text(text: str) -> str:
     )
 
 
-def as_link(address: str | None) -> str:
-    """A web address as a Markdown autolink; nothing for any other kind of address."""
-    if not address or not web_address({"url": address}):
+def as_link(record: Any) -> str:
+    """A record's web address as a Markdown autolink; nothing for any other kind of address."""
+    address = web_address(record)
+    if not address:
         return ""
     # What an autolink can't hold is percent-encoded, so the address can't close it early.
     return "<" + re.sub(r"[\s<>\"'`\\]", lambda m: f"%{ord(m.group(0)):02X}", address) + ">"
@@ -58,7 +59,7 @@ def answer_markdown(question: str, answer: Answer, articles: dict[str, Any]) -> 
                 f"“{as_text(one_line(citation.title))}”"
                 if citation.title
                 else as_text(citation.doc_id),
-                as_link(web_address(articles.get(citation.doc_id))),
+                as_link(articles.get(citation.doc_id)),
             ]
             lines.append(f"{citation.n}. " + " · ".join(k for k in known if k))
             quote = as_text(one_line(citation.text))
@@ -67,7 +68,7 @@ def answer_markdown(question: str, answer: Answer, articles: dict[str, Any]) -> 
                 also = [
                     as_text(one_line(copy["source"])),
                     describe_date(copy["published"]) if copy["published"] else "",
-                    as_link(web_address(copy)) or as_text(copy["doc_id"] or ""),
+                    as_link(copy) or as_text(copy["doc_id"] or ""),
                 ]
                 lines.append("   Also published by " + " · ".join(a for a in also if a))
         lines.append("")

@@ -18,11 +18,11 @@ import gradio as gr
 
 from index.build import IndexReport
 from index.documents import Article
-from index.errors import NewsqaError, disk_error
+from index.errors import NewsqaError
 from index.metadata import describe_date, full_date
 from ui import chat_tab, library, render
 from ui.chat_tab import ChatTab
-from ui.live import DISK_WORDS, LiveIndex
+from ui.live import LiveIndex, disk_refusal
 
 
 @dataclass
@@ -142,9 +142,7 @@ def build(live: LiveIndex, chat: ChatTab) -> LibraryTab:
                     shutil.copyfile(source, folder / name)
                     saved.append(folder / name)
             except OSError as error:
-                raise NewsqaError(
-                    DISK_WORDS[disk_error(error, "saving an upload").reason]
-                ) from None
+                raise disk_refusal(error, "saving an upload") from None
             # The loader rejects what it can't read (type, encoding, size, shape) and says why.
             report = live.add_files(saved, progress)
         except NewsqaError as error:

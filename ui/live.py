@@ -50,6 +50,14 @@ DISK_WORDS = {
 }
 
 
+def disk_refusal(error: DiskError | OSError, doing: str) -> NewsqaError:
+    """A disk problem met while `doing`, in the app's words; the server's log gets the path and
+    the command-line fix."""
+    problem = error if isinstance(error, DiskError) else disk_error(error, doing)
+    log.error("%s", problem)
+    return NewsqaError(DISK_WORDS[problem.reason])
+
+
 def outlets_of(index: StoredIndex) -> list[str]:
     """The outlets the library's articles name, for the chat's outlet filter."""
     return sorted({a.source for a in index.articles.values() if a.source})
@@ -155,9 +163,7 @@ class LiveIndex:
                     "server's log says how to rebuild it."
                 ) from None
             except (DiskError, OSError) as error:
-                problem = error if isinstance(error, DiskError) else disk_error(error, "indexing")
-                log.error("%s", problem)
-                raise NewsqaError(DISK_WORDS[problem.reason]) from None
+                raise disk_refusal(error, "indexing") from None
             except NewsqaError:
                 raise
             except Exception:

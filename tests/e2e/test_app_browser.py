@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.app_fixtures import RunningApp
+from tests.app_fixtures import RunningApp, app_page
 
 pytestmark = pytest.mark.browser
 TIMEOUT = 120_000  # ms; the first answer warms the model on a 2-core machine
@@ -49,12 +49,8 @@ def unfolded_text(answer: Any) -> str:
 
 @pytest.fixture
 def page(browser: Any, running_app: RunningApp) -> Any:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.goto(running_app.url, wait_until="load")
-    page.locator("#nq-question textarea").wait_for(timeout=TIMEOUT)
-    yield page
-    context.close()
+    with app_page(browser, running_app) as page:
+        yield page
 
 
 def test_ask_check_sources_open_article_and_follow_up(page: Any, tmp_path: Path) -> None:

@@ -5,18 +5,16 @@ copy in Gradio's cache."""
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from index.settings import Settings
-from tests.app_fixtures import RunningApp, start_app, stop_app
+from tests.app_fixtures import app_page, start_app, stop_app
 from tests.conftest import ROOT, SEEDS
 from tests.e2e.test_app_browser import TIMEOUT, ask, page, upload
 from tests.e2e.test_library import wait_for_text
@@ -25,18 +23,6 @@ from tests.reliability.test_hostile_files import NESTED, SECRET, STORY
 
 pytestmark = pytest.mark.browser
 __all__ = ["page"]
-
-
-@contextlib.contextmanager
-def app_page(browser: Any, app: RunningApp) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    try:
-        page = context.new_page()
-        page.goto(app.url, wait_until="load")
-        page.locator("#nq-question textarea").wait_for(timeout=TIMEOUT)
-        yield page
-    finally:
-        context.close()
 
 
 def test_links_and_nested_json_in_a_watched_folder_are_never_served(
