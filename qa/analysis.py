@@ -1,5 +1,7 @@
-"""What a question asks for: the kind of answer (a person, a place, a date, an amount, ...) as
-the entity labels that can answer it, and the key terms and years it is constrained by."""
+"""The question, read once: what it asks for: the kind of answer (a person, a place, a date, an amount, ...) as
+the entity labels that can answer it, and what it fixes that an answer must fit: its key terms,
+the years it names, the edition of an event ("Super Bowl LVIII", "the 96th Academy Awards") and
+the names it asks about ("the Bank of England", "OpenAI")."""
 
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ import re
 from dataclasses import dataclass
 
 from index.entities import LABEL_ID
-from qa.sentences import Term, key_terms, stem, stems_of
-from qa.timeframe import YEARS
+from qa.sentences import NAME_JOINERS, WORD, Term, key_terms, names_in, stem, stems_of
+from qa.timeframe import MONTH, YEARS
 
 
 def _labels(*names: str) -> frozenset[int]:
@@ -85,6 +87,78 @@ AUXILIARIES = {"is", "was", "are", "were", "did", "does", "do", "has", "had", "h
 NAME_QUESTION = re.compile(r"\b(?:what is the name|what was the name|name the|named)\b", re.I)
 
 
+# An edition of an event: a Roman numeral after its name ("Super Bowl LVIII", "WrestleMania
+# XL"), or an ordinal before it ("the 96th Academy Awards", "the 58th Super Bowl").
+ROMAN = re.compile(
+    r"(?=[MDCLXVI]{2,}\b)M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})\b"
+)
+ORDINAL = re.compile(r"\b(\d{1,3})(?:st|nd|rd|th)\b", re.I)
+ROMAN_VALUES = {"M": 1000, "D": 500, "C": 100, "L": 50, "X": 10, "V": 5, "I": 1}
+MONTH_WORD = re.compile(rf"^{MONTH}$", re.I)
+
+
+# An outlet the question cites as a source: "an article from The Guardian", "a Bloomberg
+# report", "reported by CNN". A name in quotes or capitalised words, joined by "of", "the", "&".
+OUTLET_NAME = r"['‘\"“]?((?:[A-Z][\w&.'’-]*)(?:\s+(?:of|the|&|-|[A-Z][\w&.'’-]*))*)['’\"”]?"
+OUTLET_WORK = (
+    r"(?:article|articles|report|reports|piece|review|coverage|analysis|story|stories|"
+    r"editorial|column|feature|publication|investigation|podcast|interview|op-ed)"
+)
+# What only a news outlet writes: "a White House report" or "the UN's analysis" may be quoted
+# in any outlet's article; "a Rolling Stone article" is Rolling Stone's own.
+ARTICLE_WORK = r"(?:article|articles|piece|coverage|story|stories|editorial|column|op-ed|podcast)"
+
+
+# Before these, a name is whose work it is only if it writes ("a Bloomberg report"): "an NCAA
+# investigation" or "a Pentagon analysis" is the NCAA's or the Pentagon's, not an outlet's.
+WRITTEN_WORK = r"(?:article|articles|report|reports|piece|review|coverage|story|stories|column)"
+
+
+def _outlet_phrases(work: str) -> tuple[re.Pattern[str], ...]:
+    by = r"(?:from|by|in|published by|published in)"
+    written = work if work == ARTICLE_WORK else WRITTEN_WORK
+    return (
+        re.compile(rf"\b{work}\s+{by}\s+(?:the\s+)?{OUTLET_NAME}"),
+        re.compile(rf"\b(?:from|by|in)\s+(?:the\s+)?{OUTLET_NAME}(?:'s|’s)?\s+{work}\b"),
+        re.compile(rf"\b(?:a|an|the|another|one)\s+{OUTLET_NAME}(?:'s|’s)?\s+{written}\b"),
+    )
+
+
+OUTLET_PHRASES = (
+    *_outlet_phrases(OUTLET_WORK),
+    re.compile(rf"\breported by\s+(?:the\s+)?{OUTLET_NAME}"),
+)
+ARTICLE_PHRASES = _outlet_phrases(ARTICLE_WORK)
+
+
+@dataclass(frozen=True, slots=True)
+class CitedOutlet:
+    """An outlet the question asks what it reported."""
+
+    name: str  # as written: "The Guardian", "Rolling Stone"
+    writes_articles: bool  # cited for an article or a story, not only a "report" (the UN's)
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """The edition a question fixes: its number and the word it goes with ("bowl" in "Super
+    Bowl LVIII", "academi" in "96th Academy Awards")."""
+
+    number: int
+    anchor: str  # stem of the name word beside the number
+    roman: bool  # written after the name, in Roman numerals (else an ordinal before it)
+
+
+@dataclass(frozen=True, slots=True)
+class FixedName:
+    """A name the question asks about. A sentence, its headline, the sentence before it or its
+    outlet names it when it has the name's last word ("Murati" for "Mira Murati", "England"
+    for "the Bank of England": the Reserve Bank of Australia is another bank)."""
+
+    surface: str
+    key: str  # stem of its last word
+
+
 @dataclass(frozen=True, slots=True)
 class QuestionAnalysis:
     question: str
@@ -94,6 +168,10 @@ class QuestionAnalysis:
     terms: tuple[Term, ...]  # key terms (stemmed; names and numbers marked)
     stems: frozenset[str]  # stems of every word of the question
     years: tuple[int, ...]  # years it names: an answer must be about them
+    editions: tuple[Edition, ...] = ()  # editions it names: an answer can't be about another
+    names: tuple[FixedName, ...] = ()  # names it asks about: an answer names one of them
+    yes_no: bool = False  # answered yes or no ("Did the Fed raise rates?")
+    outlets: tuple[CitedOutlet, ...] = ()  # outlets it cites ("a Bloomberg article")
 
     @property
     def asked(self) -> str:
@@ -113,7 +191,98 @@ def analyse_question(question: str) -> QuestionAnalysis:
         years=tuple(
             sorted({int(y) for y in YEARS.findall(question)})
         ),  # as qa.timeframe reads them
+        editions=editions_in(question),
+        names=fixed_names(question),
+        yes_no=asks_yes_no(question),
+        outlets=cited_outlets(question),
     )
+
+
+def roman_value(numeral: str) -> int:
+    values = [ROMAN_VALUES[c] for c in numeral]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+
+
+def editions_in(text: str) -> tuple[Edition, ...]:
+    """The editions a text names: a Roman numeral after a capitalised word, or an ordinal
+    before one."""
+    found = []
+    for match in ROMAN.finditer(text):
+        before = re.search(r"([A-Z][\w'’-]*)\s+$", text[: match.start()])
+        if (
+            before
+            and match.group(0)
+            and not (before.group(1).isupper() and len(before.group(1)) > 1)
+        ):
+            found.append(Edition(roman_value(match.group(0)), stem(before.group(1)), True))
+    for match in ORDINAL.finditer(text):
+        after = re.match(r"\s+(?:annual\s+)?([A-Z][\w'’-]*)", text[match.end() :])
+        if after:
+            found.append(Edition(int(match.group(1)), stem(after.group(1)), False))
+    return tuple(dict.fromkeys(found))
+
+
+def edition_fit(text: str, editions: tuple[Edition, ...]) -> int:
+    """1: the text names an asked edition; -1: it names only other editions of an asked event
+    ("Super Bowl LVII" for a question about LVIII); 0: neither."""
+    here = editions_in(text) if editions else ()
+    fit = 0
+    for asked in editions:
+        same_event = [e for e in here if e.anchor == asked.anchor and e.roman == asked.roman]
+        if any(e.number == asked.number for e in same_event):
+            return 1
+        if same_event:
+            fit = -1
+    return fit
+
+
+def cited_outlets(question: str) -> tuple[CitedOutlet, ...]:
+    """The outlets a question asks what they reported; not a month ("the December report")."""
+
+    def names(phrases: tuple[re.Pattern[str], ...]) -> list[str]:
+        found = []
+        for phrase in phrases:
+            for match in phrase.finditer(question):
+                name = re.sub(r"['’]s$", "", match.group(1)).strip(" '’\"”")
+                if name and not MONTH_WORD.match(name) and name not in found:
+                    found.append(name)
+        return found
+
+    articles = names(ARTICLE_PHRASES)
+    return tuple(CitedOutlet(name, name in articles) for name in names(OUTLET_PHRASES))
+
+
+def outlet_key(name: str) -> str:
+    """An outlet's name as compared: lower case, without a leading "the" or the section after
+    a dash or bar ("BBC News - Technology" is "bbc news")."""
+    name = re.split(r"\s[-|:]\s|:", name)[0]
+    return re.sub(r"^the\s+", "", " ".join(name.lower().split()))
+
+
+def outlet_indexed(name: str, indexed: set[str]) -> bool:
+    """Whether an outlet the question names is one of `indexed` (outlet_key of each indexed
+    outlet, whole and before a dash): the same name, or one that starts the other by whole
+    words ("BBC" for "BBC News", "The Independent" for "The Independent - Sports")."""
+    key = outlet_key(name)
+    return any(key == o or o.startswith(key + " ") or key.startswith(o + " ") for o in indexed)
+
+
+def fixed_names(question: str) -> tuple[FixedName, ...]:
+    """The names a question asks about (qa.sentences.names_in), less a year, a month, a number
+    or an edition in them, which are constraints of their own."""
+    names = []
+    for name in names_in(question):
+        words = [
+            w for w in re.findall(r"[^\W_][\w'’-]*", name)
+            if not (YEARS.fullmatch(w) or w.isdigit() or MONTH_WORD.match(w) or ROMAN.fullmatch(w)
+                    or w.lower() in NAME_JOINERS)
+        ]  # fmt: skip
+        # Its last word as a sentence's stems are read (qa.sentences.stems_of splits
+        # "Spider-Man" into "Spider" and "Man").
+        last = WORD.findall(words[-1]) if words else []
+        if last:
+            names.append(FixedName(name, stem(last[-1].strip("'’"))))
+    return tuple(dict.fromkeys(names))
 
 
 def asks_yes_no(question: str) -> bool:

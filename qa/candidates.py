@@ -19,7 +19,7 @@ import numpy as np
 from index.entities import LABELS
 from index.sentences import Sentence, split_sentences
 from index.stored import StoredIndex
-from qa.analysis import QuestionAnalysis
+from qa.analysis import QuestionAnalysis, edition_fit
 from qa.instructions import MachineAddress
 from qa.reader import ReaderInput
 from qa.results import Passage
@@ -274,9 +274,10 @@ class CandidateFinder:
             year_match = bool(asked_years) and bool(
                 years_here & asked_years or published[:4] in asked_years
             )
-            if asked_years and not year_match and years_here:
-                candidate.ruled_out = "about another year"
-            elif analysis.labels and not typed:
+            candidate.ruled_out = self.constraint_broken(
+                candidate, analysis, year_match, years_here, stems
+            )
+            if candidate.ruled_out is None and analysis.labels and not typed:
                 candidate.ruled_out = "holds nothing of the kind asked"
             words = len(text.split())
             features = {
@@ -305,6 +306,48 @@ class CandidateFinder:
         return np.array(
             [[c.features[name] for name in FEATURES] for c in candidates], dtype=np.float32
         ).reshape(len(candidates), len(FEATURES))
+
+    def constraint_broken(
+        self,
+        candidate: Candidate,
+        analysis: QuestionAnalysis,
+        year_match: bool,
+        years_here: set[str],
+        stems: frozenset[str],
+    ) -> str | None:
+        """Why the candidate can't be the answer whatever its words, given what the question
+        fixes; None when it fits.
+        - Another year: the question names years and a sentence of it (or, when they name
+          none, its headline) names only others. A 2023 report's sentence on the 2019 final is
+          about 2019.
+        - Another edition: it names an edition of the asked event, not the asked one ("Super
+          Bowl LVII" for LVIII).
+        - None of the question's names ("the Bank of England", "OpenAI") in its article or its
+          outlet: it is about something else (a Sydney report on the Reserve Bank of
+          Australia). The sentence itself need not name one: "in the DPRK" answers a question
+          about North Korea, in an article that names it."""
+        text = candidate.text()
+        article = candidate.passage.article
+        if analysis.years:
+            asked = {str(y) for y in analysis.years}
+            # Each sentence of a pair: "The 2019 final ended 32-12. This year's final is on
+            # Saturday." holds a score, of another year, beside a sentence about the asked one.
+            for sentence in candidate.sentences:
+                named = set(YEARS.findall(sentence.text))
+                if named and not named & asked:
+                    return "about another year"
+            if not year_match and years_here:
+                return "about another year"
+        if analysis.editions:
+            fit = edition_fit(text, analysis.editions)
+            if fit < 0 or (fit == 0 and edition_fit(article.title or "", analysis.editions) < 0):
+                return "about another edition"
+        if analysis.names and not any(n.key in stems for n in analysis.names):
+            # Its article may name it where the sentence says "the DPRK" for North Korea.
+            around = self._article_stems(candidate.doc_id) | stems_of(article.source or "")
+            if not any(n.key in around for n in analysis.names):
+                return "names nothing the question asks about"
+        return None
 
     def reader_input(self, candidate: Candidate) -> ReaderInput:
         """What the reader reads of a candidate: its text, its article's headline and date, and

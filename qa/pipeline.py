@@ -22,13 +22,14 @@ from index.search import Filters
 from index.settings import Settings
 from index.store import open_store
 from index.stored import StoredIndex
-from qa.analysis import analyse_question, asks_yes_no
+from qa.analysis import QuestionAnalysis, analyse_question
 from qa.answer_model import AnswerModel
 from qa.extractive import OUTSIDE_WINDOW_NOTES, ExtractiveAnswerer
 from qa.llm import OpenAIAnswerer
 from qa.results import Answer, Passage, final_answer
 from qa.retrieve import Retriever
-from qa.session import ChatHistory, names_in
+from qa.sentences import names_in
+from qa.session import ChatHistory
 from qa.timeframe import TimeScope, describe_scope, parse_as_of, parse_time
 from qa.verify import verify_answer
 
@@ -71,6 +72,7 @@ class Retrieved:
     question: str
     query: str
     scope: TimeScope
+    asked: QuestionAnalysis  # the question, read once: what it asks for and what it fixes
     query_vector: np.ndarray
     passages: list[Passage]
     notices: list[str]
@@ -148,12 +150,12 @@ class Pipeline:
                     yield item
         else:
             answer = self.extractive.run(
-                question, passages, query=query, query_vector=query_vector, scope=scope
+                question, passages, query, query_vector, scope, analysis=found.asked
             )
         assert answer is not None
         verify_answer(answer, self.index)
+        asked = found.asked
         if history is not None:
-            asked = analyse_question(question)
             named = None
             # "Who is Caroline Ellison?" then "What did she confess to?": she is the one asked
             # about, named in the question, not someone the answer names.
@@ -162,7 +164,7 @@ class Pipeline:
                 named = self.named_in_answer(answer, asked.labels)
             history.remember(query, named, asked.kind)
         answer.time = scope.to_json()
-        answer.asks_yes_no = asks_yes_no(question)
+        answer.asks_yes_no = asked.yes_no
         reading = describe_scope(scope)
         archive = []
         newest = self.newest_before(scope)
@@ -256,7 +258,8 @@ class Pipeline:
         query_vector = self.embedder.embed([query])[0]
         embed_ms = round((time.perf_counter() - started) * 1000, 1)
         passages = self.retriever.run(query, top_k, filters, query_vector=query_vector, scope=scope)
-        return Retrieved(question, query, scope, query_vector, passages, notices, embed_ms)
+        asked = analyse_question(question)
+        return Retrieved(question, query, scope, asked, query_vector, passages, notices, embed_ms)
 
     def search(
         self,

@@ -91,6 +91,10 @@ class ShortAnswer:
     start: int
     end: int
     citation: int  # the marker number of the citation whose span holds it
+    # How likely the sentence it leads with answers the question (the answer model's).
+    probability: float = 0.0
+    # The markers of every report whose answering sentence states it (the first is `citation`).
+    stated_by: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)

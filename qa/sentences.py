@@ -19,6 +19,8 @@ def starts_with_reference(sentence: str) -> bool:
     return bool(PRONOUN_START.match(sentence.lstrip("\"“‘' ")))
 
 
+# Any letters, not only ASCII: "Pogačar" is one word.
+NAME_WORD = re.compile(r"[^\W_][\w'’]*")
 # Words that carry no topic: question words, auxiliaries and reporting verbs.
 QUESTION_WORDS = {
     "what", "who", "whom", "whose", "which", "when", "where", "why", "how", "did", "does", "do",
@@ -104,3 +106,44 @@ def key_phrases(question: str) -> list[str]:
 @lru_cache(maxsize=50_000)  # the same sentences come back across questions
 def stems_of(text: str) -> frozenset[str]:
     return frozenset(stem(m.group(0).strip("'’")) for m in WORD.finditer(text))
+
+
+# Lower-case words a name may hold between its capitalised words ("Tour de France").
+NAME_JOINERS = {"de", "of", "la", "van", "von", "der", "al", "bin", "the"}
+# Words that open a request, not a name: "Tell me about ...".
+REQUESTS = {"tell", "show", "give", "list", "name", "explain", "describe", "summarise",
+            "summarize", "find", "compare", "please", "why", "ok", "okay", "now"}  # fmt: skip
+
+
+def names_in(text: str) -> list[str]:
+    """Capitalised names in order of appearance ("Putin", "North Korea", "Tour de France"),
+    leaving out a capitalised question word or request at the start ("What", "Tell")."""
+    names: list[str] = []
+    run: list[re.Match[str]] = []
+    joiners: list[re.Match[str]] = []  # "de" in "Tour de France", kept if a name follows
+
+    def close() -> None:
+        if run:
+            names.append(re.sub(r"['’]s$", "", text[run[0].start() : run[-1].end()]))
+        run.clear()
+        joiners.clear()
+
+    previous_end: int | None = None
+    for match in NAME_WORD.finditer(text):
+        word = match.group(0)
+        if previous_end is not None and text[previous_end : match.start()].strip(" -"):
+            close()  # punctuation between them: "Putin, Kim"
+        first = previous_end is None
+        previous_end = match.end()
+        lower = word.lower()
+        ordinary = lower in QUESTION_WORDS or (first and lower in REQUESTS)
+        if word[0].isupper() and (word.isupper() or not ordinary):
+            run.extend(joiners)
+            joiners.clear()
+            run.append(match)
+        elif run and lower in NAME_JOINERS:
+            joiners.append(match)
+        else:
+            close()
+    close()
+    return names

@@ -13,11 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from qa.sentences import QUESTION_WORDS, key_terms
+from qa.sentences import NAME_WORD, QUESTION_WORDS, key_terms, names_in
 from qa.timeframe import MONTH, YEARS
 
-# Any letters, not only ASCII: "Pogačar" is one word.
-WORD = re.compile(r"[^\W_][\w'’]*")
 PERSON_PRONOUNS = {"he", "him", "his", "she", "her", "hers", "himself", "herself"}
 GROUP_PRONOUNS = {"they", "them", "their", "theirs", "themselves"}
 POSSESSIVES = {"his", "hers", "its", "their", "theirs"}
@@ -44,45 +42,6 @@ BACK_REFERENCE = re.compile(
 )
 CONTINUATION = re.compile(r"^(?:and|but|also|so|then)\b[\s,]*", re.IGNORECASE)
 ELLIPSIS = re.compile(r"^(?:and\s+)?(?:what|how)\s+about\b[\s,]*|^and\s+", re.IGNORECASE)
-# Lower-case words a name may hold between its capitalised words ("Tour de France").
-NAME_JOINERS = {"de", "of", "la", "van", "von", "der", "al", "bin", "the"}
-# Words that open a request, not a name: "Tell me about ...".
-REQUESTS = {"tell", "show", "give", "list", "name", "explain", "describe", "summarise",
-            "summarize", "find", "compare", "please", "why", "ok", "okay", "now"}  # fmt: skip
-
-
-def names_in(text: str) -> list[str]:
-    """Capitalised names in order of appearance ("Putin", "North Korea", "Tour de France"),
-    leaving out a capitalised question word or request at the start ("What", "Tell")."""
-    names: list[str] = []
-    run: list[re.Match[str]] = []
-    joiners: list[re.Match[str]] = []  # "de" in "Tour de France", kept if a name follows
-
-    def close() -> None:
-        if run:
-            names.append(re.sub(r"['’]s$", "", text[run[0].start() : run[-1].end()]))
-        run.clear()
-        joiners.clear()
-
-    previous_end: int | None = None
-    for match in WORD.finditer(text):
-        word = match.group(0)
-        if previous_end is not None and text[previous_end : match.start()].strip(" -"):
-            close()  # punctuation between them: "Putin, Kim"
-        first = previous_end is None
-        previous_end = match.end()
-        lower = word.lower()
-        ordinary = lower in QUESTION_WORDS or (first and lower in REQUESTS)
-        if word[0].isupper() and (word.isupper() or not ordinary):
-            run.extend(joiners)
-            joiners.clear()
-            run.append(match)
-        elif run and lower in NAME_JOINERS:
-            joiners.append(match)
-        else:
-            close()
-    close()
-    return names
 
 
 def topic_of(query: str) -> str:
@@ -91,7 +50,7 @@ def topic_of(query: str) -> str:
     Cosmodrome?")."""
     words = [
         m
-        for m in WORD.finditer(query)
+        for m in NAME_WORD.finditer(query)
         if len(m.group(0)) > 1
         and (m.group(0).lower() not in QUESTION_WORDS or m.group(0).isupper())
     ]
@@ -130,7 +89,7 @@ def references(question: str) -> list[re.Match[str]]:
     first_name_at = question.find(own_names[0]) if own_names else len(question)
     asks_subject = ASKS_SUBJECT.match(question)
     found = []
-    for match in WORD.finditer(question):
+    for match in NAME_WORD.finditer(question):
         word = match.group(0).lower()
         possessive = word in POSSESSIVES or (word == "her" and _before_noun(question, match.end()))
         unexplained = match.start() < first_name_at and not (asks_subject and possessive)

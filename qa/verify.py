@@ -73,7 +73,9 @@ def _verify_short_answer(answer: Answer) -> None:
     if not inside:
         answer.flags.append(f"short answer '{short.text}' is not inside its citation; removed")
         answer.short_answer = None
-        answer.answer = answer.answer.removeprefix(f"{short.text} [{short.citation}]\n\n")
+        first, _, rest = answer.answer.partition("\n\n")
+        if first.startswith(f"{short.text} [{short.citation}]"):
+            answer.answer = rest
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 import pytest
 
 from index.entities import LABEL_ID
-from qa.analysis import analyse_question
+from qa.analysis import analyse_question, edition_fit, outlet_indexed, outlet_key
 
 
 @pytest.mark.parametrize(
@@ -74,3 +74,77 @@ def test_yes_no_questions_open_with_an_auxiliary(question: str, yes_no: bool) ->
     from qa.analysis import asks_yes_no
 
     assert asks_yes_no(question) is yes_no
+
+
+@pytest.mark.parametrize(
+    ("question", "editions"),
+    [
+        ("Who won Super Bowl LVIII?", [(58, "bowl", True)]),
+        ("Who won the 96th Academy Awards for best picture?", [(96, "academi", False)]),
+        ("What did WrestleMania XL cost?", [(40, "wrestlemania", True)]),
+        # Capitals that are not numerals, and a numeral with no name before it.
+        ("Did the CIA and the MIX group meet?", []),
+        ("What did the US say?", []),
+        ("Who won the 2023 Rugby World Cup final?", []),
+    ],
+)
+def test_the_editions_a_question_fixes(
+    question: str, editions: list[tuple[int, str, bool]]
+) -> None:
+    found = analyse_question(question).editions
+    assert [(e.number, e.anchor, e.roman) for e in found] == editions
+
+
+def test_a_text_about_another_edition_does_not_fit_one_about_the_asked_edition() -> None:
+    asked = analyse_question("Who won Super Bowl LVIII?").editions
+    assert edition_fit("The Chiefs won Super Bowl LVIII in overtime.", asked) == 1
+    assert edition_fit("The Chiefs won Super Bowl LVII against the Eagles.", asked) == -1
+    assert edition_fit("After Super Bowl LVII, the Chiefs won Super Bowl LVIII too.", asked) == 1
+    assert edition_fit("The Chiefs won the Super Bowl.", asked) == 0
+    # Another event's edition says nothing about this one.
+    assert edition_fit("It was Rocky IV all over again.", asked) == 0
+    ordinal = analyse_question("Who hosted the 96th Academy Awards?").editions
+    assert edition_fit("Jimmy Kimmel hosted the 95th Academy Awards.", ordinal) == -1
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("What interest rate did the Bank of England set in November 2023?",
+         [("Bank of England", "england")]),
+        ("Who replaced Mira Murati as interim CEO of OpenAI?",
+         [("Mira Murati", "murati"), ("CEO of OpenAI", "openai")]),
+        ("Did The Verge report it before TechCrunch did?",
+         [("Verge", "verg"), ("TechCrunch", "techcrunch")]),
+        ("According to TechCrunch, which company was fined in 2023?",
+         [("TechCrunch", "techcrunch")]),
+        ("Who won Super Bowl LVIII?", [("Super Bowl LVIII", "bowl")]),
+        ("What did he say next?", []),
+    ],
+)  # fmt: skip
+def test_the_names_a_question_asks_about(question: str, names: list[tuple[str, str]]) -> None:
+    assert [(n.surface, n.key) for n in analyse_question(question).names] == names
+
+
+@pytest.mark.parametrize(
+    ("question", "outlets"),
+    [
+        ("Considering an article in The New York Times and a review in Rolling Stone, who?",
+         [("The New York Times", True), ("Rolling Stone", False)]),
+        ("According to a Bloomberg article, which company?", [("Bloomberg", True)]),
+        ("What was reported by CNN on Tuesday?", [("CNN", False)]),
+        ("What did the White House report say about jobs?", [("White House", False)]),
+        ("What did the December report from TechCrunch say?", [("TechCrunch", False)]),
+        ("Who won the 2023 Rugby World Cup final?", []),
+    ],
+)  # fmt: skip
+def test_the_outlets_a_question_cites(question: str, outlets: list[tuple[str, bool]]) -> None:
+    found = analyse_question(question).outlets
+    assert [(o.name, o.writes_articles) for o in found] == outlets
+
+
+def test_an_outlet_is_indexed_by_its_name_before_a_section() -> None:
+    indexed = {outlet_key(s) for s in ("BBC News - Technology", "The Independent - Sports")}
+    assert outlet_indexed("BBC", indexed) and outlet_indexed("BBC News", indexed)
+    assert outlet_indexed("The Independent", indexed) and outlet_indexed("Independent", indexed)
+    assert not outlet_indexed("CNN", indexed) and not outlet_indexed("BBCX", indexed)

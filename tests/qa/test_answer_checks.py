@@ -98,7 +98,12 @@ def test_the_direct_answer_comes_first_and_lies_inside_its_citation(
     answer = seeds.ask(question)
     found = answer.short_answer
     assert found is not None and short in found.text
-    assert answer.answer.startswith(f"{found.text} [{found.citation}]\n\n")
+    # Alone on the first line, or followed by the reports that state it, each with a marker.
+    first = answer.answer.split("\n\n")[0]
+    assert first == f"{found.text} [{found.citation}]" or first.startswith(
+        f"{found.text} [{found.citation}] · stated by {len(found.stated_by)} reports: "
+    )
+    assert all(f"[{n}]" in first for n in found.stated_by)
     holder = next(c for c in answer.citations if c.n == found.citation)
     assert holder.start <= found.start < found.end <= holder.end
     assert seeds.index.articles[found.doc_id].text[found.start : found.end] == found.text

@@ -123,6 +123,31 @@ def test_the_training_script_runs_on_a_handful_of_pairs(tmp_path: Path) -> None:
     assert card["sha256"] == file_digest(out / "model.onnx")
     assert len(Reader(out).run("Who won?", [ReaderInput("Barty won.")])) == 1
     assert (MODEL_DIR / "model.onnx").exists()  # the shipped model is left alone
+    # Its weights are kept as fp16, without the frozen word embeddings, and the card lists
+    # the run that made them.
+    from safetensors.numpy import load_file
+
+    stored = load_file(str(out / "weights" / "weights.safetensors"))
+    assert all(v.dtype.name == "float16" for v in stored.values())
+    assert "body.embeddings.word_embeddings.weight" not in stored and "head.weight" in stored
+    assert [run["started_from"] for run in card["runs"]] == ["packaged MiniLM"]
+    assert card["runs"][0]["pairs_seen"] == 64 * card["epochs"]  # every pair, each epoch
+    # The next run starts from them; it replaces the model only if it reads the test pairs
+    # better, and then lists both runs.
+    again = subprocess.run(
+        [sys.executable, "-m", "bench.train_reader", "--smoke", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"starting from {out / 'weights' / 'weights.safetensors'}" in again.stdout
+    summary = json.loads((tmp_path / "reader-results" / "last_run.json").read_text("utf-8"))
+    assert summary["run"]["previous_mean_mrr"] == card["runs"][0]["mean_mrr"]
+    after = json.loads((out / "card.json").read_text(encoding="utf-8"))
+    if summary["kept"]:
+        assert len(after["runs"]) == 2 and after["runs"][1]["started_from"] != "packaged MiniLM"
+    else:
+        assert after == card
+        assert (tmp_path / "reader-results" / "rejected" / "model.onnx").exists()
 
 
 def test_training_labels_mark_the_sentence_that_states_a_name_not_the_fact_about_it() -> None:
@@ -168,7 +193,9 @@ def pipeline(seed_index: Settings, embedder: Embedder) -> Pipeline:
     return Pipeline.load(seed_index, embedder)
 
 
-def test_read_order_puts_the_passage_with_the_best_read_sentence_first(pipeline: Pipeline) -> None:
+def test_read_order_puts_the_passage_with_the_likeliest_read_sentence_first(
+    pipeline: Pipeline,
+) -> None:
     question = "How many years since Putin last visited Pyongyang?"
     fused = pipeline.search(question, top_k=8)  # the default: the retriever's order
     settings = pipeline.settings.model_copy(
@@ -180,13 +207,16 @@ def test_read_order_puts_the_passage_with_the_best_read_sentence_first(pipeline:
         p.chunk.chunk_id for p in pipeline.retriever.run(question, 8)
     ]
     assert {p.chunk.chunk_id for p in read} == {p.chunk.chunk_id for p in fused}
-    # Each found passage's best sentence as the reader reads it: the search returns them by it.
+    # Each found passage's best read sentence as the answer model rates it (the reader's
+    # reading weighed in): the search returns them by it, a passage with no sentence to read
+    # (-1) after them.
     vector = reading.embedder.embed([question])[0]
     scored = reading.extractive.score(question, fused, question, vector, len(fused), True)
-    best = {p.chunk.chunk_id: 0.0 for p in fused}
+    best = {p.chunk.chunk_id: -1.0 for p in fused}
     for candidate in scored.candidates:
-        chunk_id = fused[candidate.rank].chunk.chunk_id
-        best[chunk_id] = max(best[chunk_id], candidate.features["reader"])
+        if candidate.features["reader"] > 0:
+            chunk_id = fused[candidate.rank].chunk.chunk_id
+            best[chunk_id] = max(best[chunk_id], candidate.probability)
     in_read_order = [best[p.chunk.chunk_id] for p in read]
     assert in_read_order == sorted(in_read_order, reverse=True) and in_read_order[0] > 0
 

@@ -3,7 +3,8 @@ point at, never to a bag of the earlier words."""
 
 import pytest
 
-from qa.session import ChatHistory, Turn, names_in, standalone_query
+from qa.sentences import names_in
+from qa.session import ChatHistory, Turn, standalone_query
 
 
 @pytest.mark.parametrize(
