@@ -601,7 +601,9 @@ def lead_value(
     """The value the best sentence names, when it names exactly one thing of the asked kind (a
     date the reader can use, "1 December 2017", counts before a relative one, "last year"),
     with the reports of the pool that state it, the best sentence's own first. With two or
-    more, the reader is left to the quote: a wrong name in bold would be worse than none."""
+    more, the reader is left to the quote: a wrong name in bold would be worse than none.
+    (Picking the one nearest a word of the question was tried: on the train questions it gave
+    144 short answers of which 36 % were right, against 88 and 50 % without it.)"""
     found = answer_entities(lead, analysis)
     if len(found) != 1:
         return None
@@ -611,10 +613,10 @@ def lead_value(
 
 
 def supported_values(pool: list[Candidate], analysis: QuestionAnalysis) -> list[Supported]:
-    """The value of the asked kind that the pool's sentences state with the most support: one
-    sentence a report, their probabilities combined as independent evidence (1 - prod(1 - p)),
-    so a name three reports state in likely sentences beats one a single sentence states. A
-    name again in short ("Altman" after "Sam Altman") is the same value."""
+    """Every value of the asked kind that the pool's sentences state, with the reports that
+    state it (one sentence a report), the most supported first: their probabilities combined
+    as independent evidence (1 - prod(1 - p)). A name again in short ("Altman" after "Sam
+    Altman") is the same value."""
     if not analysis.labels:
         return []
     by_value: dict[str, dict[str, tuple[Candidate, tuple[int, int]]]] = {}
