@@ -63,7 +63,7 @@ def ask_all(
             "answer": a.answer,
             "abstained": a.abstained,
             "partial": a.partial,
-            "short_answer": a.short_answer.text if a.short_answer else None,
+            "short_answer": a.short_answer.shown if a.short_answer else None,
             "short_answer_probability": a.short_answer.probability if a.short_answer else None,
             "stated_by": len(a.short_answer.stated_by) if a.short_answer else 0,
             "evidence": a.evidence,
@@ -92,7 +92,7 @@ def first_shown(answer: Answer) -> str:
     if answer.abstained:
         return ""
     if answer.short_answer is not None:
-        return answer.short_answer.text
+        return answer.short_answer.shown
     return answer.answer.split("\n\n")[0]
 
 
@@ -140,7 +140,7 @@ def multihop_figures(split: str = "test") -> dict[str, Any]:
         ),
         "inference_bold_answers": sum(a.short_answer is not None for _, a in inference),
         "inference_bold_right": sum(
-            a.short_answer is not None and contains_answer(a.short_answer.text, q.answers)
+            a.short_answer is not None and contains_answer(a.short_answer.shown, q.answers)
             for q, a in inference
         ),
         "inference_contains_gold_answer": share(

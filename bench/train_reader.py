@@ -605,6 +605,10 @@ def main(argv: Iterable[str] | None = None) -> None:
     print(f"starting from {start or 'the packaged all-MiniLM-L6-v2'}", flush=True)
     model = train(train_pairs, args.epochs, start, args.max_minutes)
     trained = time.perf_counter() - started
+    results = args.out.with_name(args.out.name + "-results") if args.smoke else RESULTS
+    # Saved before the slow scoring, so that an interrupted run still leaves what it learned.
+    unscored = results / "unscored"
+    save_weights(model, unscored)
     exported = export(model, args.out)
     staging: Path = exported["staging"]
     scores = score_all(Reader(staging), test_sets)
@@ -681,8 +685,7 @@ def main(argv: Iterable[str] | None = None) -> None:
         "sha256": file_digest(staging / "model.onnx"),
     }
     write_card(staging, card)
-    results = args.out.with_name(args.out.name + "-results") if args.smoke else RESULTS
-    results.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(unscored, ignore_errors=True)
     summary = {"kept": kept, "run": run, "shipped_on_the_same_pairs": previous}
     (results / "last_run.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     if not kept:

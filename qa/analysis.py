@@ -272,16 +272,15 @@ def fixed_names(question: str) -> tuple[FixedName, ...]:
     or an edition in them, which are constraints of their own."""
     names = []
     for name in names_in(question):
+        # Words as a sentence's stems are read (qa.sentences.stems_of splits "Spider-Man" into
+        # "Spider" and "Man"), so that the last one is compared as it is stored.
         words = [
-            w for w in re.findall(r"[^\W_][\w'’-]*", name)
+            w for w in WORD.findall(name)
             if not (YEARS.fullmatch(w) or w.isdigit() or MONTH_WORD.match(w) or ROMAN.fullmatch(w)
                     or w.lower() in NAME_JOINERS)
         ]  # fmt: skip
-        # Its last word as a sentence's stems are read (qa.sentences.stems_of splits
-        # "Spider-Man" into "Spider" and "Man").
-        last = WORD.findall(words[-1]) if words else []
-        if last:
-            names.append(FixedName(name, stem(last[-1].strip("'’"))))
+        if words:
+            names.append(FixedName(name, stem(words[-1].strip("'’"))))
     return tuple(dict.fromkeys(names))
 
 

@@ -39,6 +39,10 @@ class AnswerModel:
     # The model without the reader (trained first, on the same questions unread): it picks the
     # candidates the reader reads, so that reading is chosen in use as it was in training.
     unread: AnswerModel | None = None
+    # The decline bar for a question answered yes or no ("Did The Verge report it before
+    # TechCrunch?"), chosen on its own: such a check is answered by quoting both reports, whose
+    # sentences rarely state it as one sentence answers "who"; None: as `decline_below`.
+    decline_below_yes_no: float | None = None
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> AnswerModel:
@@ -82,6 +86,11 @@ class AnswerModel:
             short_answer_above=float(data["short_answer_above"]),
             card=dict(data.get("card", {})),
             unread=cls.from_json(data["unread"]) if data.get("unread") else None,
+            decline_below_yes_no=(
+                float(data["decline_below_yes_no"])
+                if data.get("decline_below_yes_no") is not None
+                else None
+            ),
         )
 
     @classmethod
@@ -123,7 +132,18 @@ class AnswerModel:
             "short_answer_above": round(self.short_answer_above, 4),
             "card": self.card,
             **({"unread": self.unread.to_json()} if self.unread is not None else {}),
+            **(
+                {"decline_below_yes_no": round(self.decline_below_yes_no, 4)}
+                if self.decline_below_yes_no is not None
+                else {}
+            ),
         }
+
+    def decline_bar(self, yes_no: bool) -> float:
+        """The probability under which a question of this form is declined."""
+        if yes_no and self.decline_below_yes_no is not None:
+            return self.decline_below_yes_no
+        return self.decline_below
 
 
 @lru_cache(maxsize=4)

@@ -159,6 +159,7 @@ class CandidateFinder:
         self.index = index
         self.stats = TermStats(index)
         self._section_cache: dict[str, list[list[Sentence]]] = {}
+        self._stems_cache: dict[str, frozenset[str]] = {}
         self._machine_address = MachineAddress()
 
     def run(self, passages: Sequence[Passage], read: int = PASSAGES_READ) -> list[Candidate]:
@@ -379,8 +380,16 @@ class CandidateFinder:
         return around or split_sentences(chunk.text, chunk.start)
 
     def _article_stems(self, doc_id: str) -> frozenset[str]:
-        article = self.index.articles[doc_id]
-        return stems_of(f"{article.title or ''}\n{article.text}")
+        """Every stem of the article and its headline: stemming a whole article per candidate
+        would cost more than reading the candidate, so each is kept (bounded, as the sections)."""
+        cached = self._stems_cache.get(doc_id)
+        if cached is None:
+            article = self.index.articles[doc_id]
+            cached = stems_of(f"{article.title or ''}\n{article.text}")
+            if len(self._stems_cache) > 2048:
+                self._stems_cache.clear()
+            self._stems_cache[doc_id] = cached
+        return cached
 
     def sections(self, doc_id: str) -> list[list[Sentence]]:
         """The article's story text as runs of sentences (from the index's sentence table)."""

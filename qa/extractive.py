@@ -10,6 +10,7 @@ for (a name, place, date or number) first when the best sentence holds it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import time
@@ -35,7 +36,7 @@ from qa.candidates import (
 )
 from qa.reader import Reader
 from qa.results import DATES_NOTE, Answer, Citation, Passage, ShortAnswer
-from qa.sentences import MONTH_ABBREVIATIONS, key_phrases, stems_of
+from qa.sentences import JOINED_NAMES, MONTH_ABBREVIATIONS, key_phrases, stems_of
 from qa.timeframe import YEARS, TimeScope
 from qa.versions import (
     SAME_CLAIM,
@@ -67,6 +68,8 @@ POSSESSIVE_END = re.compile(r"['’]s?$")
 ABSOLUTE = re.compile(r"\d|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
 MONTH_NAMES = frozenset(MONTH_ABBREVIATIONS) | frozenset(MONTH_ABBREVIATIONS.values())
 TIME_LABELS = frozenset((LABEL_ID["DATE"], LABEL_ID["TIME"]))
+# Names that an article gives in full once, then in short.
+FULL_NAME_LABELS = frozenset((LABEL_ID["PERSON"], LABEL_ID["ORG"]))
 ABSTAIN_TEXT = (
     "The indexed articles don't answer this question. The closest passages are listed below; "
     "they are not evidence for an answer."
@@ -115,13 +118,12 @@ class ExtractiveAnswerer:
             self._reader = Reader.load()
         return self._reader
 
-    @property
-    def decline_below(self) -> float:
-        return (
-            self.settings.abstain_below
-            if self.settings.abstain_below is not None
-            else self.model.decline_below
-        )
+    def decline_below(self, analysis: QuestionAnalysis) -> float:
+        """The probability under which this question is declined (a setting overrides the
+        model's bars)."""
+        if self.settings.abstain_below is not None:
+            return self.settings.abstain_below
+        return self.model.decline_bar(analysis.yes_no)
 
     def score(
         self,
@@ -238,7 +240,7 @@ class ExtractiveAnswerer:
             )
         # A candidate that can't be the answer (nothing of the asked kind, another year) never
         # is, however likely its words make it.
-        likely = [c for c in eligible if c.probability >= self.decline_below]
+        likely = [c for c in eligible if c.probability >= self.decline_below(scored.analysis)]
         if not likely:
             partial = self._partial(scored)
             if partial is not None:
@@ -445,9 +447,44 @@ class ExtractiveAnswerer:
             answer.answer = f"{versions_line(answer.versions)}\n\n{answer.answer}"
             return self._note_dates(answer)
         if best_value is not None:
-            answer.short_answer = short = support_answer(best_value, answer.citations)
+            short = self._name_in_full(support_answer(best_value, answer.citations))
+            answer.short_answer = short
             answer.answer = f"{support_line(short, answer.citations)}\n\n{answer.answer}"
         self._note_dates(answer)
+
+    def _name_in_full(self, short: ShortAnswer) -> ShortAnswer:
+        """A person or organisation named in short ("Altman", "Bankman-Fried", "United") is
+        shown as its article names it in full ("Sam Altman", "Manchester United"): a name that
+        ends with the same words, of the same kind, in the same article. Two such names
+        ("Donald Trump", "Melania Trump") leave it as it is. On the MultiHop-RAG train half,
+        a third of the bold names were a surname where the gold answer is the whole name."""
+        text = self.index.articles[short.doc_id].text
+        _, _, entities = self.index.sentences.of(short.doc_id)
+        rows = entities.tolist()
+        label = next((lab for _, lab, s, e in rows if s <= short.start and short.end <= e), None)
+        if label not in FULL_NAME_LABELS:
+            return short
+        tail = WORDS.findall(short.text.lower())
+        fuller: dict[str, int] = {}
+        for _, other, start, end in rows:
+            if other != label:
+                continue
+            start, end = entity_text(text, start, end)
+            name = re.sub(r"['’]s$", "", " ".join(text[start:end].split()))
+            words = WORDS.findall(name.lower())
+            if (
+                len(words) > len(tail)
+                and words[-len(tail) :] == tail
+                and len(words) <= 4
+                and "," not in name
+                and not re.search(r"['’]s\s", name)  # "Alphabet's Google" is Google
+                and not JOINED_NAMES.search(name)
+            ):
+                fuller.setdefault(name, start)
+        if len({n.lower() for n in fuller}) != 1:
+            return short
+        name, start = next(iter(fuller.items()))
+        return dataclasses.replace(short, full_name=name, full_name_start=start)
 
     def _note_dates(self, answer: Answer) -> None:
         newer = dating_note(answer.citations)
@@ -474,7 +511,11 @@ class ExtractiveAnswerer:
         ]
         if_typed[~np.array(about, dtype=bool)] = 0.0
         best = int(np.argmax(if_typed))
-        return scored.candidates[best] if if_typed[best] >= self.decline_below else None
+        return (
+            scored.candidates[best]
+            if if_typed[best] >= self.decline_below(scored.analysis)
+            else None
+        )
 
     def _partly(
         self, answer: Answer, analysis: QuestionAnalysis, candidate: Candidate, started: float
@@ -671,7 +712,7 @@ def support_answer(supported: Supported, citations: list[Citation]) -> ShortAnsw
 def support_line(short: ShortAnswer, citations: list[Citation]) -> str:
     """ "Sam Altman [1]", and where more than one report states it, which: "Sam Altman [1] ·
     stated by 3 reports: TechCrunch, 17 November 2023 [1]; The Verge [2]; Wired [3]"."""
-    line = f"{short.text} [{short.citation}]"
+    line = f"{short.shown} [{short.citation}]"
     if len(short.stated_by) < 2:
         return line
     by_marker = {c.n: c for c in citations}

@@ -28,7 +28,7 @@ from qa.extractive import OUTSIDE_WINDOW_NOTES, ExtractiveAnswerer
 from qa.llm import OpenAIAnswerer
 from qa.results import Answer, Passage, final_answer
 from qa.retrieve import Retriever
-from qa.sentences import names_in
+from qa.sentences import JOINED_NAMES, names_in
 from qa.session import ChatHistory
 from qa.timeframe import TimeScope, describe_scope, parse_as_of, parse_time
 from qa.verify import verify_answer
@@ -58,13 +58,6 @@ def parse_filters(
         since=parse_day(since, names[0]),
         until=parse_day(until, names[1]),
     )
-
-
-# A lower-case word inside a name, other than a particle ("Bank of America", "Charles de Gaulle").
-JOINED_NAMES = re.compile(
-    r"(?<=\S)\s+(?!(?:of|the|for|in|on|upon|de|du|des|la|le|von|van|der|den|da|del|di|al|bin|y)\s)"
-    r"[a-z]+\s"
-)
 
 
 @dataclass(slots=True)
@@ -207,7 +200,7 @@ class Pipeline:
         if answer.abstained or not answer.citations:
             return None
         if answer.short_answer:
-            return answer.short_answer.text
+            return answer.short_answer.shown
         counts: dict[str, int] = {}
         longest: dict[str, str] = {}
         people: set[str] = set()  # last names the cited spans tag as a person, anywhere

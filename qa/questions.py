@@ -157,7 +157,9 @@ def score_answer(question: CannedQuestion, answer: Answer) -> Score:
     short_right = (
         None
         if short is None
-        else any(re.search(p, short.text, re.IGNORECASE) for group in question.facts for p in group)
+        else any(
+            re.search(p, short.shown, re.IGNORECASE) for group in question.facts for p in group
+        )
     )
     return Score(
         hit_at_1=float(rank == 1),

@@ -95,6 +95,14 @@ class ShortAnswer:
     probability: float = 0.0
     # The markers of every report whose answering sentence states it (the first is `citation`).
     stated_by: list[int] = field(default_factory=list)
+    # A name given in short ("Altman") as the same article writes it in full elsewhere ("Sam
+    # Altman", at `full_name_start`): what is shown. Empty when the span is already whole.
+    full_name: str = ""
+    full_name_start: int = -1
+
+    @property
+    def shown(self) -> str:
+        return self.full_name or self.text
 
 
 @dataclass(slots=True)

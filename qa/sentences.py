@@ -147,3 +147,10 @@ def names_in(text: str) -> list[str]:
             close()
     close()
     return names
+
+
+# A lower-case word inside a name, other than a particle ("Bank of America", "Charles de Gaulle").
+JOINED_NAMES = re.compile(
+    r"(?<=\S)\s+(?!(?:of|the|for|in|on|upon|de|du|des|la|le|von|van|der|den|da|del|di|al|bin|y)\s)"
+    r"[a-z]+\s"
+)

@@ -74,7 +74,7 @@ def _verify_short_answer(answer: Answer) -> None:
         answer.flags.append(f"short answer '{short.text}' is not inside its citation; removed")
         answer.short_answer = None
         first, _, rest = answer.answer.partition("\n\n")
-        if first.startswith(f"{short.text} [{short.citation}]"):
+        if first.startswith(f"{short.shown} [{short.citation}]"):
             answer.answer = rest
 
 

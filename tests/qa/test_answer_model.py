@@ -100,3 +100,15 @@ def test_the_shipped_model_gives_the_reader_no_weight_and_a_reading_model_reads_
     assert again.unread is not None
     assert np.allclose(again.prior(rows), reading.prior(rows))
     assert np.allclose(again.probabilities(rows), reading.probabilities(rows))
+
+
+def test_a_yes_no_question_has_its_own_decline_bar_that_survives_the_file() -> None:
+    model = AnswerModel.load()
+    checks = AnswerModel(**{**model.__dict__, "decline_below_yes_no": 0.01})
+    assert checks.decline_bar(yes_no=True) == 0.01
+    assert checks.decline_bar(yes_no=False) == model.decline_below
+    again = AnswerModel.from_json(json.loads(json.dumps(checks.to_json())))
+    assert again.decline_bar(yes_no=True) == 0.01
+    # A model without one declines every question at the same bar.
+    plain = AnswerModel(**{**model.__dict__, "decline_below_yes_no": None})
+    assert AnswerModel.from_json(plain.to_json()).decline_bar(yes_no=True) == model.decline_below

@@ -46,6 +46,11 @@ STORIES = [
      "Reserve Bank holds cash rate",
      "The Reserve Bank of Australia kept its cash rate at 4.35 per cent on Tuesday. "
      "Governor Michele Bullock said inflation was still too high."),
+    # A name in full once, then in short where it answers.
+    ("https://portnews.example.com/2025/06/01/harbour", "Port News", "2025-06-01",
+     "Harbour authority picks a shipping veteran",
+     "Kari Holm has spent two decades in shipping. On Monday the Bergen Harbour Authority "
+     "said Holm would become its director in July."),
 ]  # fmt: skip
 AS_OF = dt.date(2025, 12, 1)
 
@@ -137,3 +142,17 @@ def test_a_report_from_an_outlet_that_is_not_indexed_is_declined_by_name(
     # A lone organisation's "report" may be quoted in any outlet's article: not declined so.
     quoted = reports.ask("What did the Norvik board report say about Lena Brandt?", as_of=AS_OF)
     assert not quoted.answer.startswith("No article from")
+
+
+def test_a_name_given_in_short_is_shown_as_its_article_names_it_in_full(
+    reports: Pipeline,
+) -> None:
+    answer = reports.ask("Who will become director of the Bergen Harbour Authority?", as_of=AS_OF)
+    short = answer.short_answer
+    assert short is not None, answer.answer
+    # The span stays the one the quote holds; what is shown is the article's own full name.
+    assert short.text == "Holm" and short.full_name == "Kari Holm"
+    article = reports.index.articles[short.doc_id].text
+    assert article[short.full_name_start :].startswith("Kari Holm")
+    assert answer.answer.startswith("Kari Holm [1]")
+    assert "Holm" in answer.citations[0].text
