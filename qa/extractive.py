@@ -447,33 +447,35 @@ class ExtractiveAnswerer:
             answer.answer = f"{versions_line(answer.versions)}\n\n{answer.answer}"
             return self._note_dates(answer)
         if best_value is not None:
-            short = self._name_in_full(support_answer(best_value, answer.citations))
+            short = self._name_in_full(support_answer(best_value, answer.citations), analysis)
             answer.short_answer = short
             answer.answer = f"{support_line(short, answer.citations)}\n\n{answer.answer}"
         self._note_dates(answer)
 
-    def _name_in_full(self, short: ShortAnswer) -> ShortAnswer:
-        """A person or organisation named in short ("Altman", "Bankman-Fried", "United") is
-        shown as its article names it in full ("Sam Altman", "Manchester United"): a name that
-        ends with the same words, of the same kind, in the same article. Two such names
-        ("Donald Trump", "Melania Trump") leave it as it is. On the MultiHop-RAG train half,
-        a third of the bold names were a surname where the gold answer is the whole name."""
+    def _name_in_full(self, short: ShortAnswer, analysis: QuestionAnalysis) -> ShortAnswer:
+        """For a question asking who (or which organisation), a name given in short
+        ("Altman", "Bankman-Fried", "United") is shown as its article names it in full ("Sam
+        Altman", "Manchester United"): the one person or organisation the article names whose
+        name ends with the same words. Two such names ("Donald Trump", "Melania Trump") leave
+        it as it is. The recogniser's tag of the short mention is not asked: it tags "Altman"
+        a place or "Bankman-Fried" an organisation as often as a person. On the MultiHop-RAG
+        train half, a third of the bold names were a surname where the gold answer is the
+        whole name."""
+        if not analysis.labels & FULL_NAME_LABELS:
+            return short
         text = self.index.articles[short.doc_id].text
         _, _, entities = self.index.sentences.of(short.doc_id)
-        rows = entities.tolist()
-        label = next((lab for _, lab, s, e in rows if s <= short.start and short.end <= e), None)
-        if label not in FULL_NAME_LABELS:
-            return short
         tail = WORDS.findall(short.text.lower())
         fuller: dict[str, int] = {}
-        for _, other, start, end in rows:
-            if other != label:
+        for _, label, start, end in entities.tolist():
+            if label not in FULL_NAME_LABELS:
                 continue
             start, end = entity_text(text, start, end)
             name = re.sub(r"['’]s$", "", " ".join(text[start:end].split()))
             words = WORDS.findall(name.lower())
             if (
-                len(words) > len(tail)
+                tail
+                and len(words) > len(tail)
                 and words[-len(tail) :] == tail
                 and len(words) <= 4
                 and "," not in name

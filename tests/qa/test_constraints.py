@@ -15,6 +15,7 @@ import pytest
 from index.build import IndexBuilder
 from index.embed import Embedder
 from index.settings import Settings
+from qa.answer_model import AnswerModel
 from qa.pipeline import Pipeline
 
 STORIES = [
@@ -156,3 +157,30 @@ def test_a_name_given_in_short_is_shown_as_its_article_names_it_in_full(
     assert article[short.full_name_start :].startswith("Kari Holm")
     assert answer.answer.startswith("Kari Holm [1]")
     assert "Holm" in answer.citations[0].text
+
+
+def test_a_check_asked_yes_or_no_is_held_to_its_own_decline_bar(reports: Pipeline) -> None:
+    # One sentence rarely states "before": such a check is answered by quoting the reports that
+    # bear on it (a verdict is another issue's), held to the bar chosen for checks, not the one
+    # for "who". Both bars raised far above this answer's evidence: only the check's decides.
+    check = (
+        "Did North Wire report that Lena Brandt was named interim chief of Norvik Energy "
+        "before Energy Daily did?"
+    )
+    lookup = "Who was named interim chief executive of Norvik Energy?"
+    shipped = reports.extractive.model
+    assert shipped.decline_bar(yes_no=True) <= shipped.decline_bar(yes_no=False)
+
+    def asked(question: str, yes_no_bar: float | None) -> bool:
+        model = AnswerModel(
+            **{**shipped.__dict__, "decline_below": 0.99, "decline_below_yes_no": yes_no_bar}
+        )
+        pipeline = Pipeline.load(reports.settings, reports.embedder, answer_model=model)
+        answer = pipeline.ask(question, as_of=AS_OF)
+        if not answer.abstained:
+            assert {"North Wire", "Energy Daily"} & {c.source for c in answer.citations}
+        return not answer.abstained
+
+    assert asked(check, yes_no_bar=0.0)
+    assert not asked(check, yes_no_bar=None)  # one bar for every question declines it
+    assert not asked(lookup, yes_no_bar=0.0)  # and the check's bar is not the lookup's
