@@ -627,6 +627,11 @@ def main(argv: Iterable[str] | None = None) -> None:
         model.pairs_seen = left["pairs_seen"]
         start = Path(left["started_from"]) if left["started_from"] else None
         trained = left["seconds"]
+        # The runs before these weights are those of where they started, not of what is
+        # stored now.
+        history = (
+            json.loads((start.parent / RUNS_FILE).read_text(encoding="utf-8")) if start else []
+        )
     else:
         print(f"starting from {start or 'the packaged all-MiniLM-L6-v2'}", flush=True)
         model = train(train_pairs, args.epochs, start, args.max_minutes)

@@ -36,7 +36,7 @@ from qa.candidates import (
 )
 from qa.reader import Reader
 from qa.results import DATES_NOTE, Answer, Citation, Passage, ShortAnswer
-from qa.sentences import JOINED_NAMES, MONTH_ABBREVIATIONS, key_phrases, stems_of
+from qa.sentences import MONTH_ABBREVIATIONS, key_phrases, single_name, stems_of
 from qa.timeframe import YEARS, TimeScope
 from qa.versions import (
     SAME_CLAIM,
@@ -471,16 +471,15 @@ class ExtractiveAnswerer:
             if label not in FULL_NAME_LABELS:
                 continue
             start, end = entity_text(text, start, end)
-            name = re.sub(r"['’]s$", "", " ".join(text[start:end].split()))
-            words = WORDS.findall(name.lower())
+            name = single_name(text[start:end])
+            words = WORDS.findall(name.lower()) if name else []
             if (
-                tail
+                name
+                and tail
                 and len(words) > len(tail)
                 and words[-len(tail) :] == tail
-                and len(words) <= 4
-                and "," not in name
+                and len(words) <= 4  # "Bankman-Fried" is two words here
                 and not re.search(r"['’]s\s", name)  # "Alphabet's Google" is Google
-                and not JOINED_NAMES.search(name)
             ):
                 fuller.setdefault(name, start)
         if len({n.lower() for n in fuller}) != 1:

@@ -28,7 +28,7 @@ from qa.extractive import OUTSIDE_WINDOW_NOTES, ExtractiveAnswerer
 from qa.llm import OpenAIAnswerer
 from qa.results import Answer, Passage, final_answer
 from qa.retrieve import Retriever
-from qa.sentences import JOINED_NAMES, names_in
+from qa.sentences import names_in, single_name
 from qa.session import ChatHistory
 from qa.timeframe import TimeScope, describe_scope, parse_as_of, parse_time
 from qa.verify import verify_answer
@@ -209,11 +209,9 @@ class Pipeline:
             text = self.index.articles[citation.doc_id].text
             _, _, entities = self.index.sentences.of(citation.doc_id)
             for _, label, start, end in entities.tolist():
-                name = re.sub(r"['’]s$", "", " ".join(text[start:end].split()))
+                name = single_name(text[start:end])
                 inside = citation.start <= start and end <= citation.end
-                # The recogniser ran two names together ("The Verge, Altman", "the Eagles and
-                # Chiefs", "Yahoo Entertainment that Swift").
-                if not inside or "," in name or len(name.split()) > 4 or JOINED_NAMES.search(name):
+                if not inside or name is None:
                     continue
                 key = name.split()[-1].lower()
                 if label == person:

@@ -154,3 +154,13 @@ JOINED_NAMES = re.compile(
     r"(?<=\S)\s+(?!(?:of|the|for|in|on|upon|de|du|des|la|le|von|van|der|den|da|del|di|al|bin|y)\s)"
     r"[a-z]+\s"
 )
+
+
+def single_name(span: str) -> str | None:
+    """A recognised name's span as one name, without a trailing "'s"; None where the
+    recogniser ran two names together ("The Verge, Altman", "the Eagles and Chiefs", "Yahoo
+    Entertainment that Swift") or the span is longer than a name (over four words)."""
+    name = re.sub(r"['’]s$", "", " ".join(span.split()))
+    if "," in name or len(name.split()) > 4 or JOINED_NAMES.search(name):
+        return None
+    return name
