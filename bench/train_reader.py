@@ -621,6 +621,8 @@ def main(argv: Iterable[str] | None = None) -> None:
     # Saved before the slow scoring, so that an interrupted run still leaves what it learned.
     unscored = results / "unscored"
     if args.score_unscored:
+        if not (unscored / UNSCORED_FILE).exists() or not (unscored / WEIGHTS_FILE).exists():
+            raise SystemExit(f"No weights left unscored in {unscored}: nothing to score.")
         left = json.loads((unscored / UNSCORED_FILE).read_text(encoding="utf-8"))
         print(f"scoring the weights in {unscored}: {left}", flush=True)
         model = reader_network(unscored / WEIGHTS_FILE).eval()
