@@ -41,6 +41,7 @@ from qa.questions import load_questions
 from qa.results import Answer
 
 RESULTS = OUT / "answer_eval"
+CHECK_LINES = ("Compared: ", "No report from ")
 
 
 def pipeline_for(index_dir: Path, corpus: list[Path]) -> Pipeline:
@@ -64,6 +65,9 @@ def ask_all(
             "abstained": a.abstained,
             "partial": a.partial,
             "short_answer": a.short_answer.shown if a.short_answer else None,
+            "yes_no": a.yes_no,
+            "yes_no_probability": a.yes_no_probability,
+            "compared": a.compared,
             "short_answer_probability": a.short_answer.probability if a.short_answer else None,
             "stated_by": len(a.short_answer.stated_by) if a.short_answer else 0,
             "evidence": a.evidence,
@@ -87,13 +91,40 @@ def answer_text(answer: Answer) -> str:
 
 
 def first_shown(answer: Answer) -> str:
-    """What a reader sees first: the bold answer, else the first paragraph (the versions line,
-    or the first quote); nothing for a decline."""
+    """What a reader sees first: the verdict of a check ("Yes" or "No"), else the bold answer,
+    else the first paragraph (the versions line, or the first quote; after a check's line of
+    what it compared, which names outlets and dates, not an answer); nothing for a decline.
+    "Not answered yes or no" is not scored: it would share "yes" and "no" with every check."""
     if answer.abstained:
         return ""
+    if answer.yes_no:
+        return answer.yes_no.capitalize()
     if answer.short_answer is not None:
         return answer.short_answer.shown
-    return answer.answer.split("\n\n")[0]
+    parts = answer.answer.split("\n\n")
+    if answer.asks_yes_no and parts[0].startswith(CHECK_LINES) and len(parts) > 1:
+        return parts[1]
+    return parts[0]
+
+
+def gold_check(question: BenchQuestion) -> str | None:
+    """ "yes" or "no" where the gold answer is one (MultiHop-RAG writes "Yes", "No" and "no")."""
+    gold = question.answers[0][0].strip().lower() if question.answers else ""
+    return gold if gold in {"yes", "no"} else None
+
+
+def generation_right(question: BenchQuestion, answer: Answer, strict: bool) -> bool:
+    """The paper's generation rule on what is seen first (a null query is right declined);
+    `strict`: the gold answer contained, and a check's verdict equal to its gold."""
+    if not question.answerable:
+        return answer.abstained
+    check = gold_check(question)
+    if strict and check is not None:
+        return answer.yes_no == check
+    shown = first_shown(answer)
+    return (
+        contains_answer(shown, question.answers) if strict else shares_word(shown, question.answers)
+    )
 
 
 def shares_word(text: str, groups: list[list[str]]) -> bool:
@@ -152,6 +183,33 @@ def multihop_figures(split: str = "test") -> dict[str, Any]:
         "declines": len(declined),
         "nulls": len(nulls),
         "by_type": by_kind,
+        # Checks answered yes or no (issue 32): right (undecided counts as wrong), decided, and
+        # right of those decided, by type.
+        "checks": {
+            kind: {
+                "questions": len(group),
+                "right": share(group, lambda qa: qa[1].yes_no == gold_check(qa[0])),
+                "decided": share(group, lambda qa: qa[1].yes_no is not None),
+                "decided_right": share(decided, lambda qa: qa[1].yes_no == gold_check(qa[0]))
+                if decided
+                else None,
+            }
+            for kind in ("all", "comparison_query", "temporal_query")
+            for group in [
+                [
+                    (q, a)
+                    for q, a in answered
+                    if gold_check(q) is not None and kind in {"all", q.kind}
+                ]
+            ]
+            for decided in [[(q, a) for q, a in group if a.yes_no is not None]]
+        },
+        "all_first_shown_generation_rule": share(
+            answered, lambda qa: generation_right(qa[0], qa[1], strict=False)
+        ),
+        "all_first_shown_strict": share(
+            answered, lambda qa: generation_right(qa[0], qa[1], strict=True)
+        ),
         "latency_ms_p50": round(
             statistics.median(a.timings_ms.get("total", 0.0) for _, a in answered), 1
         ),

@@ -8,7 +8,8 @@ Its modules by stage, in the order a question meets them (qa.pipeline runs them 
 - retrieval: retrieve (dense and BM25 rankings fused, filters, the asked time searched within)
 - answering: candidates (the sentences that might answer, and their features), reader and
   answer_model (the trained models that score them), extractive (the offline answerer),
-  versions (reports that disagree or change), llm (the optional OpenAI-compatible backend),
+  versions (reports that disagree or change), verdict (a check's yes or no, from the reports
+  it names, and its trained verdict model), llm (the optional OpenAI-compatible backend),
   verify (markers, spans and support checked before anyone sees an answer), results (the one
   Answer object every caller gets)
 - evaluation: questions (canned questions and scoring), evaluate (`newsqa eval`), benchmark

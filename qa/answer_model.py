@@ -9,10 +9,11 @@ claim margin and short-answer threshold chosen on the train split. That file nam
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -52,35 +53,20 @@ class AnswerModel:
 
     @classmethod
     def read(cls, path: Path) -> AnswerModel:
-        retrain = "Train it again with: python -m bench.train_answerer"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            model = cls.from_json(data)
-        except FileNotFoundError:
-            raise ModelUnavailableError(f"The answer model {path} is missing. {retrain}") from None
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise ModelUnavailableError(
-                f"The answer model {path} can't be read ({error}). {retrain}"
-            ) from None
-        for part in (model, model.unread):
-            if part is not None and (
-                part.features != FEATURES
-                or not (len(part.mean) == len(part.scale) == len(part.coef) == len(FEATURES))
-            ):
-                raise ModelUnavailableError(
-                    f"The answer model {path} was trained on other features than this newsqa "
-                    f"computes. {retrain}"
-                )
-        return model
+        def fits(model: AnswerModel) -> bool:
+            return all(
+                part.features == FEATURES
+                and len(part.mean) == len(part.scale) == len(part.coef) == len(FEATURES)
+                for part in (model, model.unread)
+                if part is not None
+            )
+
+        return read_model_file(path, "answer model", "bench.train_answerer", cls.from_json, fits)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AnswerModel:
         return cls(
-            features=tuple(data["features"]),
-            mean=np.asarray(data["mean"], dtype=np.float64),
-            scale=np.asarray(data["scale"], dtype=np.float64),
-            coef=np.asarray(data["coef"], dtype=np.float64),
-            intercept=float(data["intercept"]),
+            **linear_from_json(data),
             decline_below=float(data["decline_below"]),
             keep_within=float(data["keep_within"]),
             short_answer_above=float(data["short_answer_above"]),
@@ -122,11 +108,7 @@ class AnswerModel:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "features": list(self.features),
-            "mean": [round(float(v), 6) for v in self.mean],
-            "scale": [round(float(v), 6) for v in self.scale],
-            "coef": [round(float(v), 6) for v in self.coef],
-            "intercept": round(self.intercept, 6),
+            **linear_to_json(self),
             "decline_below": round(self.decline_below, 4),
             "keep_within": round(self.keep_within, 4),
             "short_answer_above": round(self.short_answer_above, 4),
@@ -144,6 +126,57 @@ class AnswerModel:
         if yes_no and self.decline_below_yes_no is not None:
             return self.decline_below_yes_no
         return self.decline_below
+
+
+Model = TypeVar("Model")
+
+
+def read_model_file(
+    path: Path,
+    what: str,
+    trainer: str,
+    build: Callable[[dict[str, Any]], Model],
+    fits: Callable[[Model], bool],
+) -> Model:
+    """A trained model's JSON file as `build` makes it, or a clear error naming the file and
+    the command that trains it again: missing, unreadable, or trained on other features (the
+    `fits` check)."""
+    retrain = f"Train it again with: python -m {trainer}"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        model = build(data)
+    except FileNotFoundError:
+        raise ModelUnavailableError(f"The {what} {path} is missing. {retrain}") from None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ModelUnavailableError(
+            f"The {what} {path} can't be read ({error}). {retrain}"
+        ) from None
+    if not fits(model):
+        raise ModelUnavailableError(
+            f"The {what} {path} was trained on other features than this newsqa computes. {retrain}"
+        )
+    return model
+
+
+def linear_from_json(data: dict[str, Any]) -> dict[str, Any]:
+    """A logistic regression's part of a model file: features, scaling, weights, intercept."""
+    return {
+        "features": tuple(data["features"]),
+        "mean": np.asarray(data["mean"], dtype=np.float64),
+        "scale": np.asarray(data["scale"], dtype=np.float64),
+        "coef": np.asarray(data["coef"], dtype=np.float64),
+        "intercept": float(data["intercept"]),
+    }
+
+
+def linear_to_json(model: Any) -> dict[str, Any]:
+    return {
+        "features": list(model.features),
+        "mean": [round(float(v), 6) for v in model.mean],
+        "scale": [round(float(v), 6) for v in model.scale],
+        "coef": [round(float(v), 6) for v in model.coef],
+        "intercept": round(model.intercept, 6),
+    }
 
 
 @lru_cache(maxsize=4)

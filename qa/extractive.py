@@ -419,14 +419,7 @@ class ExtractiveAnswerer:
         for claim in claims:
             markers = []
             for candidate in claim.candidates:
-                citation = Citation.of_span(
-                    len(answer.citations) + 1,
-                    candidate.passage,
-                    candidate.start,
-                    candidate.end,
-                    candidate.probability,
-                )
-                answer.citations.append(citation)
+                citation = cite(answer, candidate)
                 markers.append(f"[{citation.n}]")
             quoted = answer.citations[-len(claim.candidates)].text
             parts.append(f"{as_quote(quoted)} {''.join(markers)}")
@@ -751,6 +744,19 @@ def answer_entities(candidate: Candidate, analysis: QuestionAnalysis) -> dict[st
         for name, span in chosen.items()
         if not any(name != other and f" {name}" in f" {other}" for other in chosen)
     }
+
+
+def cite(answer: Answer, candidate: Candidate) -> Citation:
+    """Cites a candidate's span as the answer's next marker."""
+    citation = Citation.of_span(
+        len(answer.citations) + 1,
+        candidate.passage,
+        candidate.start,
+        candidate.end,
+        candidate.probability,
+    )
+    answer.citations.append(citation)
+    return citation
 
 
 def shorten_title(title: str, words: int = 8) -> str:

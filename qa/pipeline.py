@@ -24,6 +24,7 @@ from index.store import open_store
 from index.stored import StoredIndex
 from qa.analysis import QuestionAnalysis, analyse_question
 from qa.answer_model import AnswerModel
+from qa.candidates import PASSAGES_READ
 from qa.extractive import OUTSIDE_WINDOW_NOTES, ExtractiveAnswerer
 from qa.llm import OpenAIAnswerer
 from qa.results import Answer, Passage, final_answer
@@ -31,6 +32,7 @@ from qa.retrieve import Retriever
 from qa.sentences import names_in, single_name
 from qa.session import ChatHistory
 from qa.timeframe import TimeScope, describe_scope, parse_as_of, parse_time
+from qa.verdict import Verdict, VerdictReader, cite_verdict
 from qa.verify import verify_answer
 
 WHO_IS = re.compile(r"\s*(?:who|what)\s+(?:is|was|are|were)\s", re.IGNORECASE)
@@ -80,11 +82,13 @@ class Pipeline:
     retriever: Retriever
     answer_model: AnswerModel | None = None  # None: the trained one beside qa/answer_model.py
     extractive: ExtractiveAnswerer = field(init=False)
+    verdicts: VerdictReader = field(init=False)
 
     def __post_init__(self) -> None:
         self.extractive = ExtractiveAnswerer(
             self.index, self.embedder, self.settings.answer, self.answer_model
         )
+        self.verdicts = VerdictReader(self.index)
 
     @classmethod
     def load(
@@ -146,6 +150,10 @@ class Pipeline:
                 question, passages, query, query_vector, scope, analysis=found.asked
             )
         assert answer is not None
+        if found.asked.yes_no and not answer.abstained and answer.backend == "extractive":
+            verdict = self.check(found, filters)
+            if verdict is not None:
+                cite_verdict(answer, verdict)
         verify_answer(answer, self.index)
         asked = found.asked
         if history is not None:
@@ -177,6 +185,49 @@ class Pipeline:
             total=round((time.perf_counter() - started) * 1000, 1),
         )
         yield answer
+
+    def check(
+        self, found: Retrieved, filters: Filters | None = None, every_feature: bool = False
+    ) -> Verdict | None:
+        """The verdict on a check that names reports ("Did The Verge report it before
+        TechCrunch?"): the passages found for it, and each named outlet's own best ones (its
+        report may rank below other outlets' on the same subject), read for each report's
+        sentence. None when the question names no indexed outlet. `every_feature`: the reader
+        reads the reports' sentences even for a verdict model that decides nothing (training)."""
+        reports = self.verdicts.named_reports(found.question)
+        if not reports:
+            return None
+        clauses = self.verdicts.clauses(found.question, reports)
+        clause_vectors = self.embedder.embed(clauses)
+        passages = list(found.passages[:PASSAGES_READ])
+        seen = {p.chunk.chunk_id for p in passages}
+        for report, clause, vector in zip(reports, clauses, clause_vectors, strict=True):
+            # Searched for what the question says of this report, within its outlet.
+            wanted = Filters(outlets=(report.outlet,))
+            wanted = filters.narrowed(wanted) if filters is not None else wanted
+            for passage in self.retriever.run(
+                clause, 3, wanted, query_vector=vector, scope=found.scope
+            ):
+                if passage.chunk.chunk_id not in seen:
+                    seen.add(passage.chunk.chunk_id)
+                    passages.append(passage)
+        scored = self.extractive.score(
+            found.question, passages, found.query, found.query_vector, len(passages),
+            analysis=found.asked,
+        )  # fmt: skip
+        return self.verdicts.run(
+            found.question,
+            reports,
+            scored.candidates,
+            scored.vectors,
+            found.query_vector,
+            clause_vectors,
+            read=(
+                self.extractive.reader.score_pairs
+                if every_feature or self.verdicts.model.decides
+                else None
+            ),
+        )
 
     def newest_before(self, scope: TimeScope) -> dt.date | None:
         """The newest article's day when every dated article is older than the question's window

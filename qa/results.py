@@ -146,6 +146,10 @@ class Answer:
     # will fill it in).
     asks_yes_no: bool = False
     yes_no: str | None = None
+    # The reports a check compared (their citation numbers, in the question's order; qa.verdict)
+    # and the verdict model's probability of "yes" (None: nothing was compared).
+    compared: list[int] = field(default_factory=list)
+    yes_no_probability: float | None = None
     # Where the reports give different values for the asked thing (qa.versions): which report
     # says what, as a disagreement or an update. None when they agree or nothing was compared.
     versions: Versions | None = None
@@ -170,6 +174,10 @@ class Answer:
         which stays in view (it is there only when a later report is cited)."""
         parts = self.answer.split("\n\n")
         note = parts.pop() if len(parts) > 1 and parts[-1].startswith(DATES_NOTE) else None
+        if self.compared:
+            # A check: the line of what was compared, then each compared report's quote.
+            shown = 1 + len(self.compared)
+            return Paragraphs(parts[:shown], parts[shown:], note)
         if self.versions is None:
             return Paragraphs(parts[:2], parts[2:], note)
         # The versions line (it leads with the values: no direct answer above it), then one

@@ -48,6 +48,12 @@ def answer_markdown(question: str, answer: Answer, articles: dict[str, Any]) -> 
     lines = [f"**Q: {as_text(question)}**", ""]
     if answer.query and answer.query != answer.question:
         lines += [f"_Searched for: {as_text(answer.query)}_", ""]
+    if answer.verdict:
+        # A check: its verdict first ("Yes", "No"), or that it was not decided.
+        lines += [
+            f"**{as_text(answer.verdict)}**" if answer.yes_no else as_text(answer.verdict),
+            "",
+        ]
     lines += [MARKER.sub(r"[\1]", as_text(answer.answer.strip())), ""]
     if answer.citations:
         lines.append("Sources:")

@@ -8,15 +8,13 @@ the Bank of England's); and the value three reports state is the one in bold, wi
 """
 
 import datetime as dt
-import json
 
 import pytest
 
-from index.build import IndexBuilder
 from index.embed import Embedder
-from index.settings import Settings
 from qa.answer_model import AnswerModel
 from qa.pipeline import Pipeline
+from tests.qa.stories import pipeline_of
 
 STORIES = [
     # The same appointment, three outlets, three wordings; one of them also names a rival.
@@ -58,17 +56,7 @@ AS_OF = dt.date(2025, 12, 1)
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Pipeline:
-    folder = tmp_path_factory.mktemp("constraints")
-    feed = folder / "stories.jsonl"
-    feed.write_text(
-        "".join(
-            json.dumps({"url": u, "source": s, "published_at": d, "title": t, "body": b}) + "\n"
-            for u, s, d, t, b in STORIES
-        )
-    )
-    settings = Settings(index_dir=folder / ".newsqa")
-    IndexBuilder(settings, embedder).run([feed])
-    return Pipeline.load(settings, embedder)
+    return pipeline_of(STORIES, tmp_path_factory.mktemp("constraints"), embedder)
 
 
 def cited_outlets(pipeline: Pipeline, question: str) -> set[str | None]:
