@@ -146,6 +146,12 @@ def rgb_questions(answers_for: dict[str, set[int]], path: Path = RGB) -> list[Be
     ]
 
 
+def gold_check(question: BenchQuestion) -> str | None:
+    """ "yes" or "no" where the gold answer is one (MultiHop-RAG writes "Yes", "No" and "no")."""
+    gold = question.answers[0][0].strip().lower() if question.answers else ""
+    return gold if gold in {"yes", "no"} else None
+
+
 def contains_answer(text: str, groups: list[list[str]]) -> bool:
     """The RGB and MultiHop-RAG rule: every part of the gold answer appears, lower-cased."""
     lowered = text.lower()

@@ -29,6 +29,7 @@ from bench.answer_data import (
     ROOT,
     BenchQuestion,
     contains_answer,
+    gold_check,
     holds_part,
     question_sets,
     supports,
@@ -105,12 +106,6 @@ def first_shown(answer: Answer) -> str:
     if answer.asks_yes_no and parts[0].startswith(CHECK_LINES) and len(parts) > 1:
         return parts[1]
     return parts[0]
-
-
-def gold_check(question: BenchQuestion) -> str | None:
-    """ "yes" or "no" where the gold answer is one (MultiHop-RAG writes "Yes", "No" and "no")."""
-    gold = question.answers[0][0].strip().lower() if question.answers else ""
-    return gold if gold in {"yes", "no"} else None
 
 
 def generation_right(question: BenchQuestion, answer: Answer, strict: bool) -> bool:

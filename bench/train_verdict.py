@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.answer_data import OUT, BenchQuestion, question_sets, supports
+from bench.answer_data import OUT, BenchQuestion, gold_check, question_sets, supports
 from qa.pipeline import Pipeline
 from qa.verdict import ASKS, FEATURES, MODEL_FILE, Bars, VerdictModel
 
@@ -46,23 +46,18 @@ class Read:
     evidence_gold: bool  # every compared sentence is gold evidence for the question
 
 
-def gold_yes_no(question: BenchQuestion) -> str | None:
-    answer = question.answers[0][0].strip().lower() if question.answers else ""
-    return answer if answer in {"yes", "no"} else None
-
-
 def read_all(pipeline: Pipeline, questions: list[BenchQuestion]) -> list[Read]:
     reads = []
     for question in questions:
         found = pipeline.retrieve(question.question)
         verdict = pipeline.check(found, every_feature=True)
         if verdict is None:
-            reads.append(Read(question, gold_yes_no(question) == "yes", None, [], False))
+            reads.append(Read(question, gold_check(question) == "yes", None, [], False))
             continue
         compared = [e.candidate for e in verdict.evidence if e.candidate is not None]
         gold = bool(compared) and all(supports(question, c.doc_id, c.text()) for c in compared)
         row = np.array([verdict.features[name] for name in FEATURES])
-        reads.append(Read(question, gold_yes_no(question) == "yes", row, verdict.missing, gold))
+        reads.append(Read(question, gold_check(question) == "yes", row, verdict.missing, gold))
     return reads
 
 
@@ -178,7 +173,7 @@ def main() -> None:
     else:
         settings, questions = question_sets(("multihop",))["multihop"]
         pipeline = Pipeline.load(settings)
-        checks = [q for q in questions if gold_yes_no(q) is not None]
+        checks = [q for q in questions if gold_check(q) is not None]
         train = read_all(pipeline, [q for q in checks if q.split == "train"])
         test = read_all(pipeline, [q for q in checks if q.split == "test"])
     print(

@@ -24,12 +24,26 @@ MODEL_FILE = Path(__file__).with_name("answer_model.json")
 
 
 @dataclass(frozen=True)
-class AnswerModel:
+class LinearModel:
+    """A logistic regression over named features, as a trained model's file stores it: the
+    features' scaling, their weights and the intercept (qa.answer_model, qa.verdict)."""
+
     features: tuple[str, ...]
     mean: np.ndarray
     scale: np.ndarray
     coef: np.ndarray
     intercept: float
+
+    def _logistic(self, rows: np.ndarray, coef: np.ndarray) -> np.ndarray:
+        if len(rows) == 0:
+            return np.zeros(0)
+        logits = ((rows - self.mean) / self.scale) @ coef + self.intercept
+        probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
+        return probabilities
+
+
+@dataclass(frozen=True)
+class AnswerModel(LinearModel):
     # Decline when no candidate reaches this probability (chosen on the train split).
     decline_below: float
     # A further claim joins the answer when its probability is within this of the best one.
@@ -99,13 +113,6 @@ class AnswerModel:
             coef[FEATURES.index(name)] = 0.0
         return self._logistic(rows, coef)
 
-    def _logistic(self, rows: np.ndarray, coef: np.ndarray) -> np.ndarray:
-        if len(rows) == 0:
-            return np.zeros(0)
-        logits = ((rows - self.mean) / self.scale) @ coef + self.intercept
-        probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
-        return probabilities
-
     def to_json(self) -> dict[str, Any]:
         return {
             **linear_to_json(self),
@@ -169,7 +176,7 @@ def linear_from_json(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def linear_to_json(model: Any) -> dict[str, Any]:
+def linear_to_json(model: LinearModel) -> dict[str, Any]:
     return {
         "features": list(model.features),
         "mean": [round(float(v), 6) for v in model.mean],

@@ -73,7 +73,7 @@ def run_eval(
                 "short_answer": asdict(answer.short_answer) if answer.short_answer else None,
                 "versions": asdict(answer.versions) if answer.versions else None,
                 # A check: its verdict ("yes", "no", None: not decided) and what it compared.
-                "yes_no": answer.yes_no if answer.asks_yes_no else None,
+                "yes_no": answer.yes_no,
                 "compared": answer.compared,
                 "asked_on": day.isoformat() if day else None,
                 "evidence": answer.evidence,

@@ -221,6 +221,7 @@ class Pipeline:
             scored.candidates,
             scored.vectors,
             found.query_vector,
+            clauses,
             clause_vectors,
             read=(
                 self.extractive.reader.score_pairs

@@ -26,7 +26,7 @@ import numpy as np
 from index.metadata import describe_date
 from index.stored import StoredIndex
 from qa.analysis import outlet_key
-from qa.answer_model import linear_from_json, linear_to_json, read_model_file
+from qa.answer_model import LinearModel, linear_from_json, linear_to_json, read_model_file
 from qa.candidates import Candidate
 from qa.extractive import as_quote, cite
 from qa.results import Answer
@@ -141,12 +141,7 @@ class Bars:
 
 
 @dataclass(frozen=True)
-class VerdictModel:
-    features: tuple[str, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: float
+class VerdictModel(LinearModel):
     # "Yes" at or above one probability, "no" at or below another: bars chosen on the train
     # half (cross-validated) so that decided verdicts were right often enough; None where no
     # bar was. (Bars of their own for checks that claim an order were tried: docs/evaluation.md.)
@@ -188,8 +183,7 @@ class VerdictModel:
         return self.bars.yes_above is not None or self.bars.no_below is not None
 
     def probability(self, row: np.ndarray) -> float:
-        z = float(((row - self.mean) / self.scale) @ self.coef + self.intercept)
-        return float(1.0 / (1.0 + np.exp(-z)))
+        return float(self._logistic(row[None, :], self.coef)[0])
 
     def decide(self, probability: float) -> str | None:
         bars = self.bars
@@ -282,22 +276,22 @@ class VerdictReader:
         candidates: Sequence[Candidate],
         vectors: np.ndarray,
         question_vector: np.ndarray,
-        clause_vectors: np.ndarray | None = None,
+        clauses: Sequence[str],
+        clause_vectors: np.ndarray,
         floor: float = LIKENESS_FLOOR,
         read: Callable[[Sequence[tuple[str, str]]], np.ndarray] | None = None,
     ) -> Verdict | None:
         """The verdict on `question` from `candidates` (with their sentence `vectors`), which
         hold the passages found for it and for each named outlet. Each report's sentence is the
-        one of its outlet most like what the question says of it (`clause_vectors`, one a
-        report; else the likeliest by the answer model); a sentence less like it than `floor`
+        one of its outlet most like what the question says of it (`clauses`, from
+        `self.clauses`, and their `clause_vectors`); a sentence less like it than `floor`
         is not its evidence. None when it names no report, so that there is nothing to
         compare. `read`: the reader, which reads each report's sentence as an answer to what the
         question says of it."""
         if not reports:
             return None
-        likeness = None if clause_vectors is None else clause_vectors @ vectors.T
-        clauses = self.clauses(question, reports)
-        evidence = self.evidence(reports, candidates, likeness, floor, clauses)
+        likeness = clause_vectors @ vectors.T
+        evidence = self.evidence(reports, candidates, likeness, clauses, floor)
         claims = [
             (clauses[min(n, len(clauses) - 1)], e.candidate.text())
             for n, e in enumerate(evidence)
@@ -322,16 +316,17 @@ class VerdictReader:
         self,
         reports: Sequence[NamedReport],
         candidates: Sequence[Candidate],
-        likeness: np.ndarray | None = None,
+        likeness: np.ndarray,
+        clauses: Sequence[str],
         floor: float = LIKENESS_FLOOR,
-        clauses: Sequence[str] = (),
     ) -> list[ReportEvidence]:
         """Each named report's sentence: from its outlet, of the day named if any is, and from
         another article than the reports before it took (two reports of one outlet are two
         articles); the one most like what the question says of it (`likeness`: a row a report,
-        a column a candidate), else the likeliest. An outlet named once alone ("both Sporting
-        News articles") may stand for two reports. With `clauses` (what the question says of
-        each report), a sentence is a report's evidence only if it or its headline shares one
+        a column a candidate). An outlet named once alone ("both Sporting News articles") may
+        stand for two reports. A sentence is a report's evidence only if it is at least `floor`
+        like its clause (`clauses`: what the question says of each report) and it or its
+        headline shares one
         of the clause's words, its outlet's name and reporting words ("said", "article") aside:
         a regatta report is not an outlet's report of a recall, however alike their vectors."""
         subjects = [subject_stems(c, r.outlet) for c, r in zip(clauses, reports, strict=True)]
@@ -344,16 +339,14 @@ class VerdictReader:
             row = min(n, len(reports) - 1)
 
             def fit(i: int, row: int = row) -> float:
-                if likeness is None:
-                    return candidates[i].probability
                 return float(likeness[row, i])
 
             outlet = [
                 i
                 for i, c in enumerate(candidates)
                 if c.passage.article.source == report.outlet
-                and (likeness is None or likeness[row, i] >= floor)
-                and (not subjects or bool(subjects[row] & about(c)))
+                and likeness[row, i] >= floor
+                and bool(subjects[row] & about(c))
             ]
             pool = [i for i in outlet if candidates[i].doc_id not in taken]
             on_day = [
@@ -364,13 +357,11 @@ class VerdictReader:
                 # Its outlet's articles were taken by an earlier mention: the same report may
                 # be named twice ("the Fortune report … Fortune's later report").
                 best = max(outlet, key=fit, default=None)
-            if best is not None:
-                taken.add(candidates[best].doc_id)
             if best is None:
                 chosen.append(ReportEvidence(report, None))
             else:
-                like = 0.0 if likeness is None else float(likeness[row, best])
-                chosen.append(ReportEvidence(report, candidates[best], like))
+                taken.add(candidates[best].doc_id)
+                chosen.append(ReportEvidence(report, candidates[best], fit(best)))
         if len(wanted) > len(reports) and chosen[-1].candidate is None:
             chosen.pop()  # one article of the outlet: it is the report named
         return chosen
