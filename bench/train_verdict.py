@@ -108,9 +108,14 @@ def reuse_reads() -> tuple[list[Read], list[Read]]:
     """The reads of the last run (bench/out/verdict/reads.jsonl), with their questions."""
     from bench.answer_data import multihop_questions
 
+    path = RESULTS / "reads.jsonl"
+    if not path.is_file():
+        raise SystemExit(
+            f"error: no earlier reads in {path}: run python -m bench.train_verdict first."
+        )
     by_id = {q.id: q for q in multihop_questions()}
     out: dict[str, list[Read]] = {"train": [], "test": []}
-    for line in (RESULTS / "reads.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         features = record["features"]
         row = None if features is None else np.array([features[n] for n in FEATURES])
