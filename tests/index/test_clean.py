@@ -119,3 +119,19 @@ def test_token_sized_chunks_fit_the_model(seed_articles) -> None:  # type: ignor
         for chunk in chunks:
             assert count(chunk.text) <= 200
             assert article.text[chunk.start : chunk.end] == chunk.text
+
+
+def test_an_unfilled_page_template_and_its_newsletter_form_are_not_story_text() -> None:
+    # As an Independent page reaches the corpus: the sign-up form and its template placeholders.
+    text = (
+        "Get the latest style news with our free weekly Lifestyle Edit newsletter Please enter a "
+        "valid email address Please enter a valid email address SIGN UP Thanks for signing up\n\n"
+        "Lifestyle Edit email {{ #verifyErrors }} {{ message }} {{ /verifyErrors }} "
+        "{{ ^verifyErrors }} Something went wrong. Please try again later {{ /verifyErrors }}\n\n"
+        "The actor said in an interview published on 11 October that they had been separated "
+        "for seven years.\n\nShe described the marriage as a partnership."
+    )
+    kept = " ".join(text[start:end] for start, end in content_spans(text, "Separated"))
+    assert "{{" not in kept and "email" not in kept
+    assert kept.startswith("The actor said in an interview published on 11 October")
+    assert kept.endswith("She described the marriage as a partnership.")

@@ -3,7 +3,7 @@
 import pytest
 
 from index.documents import Article
-from index.sentences import Sentence, article_sections, is_filler
+from index.sentences import Sentence, article_sections, is_filler, split_sentences
 
 
 def line(text: str) -> tuple[Sentence, str]:
@@ -55,3 +55,14 @@ def test_sections_leave_filler_out() -> None:
     assert "Kim’s visit" not in quoted and "Tip TechCrunch" not in quoted
     assert "Kim arrived by train on Tuesday." in quoted
     assert "He met Putin at the Vostochny Cosmodrome." in quoted
+
+
+def test_a_company_name_with_an_abbreviation_is_not_cut_into_two_sentences() -> None:
+    # A quote cut at "Warner Bros." read as a whole sentence, with the deal's last partner lost.
+    text = (
+        "The league finalized a $7.7 billion deal with Fox Sports, NBC, Amazon, and Warner Bros. "
+        "Discovery. With such a deal in place, the league is secure."
+    )
+    first, second = split_sentences(text)
+    assert first.text.endswith("Amazon, and Warner Bros. Discovery.")
+    assert second.text.startswith("With such a deal")

@@ -14,7 +14,8 @@ from typing import Any
 
 
 class ScriptedServer:
-    """`mode` picks the behaviour: "answer", "http500", "slow", "broken", "garbage"."""
+    """`mode` picks the behaviour: "answer", "http500", "slow", "broken", "garbage",
+    "dies" (the connection closed with no reply, as when the server process crashes)."""
 
     def __init__(self) -> None:
         self.mode = "answer"
@@ -29,6 +30,9 @@ class ScriptedServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 server.requests.append(json.loads(self.rfile.read(length)))
+                if server.mode == "dies":
+                    self.close_connection = True
+                    return
                 if server.mode == "http500":
                     body = b'{"error": {"message": "model crashed"}}'
                     self.send_response(500)

@@ -87,7 +87,8 @@ def test_real_llm_server_streams_and_every_kept_sentence_is_verified(
     items = list(pipeline.stream(GIFT_QUESTION, backend="openai"))
     tokens, answer = items[:-1], items[-1]
     assert isinstance(answer, Answer)
-    assert len(tokens) > 3 and all(isinstance(t, str) for t in tokens)  # streamed, token by token
+    # streamed, token by token; a server that died says why (a wrong-CPU build: `make llm-server`)
+    assert len(tokens) > 3 and all(isinstance(t, str) for t in tokens), answer.notices
     if answer.backend == "openai":
         assert answer.citations, answer.flags
         for citation in answer.citations:
@@ -116,7 +117,7 @@ def test_unreachable_server_falls_back_with_a_notice(
 @pytest.mark.parametrize(
     ("mode", "why"),
     [("http500", "HTTP 500"), ("slow", "did not answer within"), ("broken", "ended before"),
-     ("garbage", "malformed stream event")],
+     ("garbage", "malformed stream event"), ("dies", "it may have crashed")],
 )  # fmt: skip
 def test_server_faults_fall_back_with_the_reason(
     seed_index: Settings, embedder: Embedder, mode: str, why: str

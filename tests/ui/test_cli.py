@@ -1,6 +1,7 @@
 """The command line as a user meets it: one-line errors, never a traceback."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -232,3 +233,68 @@ def test_ask_leads_with_two_quotes_and_counts_the_rest(seed_index: Settings) -> 
     for citation in answer["citations"]:
         words = citation["text"].split()[-4:]
         assert every.stdout.count(" ".join(words)) == 1  # quoted once, not again under its source
+
+
+def test_ask_with_a_language_model_server_that_dies_says_so_and_answers_from_the_articles(
+    seed_index: Settings,
+) -> None:
+    from tests.qa.openai_stub import ScriptedServer
+
+    with ScriptedServer() as server:
+        server.mode = "dies"
+        shown = subprocess.run(
+            [sys.executable, "-m", "ui.cli", "ask", "What gifts did Putin and Kim exchange?",
+             "--backend", "openai", "--index-dir", str(seed_index.index_dir)],
+            capture_output=True, text=True, cwd=ROOT, timeout=120,
+            env={**os.environ, "NEWSQA_LLM__BASE_URL": server.url},
+        )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert "Traceback" not in shown.stderr
+    assert "closed the connection without finishing its answer; it may have crashed" in (
+        shown.stdout + shown.stderr
+    )
+    assert "glove" in shown.stdout  # the extractive answer stands in, cited
+    assert "[1]" in shown.stdout
+
+
+BLOCK_LXML_CLEANER = '''
+import sys
+
+class Missing:
+    """As if lxml_html_clean were not installed (an older pip leaves out lxml's extra)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "lxml_html_clean":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, Missing())
+'''
+
+
+def test_an_html_file_whose_reader_library_is_missing_is_its_own_line_and_the_rest_is_indexed(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(BLOCK_LXML_CLEANER)
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "page.html").write_text(
+        "<html><head><title>Bridge vote</title></head><body><article><h1>Bridge vote</h1>"
+        "<p>The council voted on Monday to rebuild the bridge for 4 million dollars.</p>"
+        "<p>Work begins in March, the mayor said.</p></article></body></html>"
+    )
+    shutil.copy(ROOT / "seeds" / "000_b32fb440e881743b.txt", folder / "tass.txt")
+    result = subprocess.run(
+        [sys.executable, "-m", "ui.cli", "index", str(folder), "--index-dir", str(tmp_path / "ix")],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        env={**os.environ, "PYTHONPATH": f"{blocker}{os.pathsep}{ROOT}"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (
+        f"skipped {folder / 'page.html'}: can't be read: a library it needs is missing: "
+        "lxml.html.clean module is now a separate project lxml_html_clean." in result.stderr
+    )
+    assert "(1 added, 0 updated" in result.stdout and "1 skipped)" in result.stdout  # the .txt

@@ -7,7 +7,7 @@ from index.documents import Article, Chunk
 from index.load import article_from_text
 from qa.results import Answer, Citation, Passage, ShortAnswer
 from tests.conftest import SEEDS
-from ui.render import answer_message, source_cards
+from ui.render import answer_message, escape, source_cards
 
 
 def card_for(url: str | None, source: str | None = "TASS", published: str | None = None) -> str:
@@ -200,3 +200,28 @@ def test_a_yes_no_question_has_a_place_for_its_verdict() -> None:
     # Decided (by a backend that reads it): the verdict leads, in bold.
     answer.yes_no = "yes"
     assert '<p class="nq-short nq-yes-no"><b>Yes</b></p>' in answer_message(answer, 0)
+
+
+def test_a_card_shows_every_word_of_a_quote_that_runs_past_its_passage() -> None:
+    article = gift_article()
+    # A quote of two sentences whose second lies past the end of the passage it was found in.
+    first = "They also exchanged gifts, Kremlin spokesman Dmitry Peskov said."
+    start = article.text.index(first)
+    end = article.text.index(".", start + len(first) + 2) + 1
+    quote = article.text[start:end]
+    chunk = Chunk(
+        "c",
+        GIFTS,
+        start - 300,
+        start + len(first) + 5,
+        article.text[start - 300 : start + len(first) + 5],
+    )
+    citation = Citation.of_span(1, Passage(chunk, article, 1.0, 0.5, 1.0), start, end, 0.9)
+    assert citation.text == quote and end > chunk.end
+    answer = Answer(question="What gifts?", abstained=False, answer="“gifts” [1]",
+                    citations=[citation])  # fmt: skip
+    [card] = cards_of(source_cards([(answer.question, answer)], {GIFTS: article}))
+    excerpt = re.search(r'<div class="nq-excerpt">(.*?)</div>', card, re.DOTALL)
+    assert excerpt is not None
+    marked = re.findall(r'<mark class="nq-span">(.*?)</mark>', excerpt.group(1), re.DOTALL)
+    assert marked == [escape(quote)]  # the whole quote, highlighted, in the excerpt itself
