@@ -28,13 +28,20 @@ from qa.candidates import PASSAGES_READ
 from qa.extractive import OUTSIDE_WINDOW_NOTES, ExtractiveAnswerer
 from qa.llm import OpenAIAnswerer
 from qa.results import Answer, Passage, final_answer
-from qa.retrieve import Retriever
+from qa.retrieve import Retriever, describe_filters
 from qa.sentences import names_in, single_name
 from qa.session import ChatHistory
 from qa.timeframe import TimeScope, describe_scope, parse_as_of, parse_time
 from qa.verdict import Verdict, VerdictReader, cite_verdict
 from qa.verify import verify_answer
 
+# A filtered answer whose probability is under this share of the unfiltered one's, from a report
+# the filters leave out, is not the answer: the filters hid it (issue 33: "Who replaced Whitney
+# Wolfe Herd?" within The Verge answered 0.09 with quotes about FTX; TechCrunch's answer 0.60).
+OUTSIDE_SHARE = 0.5
+ASKS_WHO = re.compile(r"\s*who\b", re.IGNORECASE)
+# The quotes of an answer whose passages a follow-up also reads (the ones shown first).
+PASSAGES_QUOTED = 2
 WHO_IS = re.compile(r"\s*(?:who|what)\s+(?:is|was|are|were)\s", re.IGNORECASE)
 
 
@@ -150,6 +157,8 @@ class Pipeline:
                 question, passages, query, query_vector, scope, analysis=found.asked
             )
         assert answer is not None
+        if filters is not None and filters.active and answer.backend == "extractive" and not hid:
+            answer = self.answered_outside(found, filters, answer, top_k) or answer
         if found.asked.yes_no and not answer.abstained and answer.backend == "extractive":
             verdict = self.check(found, filters)
             if verdict is not None:
@@ -163,7 +172,7 @@ class Pipeline:
             about_one = WHO_IS.match(question) and len(names_in(question)) == 1
             if asked.kind in {"person", "name", "organisation", "team"} and not about_one:
                 named = self.named_in_answer(answer, asked.labels)
-            history.remember(query, named, asked.kind)
+            history.remember(query, named, asked.kind, self.quoted_rows(answer))
         answer.time = scope.to_json()
         answer.asks_yes_no = asked.yes_no
         reading = describe_scope(scope)
@@ -185,6 +194,46 @@ class Pipeline:
             total=round((time.perf_counter() - started) * 1000, 1),
         )
         yield answer
+
+    def answered_outside(
+        self, found: Retrieved, filters: Filters, within: Answer, top_k: int | None
+    ) -> Answer | None:
+        """A decline that says where the answer is, when the filters hide it: the whole index
+        answers the question from a report the filters leave out, and what they leave in is
+        declined or far less likely to answer it (its probability under OUTSIDE_SHARE of the
+        other's). None when the filtered answer stands."""
+        passages = self.retriever.run(
+            found.query, top_k, None, query_vector=found.query_vector, scope=found.scope
+        )
+        unfiltered = self.extractive.run(
+            found.question, passages, found.query, found.query_vector, found.scope,
+            analysis=found.asked,
+        )  # fmt: skip
+        if unfiltered.abstained or not unfiltered.citations:
+            return None
+        source = unfiltered.citations[0]
+        if source.doc_id in self.retriever.allowed_docs(filters):
+            return None
+        if not within.abstained and (within.evidence or 0.0) >= OUTSIDE_SHARE * (
+            unfiltered.evidence or 0.0
+        ):
+            return None
+        # Outlet, day and headline, as much of them as is known: "TechCrunch (11 November 2023),
+        # “Bumble gets a new CEO”".
+        day = f" ({describe_date(source.published)})" if source.published else ""
+        headline = f"“{source.title}”" if source.title else f"the article {source.doc_id}"
+        report = f"{source.source}{day}, {headline}" if source.source else f"{headline}{day}"
+        return Answer(
+            question=found.question,
+            answer=(
+                f"Nothing {describe_filters(filters)} answers this; {report} does. "
+                "Search without the filters to read it."
+            ),
+            abstained=True,
+            query=found.query,
+            evidence=within.evidence,
+            answered_outside=source.doc_id,
+        )
 
     def check(
         self, found: Retrieved, filters: Filters | None = None, every_feature: bool = False
@@ -243,6 +292,18 @@ class Pipeline:
         days = [full_date(a.published) for a in self.index.articles.values()]
         return max((d for d in days if d is not None), default=None)
 
+    def quoted_rows(self, answer: Answer) -> tuple[int, ...]:
+        """The index rows of the chunks the answer's quotes were found in."""
+        if answer.abstained and not answer.partial:
+            return ()
+        rows = []
+        for citation in answer.citations[:PASSAGES_QUOTED]:
+            for row in self.index.chunks_of(citation.doc_id):
+                chunk = self.index.chunks[row]
+                if chunk.start <= citation.start < chunk.end and row not in rows:
+                    rows.append(row)
+        return tuple(rows)
+
     def named_in_answer(self, answer: Answer, labels: frozenset[int]) -> str | None:
         """What the answer to a "who" or "which company" question names, for a later "he" or
         "they" ("Who won the Tour?" then "How old is he?"): its direct answer, else the name of
@@ -276,6 +337,10 @@ class Pipeline:
         if person not in labels:
             # "Swift" tagged a product in one quote is the person another quote names.
             counts = {key: count for key, count in counts.items() if key not in people}
+        elif ASKS_WHO.match(answer.question) and people & set(counts):
+            # "Who replaced Whitney Wolfe Herd?": the person the quotes name, not the company
+            # they name more often ("Slack CEO Lidiane Jones … CEO at Slack").
+            counts = {key: count for key, count in counts.items() if key in people}
         headlines = " ".join(c.title or "" for c in answer.citations).lower()
         for key in counts:
             in_headline = longest[key].lower() in headlines or (
@@ -301,6 +366,12 @@ class Pipeline:
         query_vector = self.embedder.embed([query])[0]
         embed_ms = round((time.perf_counter() - started) * 1000, 1)
         passages = self.retriever.run(query, top_k, filters, query_vector=query_vector, scope=scope)
+        if history is not None and query != question:
+            # A follow-up that points back at the last turn reads the passages that turn's
+            # answer quoted too: "How much did he pay for it?" is answered in the buyer's report.
+            passages += self.retriever.passages_of(
+                history.evidence_for(question), query_vector, filters, passages
+            )
         asked = analyse_question(question)
         return Retrieved(question, query, scope, asked, query_vector, passages, notices, embed_ms)
 

@@ -153,6 +153,8 @@ class Answer:
     # Where the reports give different values for the asked thing (qa.versions): which report
     # says what, as a disagreement or an update. None when they agree or nothing was compared.
     versions: Versions | None = None
+    # Declined within the search filters because a report they leave out answers it: its id.
+    answered_outside: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

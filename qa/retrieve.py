@@ -76,6 +76,13 @@ class Retriever:
             allowed_docs.add(doc_id)
         return np.array([chunk.doc_id in allowed_docs for chunk in self.index.chunks], dtype=bool)
 
+    def allowed_docs(self, filters: Filters) -> set[str]:
+        """The articles passing the filters (every article, with none)."""
+        allowed = self.allowed_rows(filters)
+        if allowed is None:
+            return set(self.index.articles)
+        return {chunk.doc_id for chunk, ok in zip(self.index.chunks, allowed, strict=True) if ok}
+
     def what_filters_hid(self, filters: Filters) -> str | None:
         """When the filters leave nothing to search, why, in counts: "no The Verge article on
         or after 1 January 2025 is indexed (all 45 are from before 1 January 2025)"; None when
@@ -97,12 +104,7 @@ class Retriever:
         before = sum(1 for d in days if d and filters.since and d < filters.since)
         after = sum(1 for d in days if d and filters.until and d > filters.until)
         undated = sum(1 for d in days if d is None)
-        if filters.since and filters.until:
-            window = f"between {day_text(filters.since)} and {day_text(filters.until)}"
-        elif filters.since:
-            window = f"on or after {day_text(filters.since)}"
-        else:
-            window = f"on or before {day_text(filters.until)}"
+        window = filter_window(filters)
         counts = [
             (before, f"from before {day_text(filters.since)}"),
             (after, f"from after {day_text(filters.until)}"),
@@ -168,6 +170,37 @@ class Retriever:
                 )
             )
         return passages
+
+    def passages_of(
+        self,
+        rows: Sequence[int],
+        query_vector: np.ndarray,
+        filters: Filters | None,
+        found: Sequence[Passage],
+    ) -> list[Passage]:
+        """The chunks at `rows` as passages for the question, after those `found`: the ones the
+        filters let through and not found already, ranked below every passage found."""
+        taken = {(p.chunk.doc_id, p.chunk.start) for p in found}
+        allowed = self.allowed_rows(filters) if filters else None
+        kept = [
+            row for row in rows
+            if row < len(self.index.chunks)
+            and (allowed is None or allowed[row])
+            and (self.index.chunks[row].doc_id, self.index.chunks[row].start) not in taken
+        ]  # fmt: skip
+        if not kept:
+            return []
+        lowest = min((p.score for p in found), default=0.0)
+        return [
+            Passage(
+                chunk=self.index.chunks[row],
+                article=self.index.articles[self.index.chunks[row].doc_id],
+                score=lowest / 2,
+                dense_score=float(vector @ query_vector),
+                bm25_score=0.0,
+            )
+            for row, vector in zip(kept, self.index.search.vectors(kept), strict=True)
+        ]
 
     def _best_copy_only(self, ordered: list[int], copies: dict[str, tuple[str, ...]]) -> list[int]:
         """A syndicated story counts once: the passages of its best-ranked copy stay, those of
@@ -338,6 +371,25 @@ def _month_token_aliases() -> dict[str, tuple[str, ...]]:
         aliases.setdefault(token, []).append(abbreviation)
         aliases.setdefault(abbreviation, []).append(token)
     return {token: tuple(dict.fromkeys(others)) for token, others in aliases.items()}
+
+
+def filter_window(filters: Filters) -> str:
+    """ "between 1 and 5 December 2023", "on or after 1 December 2023"; "" with no dates."""
+    if filters.since and filters.until:
+        return f"between {day_text(filters.since)} and {day_text(filters.until)}"
+    if filters.since:
+        return f"on or after {day_text(filters.since)}"
+    if filters.until:
+        return f"on or before {day_text(filters.until)}"
+    return ""
+
+
+def describe_filters(filters: Filters) -> str:
+    """What the filters let through, as a reader would say it: "from The Verge published on or
+    after 1 December 2023"."""
+    outlets = f"from {' or '.join(filters.outlets)}" if filters.outlets else ""
+    window = filter_window(filters)
+    return " ".join(part for part in (outlets, f"published {window}" if window else "") if part)
 
 
 def day_text(day: dt.date | None) -> str:

@@ -40,6 +40,20 @@ BACK_REFERENCE = re.compile(
     r"\s*[?.!]*$",
     re.IGNORECASE,
 )
+# "Who did the FTC sue?", "Which company did SoftBank invest in?": the question word is the
+# verb's object (its answer was sued, invested in), and the name after the auxiliary its subject.
+ASKS_OBJECT = re.compile(
+    r"\s*(?:who|whom|what|which(?:\s+\w+){0,2})\s+(?:did|does|do|will|would|can|could|should)\s",
+    re.IGNORECASE,
+)
+# A pronoun right after an auxiliary, or opening the question, is the subject ("How much did he
+# pay", "Where was she CEO"); elsewhere it is an object ("pay for it", "sue them").
+SUBJECT_SLOT = re.compile(
+    r"(?:^|\b(?:did|does|do|was|is|were|are|has|have|had|will|would|can|could|should)\s+)$",
+    re.IGNORECASE,
+)
+# What costs or is worth something is the thing, not who paid ("How much did it cost?").
+THING_VERBS = re.compile(r"\b(?:cost|costs|worth)\b", re.IGNORECASE)
 CONTINUATION = re.compile(r"^(?:and|but|also|so|then)\b[\s,]*", re.IGNORECASE)
 ELLIPSIS = re.compile(r"^(?:and\s+)?(?:what|how)\s+about\b[\s,]*|^and\s+", re.IGNORECASE)
 
@@ -70,6 +84,25 @@ class Turn:
     query: str  # the standalone query it was searched with
     answered: str | None = None  # who or what it answered ("Tadej Pogačar" for "Who won?")
     kind: str | None = None  # what it asked for (qa.analysis kind): "person", "organisation"
+    # The index rows of the chunks its answer quoted: a follow-up searches them too, since what
+    # it asks next is often in the same report ("How much did he pay for it?").
+    evidence: tuple[int, ...] = ()
+
+    @property
+    def roles(self) -> tuple[str, str] | None:
+        """(subject, object) of the last question with its answer in place: "Who bought Psagot
+        Investment House?" answered Rani Zim is (Rani Zim, Psagot Investment House); "Who did
+        the FTC sue?" answered Amazon is (FTC, Amazon). None without an answer or a second name
+        or topic to stand beside it."""
+        if not self.answered:
+            return None
+        others = [n for n in names_in(self.query) if n.lower() != self.answered.lower()]
+        other = others[0] if others else topic_of(self.query)
+        if not other or other.lower() == self.answered.lower():
+            return None
+        if ASKS_OBJECT.match(self.query):
+            return other, self.answered
+        return self.answered, other
 
     @property
     def person(self) -> str | None:
@@ -142,6 +175,8 @@ def standalone_query(question: str, turns: list[Turn]) -> str:
 
 
 def _resolve(question: str, pointers: list[re.Match[str]], last: Turn) -> str:
+    if last.roles is not None:
+        return _resolve_by_role(question, pointers, last.roles)
     names = names_in(last.query)
     person = last.person or (names[0] if names else None)
     topic = topic_of(last.query)
@@ -160,6 +195,30 @@ def _resolve(question: str, pointers: list[re.Match[str]], last: Turn) -> str:
         if word in POSSESSIVES or (word == "her" and _before_noun(question, match.end())):
             referent = f"{referent}'s"
         pieces.append(question[position : match.start()] + referent)
+        position = match.end()
+    return "".join(pieces) + question[position:]
+
+
+def _resolve_by_role(question: str, pointers: list[re.Match[str]], roles: tuple[str, str]) -> str:
+    """Each pronoun to the last question's subject or object, by where it stands ("How much did
+    he pay for it?": he the buyer, it the thing bought); each of the two stands in once, so a
+    second pronoun takes the other."""
+    subject, object_ = roles
+    used: set[str] = set()
+    pieces, position = [], 0
+    for match in pointers:
+        word = match.group(0).lower()
+        possessive = word in POSSESSIVES or (word == "her" and _before_noun(question, match.end()))
+        in_subject_slot = bool(SUBJECT_SLOT.search(question[: match.start()]))
+        if word == "it" and THING_VERBS.search(question[match.end() :]):
+            in_subject_slot = False
+        referent = subject if in_subject_slot and not possessive else object_
+        if possessive:
+            referent = subject if subject not in used else object_
+        if referent in used:
+            referent = object_ if referent == subject else subject
+        used.add(referent)
+        pieces.append(question[position : match.start()] + referent + ("'s" if possessive else ""))
         position = match.end()
     return "".join(pieces) + question[position:]
 
@@ -194,5 +253,24 @@ class ChatHistory:
     def rewrite(self, question: str) -> str:
         return standalone_query(question, self.turns)
 
-    def remember(self, query: str, answered: str | None = None, kind: str | None = None) -> None:
-        self.turns.append(Turn(query, answered, kind))
+    def remember(
+        self,
+        query: str,
+        answered: str | None = None,
+        kind: str | None = None,
+        evidence: tuple[int, ...] = (),
+    ) -> None:
+        self.turns.append(Turn(query, answered, kind, evidence))
+
+    def evidence_for(self, question: str) -> tuple[int, ...]:
+        """The chunks the last answer quoted, for a follow-up that points back at what it was
+        about ("How much did he pay for it?", "Why did that happen?"); none for one that swaps
+        something of its own in ("And on October 22?": another day's report)."""
+        if not self.turns:
+            return ()
+        points_back = (
+            references(question)
+            or DEMONSTRATIVE.search(question)
+            or BACK_REFERENCE.search(question)
+        )
+        return self.turns[-1].evidence if points_back else ()

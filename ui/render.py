@@ -50,8 +50,13 @@ def answer_message(answer: Answer, turn: int) -> str:
             f"{escape(_shorten(p['text'], 260))}</li>"
             for p in answer.nearest
         )
+        not_found = (
+            "Not found within the filters."
+            if answer.answered_outside
+            else "Not found in the articles."
+        )
         return (
-            f'<div class="nq-abstain">{notices}<p><b>Not found in the articles.</b> '
+            f'<div class="nq-abstain">{notices}<p><b>{not_found}</b> '
             f"{escape(answer.answer)}</p>"
             + (f'<p class="nq-meta">Nearest passages:</p><ul>{nearest}</ul>' if nearest else "")
             + "</div>"

@@ -20,6 +20,20 @@ def test_the_recogniser_finds_people_places_dates_and_amounts() -> None:
     assert {"PERSON", "DATE", "TIME", "MONEY"} <= labels
 
 
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("Rani Zim bought Psagot Investment House for NIS 405 million from Altshuler Shaham.",
+         "NIS 405 million"),
+        ("The bridge will cost Rs 500 crore, the ministry said.", "Rs 500 crore"),
+        ("Its shares were sold for CHF 12 billion in the end.", "CHF 12 billion"),
+    ],
+)  # fmt: skip
+def test_an_amount_led_by_a_currency_code_is_money_not_a_company(text: str, amount: str) -> None:
+    (found,) = find_entities([text])
+    assert (text.index(amount), text.index(amount) + len(amount), LABEL_ID["MONEY"]) in found
+
+
 def test_every_seed_sentence_has_its_entities_inside_it(seed_index: Settings) -> None:
     stored = LocalStore(seed_index.index_dir).load()
     table = stored.sentences

@@ -84,3 +84,25 @@ def test_names_are_read_whole() -> None:
         "Putin", "Bank of England", "Kim",
     ]  # fmt: skip
     assert names_in("Who won the 2021 Tour de France?") == ["Tour de France"]
+
+
+@pytest.mark.parametrize(
+    ("previous", "answered", "question", "searched"),
+    [
+        # Each pronoun once, by where it stands: he the buyer, it the thing bought...
+        ("Who bought Psagot Investment House?", "Rani Zim", "How much did he pay for it?",
+         "How much did Rani Zim pay for Psagot Investment House?"),
+        ("Who replaced Whitney Wolfe Herd as CEO of Bumble?", "Lidiane Jones",
+         "Where was she CEO before?", "Where was Lidiane Jones CEO before?"),
+        # ...and where the answer was the verb's object, the name before the verb is its subject.
+        ("Who did the Federal Trade Commission sue?", "Amazon", "Why did it sue them?",
+         "Why did Federal Trade Commission sue Amazon?"),
+        # What costs something is the thing, not who paid.
+        ("Which company did SoftBank Corp. invest in?", "Cubic Telecom",
+         "And how much did it cost?", "And how much did Cubic Telecom cost?"),
+    ],
+)  # fmt: skip
+def test_pronouns_stand_for_the_last_answer_or_what_it_was_about(
+    previous: str, answered: str, question: str, searched: str
+) -> None:
+    assert standalone_query(question, [Turn(previous, answered, "name")]) == searched
