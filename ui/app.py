@@ -29,6 +29,23 @@ LIVE_STATUS_SECONDS = 2.0  # how often an open page looks for a newer library
 CACHE_SWEEP = (600, 3600)
 
 
+def app_theme() -> gr.themes.Base:
+    """Gradio's default look, with bold text in fonts that have every letter.
+
+    The default theme serves weight 600 of Source Sans Pro and IBM Plex Mono from files Gradio
+    ships as subsets (55 and 75 glyphs, Basic Latin only A and B): bold A and B came from them
+    and every other character from a system font, so "Ask" read "ᴀsk". The full 700 files
+    shipped beside them serve bold text instead (CSS draws 600 with the 700 face);
+    tests/e2e/test_fonts.py checks every letter and digit in both weights.
+    """
+    return gr.themes.Default(
+        font=(gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)),
+              "ui-sans-serif", "system-ui", "sans-serif"),
+        font_mono=(gr.themes.LocalFont("IBM Plex Mono", weights=(400, 700)),
+                   "ui-monospace", "Consolas", "monospace"),
+    )  # fmt: skip
+
+
 class PortInUseError(NewsqaError):
     pass
 
@@ -123,6 +140,7 @@ def serve(
         # Larger files are refused before they are written to the server's disk.
         max_file_size=int(settings.index.max_file_mb * 1024 * 1024),
         prevent_thread_lock=prevent_thread_lock,
+        theme=app_theme(),
         css=CSS,
         head=HEAD,
         footer_links=["api"],

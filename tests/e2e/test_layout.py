@@ -199,21 +199,95 @@ def test_phone_shows_the_sources_early_and_the_answer_without_sideways_scrolling
     assert shown["left"] >= 0 and shown["right"] <= PHONE["width"]
     assert_toolbar_covers_no_message(page)
 
-    # On a phone the sources are below the chat: a marker scrolls the page to its card.
+
+def settle(page: Any, frames: int = 10) -> None:
+    """Lets the page draw a few frames, time for a scroll it started to show."""
+    page.evaluate(
+        """(frames) => new Promise((done) => {
+             const step = () => (--frames > 0 ? requestAnimationFrame(step) : done());
+             requestAnimationFrame(step); })""",
+        frames,
+    )
+
+
+def place_in_chat(page: Any) -> tuple[float, float]:
+    """Where the reader is: the page's scroll and the chat's."""
+    page_y, chat_y = page.evaluate(
+        "() => [scrollY, document.querySelector('#nq-chat .bubble-wrap').scrollTop]"
+    )
+    return float(page_y), float(chat_y)
+
+
+def on_screen(locator: Any) -> bool:
+    """The element is inside the viewport, and on top where its first line starts."""
+    return bool(
+        locator.evaluate(
+            """(el) => { const r = el.getBoundingClientRect(), first = el.getClientRects()[0];
+                         const top = document.elementFromPoint(first.left + 2,
+                                                               (first.top + first.bottom) / 2);
+                         return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight &&
+                                r.right <= innerWidth && !!top && el.contains(top); }"""
+        )
+    )
+
+
+def test_phone_marker_opens_its_card_over_the_chat_and_keeps_the_place(
+    phone: Any, shoot: Callable[[Any, str], None]
+) -> None:
+    """On a phone the sources are some 1,300 px below the chat: a marker opens its card in a
+    sheet over the chat instead of scrolling the page there, and closing it leaves the reader
+    where they were."""
+    page = phone
+    answer = ask(page, GIFTS)
+    page.locator("#nq-sources .nq-card").first.wait_for(timeout=TIMEOUT)
     marker = answer.locator("a.nq-marker").first
     marker.scroll_into_view_if_needed()
+    place = place_in_chat(page)
+    card = page.locator(str(marker.get_attribute("href")))
+    quote = card.locator("mark.nq-span").first.text_content()
+    head = card.locator(".nq-card-head").text_content()
+
     marker.click()
-    card = page.locator(marker.get_attribute("href"))
-    # Scrolled to the card's top, or as far as the page goes with the card on screen.
-    page.wait_for_function(
-        """(card) => { const c = card.getBoundingClientRect();
-                       const end = document.documentElement.scrollHeight - innerHeight - 1;
-                       return Math.abs(c.top) < 2 ||
-                              scrollY >= end && c.top >= 0 && c.top < innerHeight - 40; }""",
-        arg=card.element_handle(), timeout=5_000,
-    )  # fmt: skip
+    sheet = page.locator("#nq-card-sheet")
+    sheet.wait_for(state="visible", timeout=5_000)
+    settle(page)
     shoot(page, "phone-after-marker")
+    # The card, its quote highlighted, is on screen and on top; the page and chat stayed put.
+    assert sheet.locator(".nq-card-head").text_content() == head
+    shown = sheet.locator(".nq-card mark.nq-span").first
+    assert shown.text_content() == quote
+    assert on_screen(shown)
+    assert place_in_chat(page) == place
     assert no_horizontal_scroll(page)
+
+    # The whole article opens inside the sheet, its quote in view; the page stays.
+    sheet.locator("details.nq-full summary").click()
+    pane_mark = sheet.locator(".nq-article mark.nq-span").first
+    page.wait_for_function(
+        """(mark) => { const r = mark.getBoundingClientRect();
+                       const still = r.top === window.nqLastTop;
+                       window.nqLastTop = r.top;
+                       return still && r.top >= 0 && r.bottom <= innerHeight; }""",
+        arg=pane_mark.element_handle(), timeout=5_000,
+    )  # fmt: skip
+    assert on_screen(pane_mark)
+    assert place_in_chat(page) == place
+
+    # Closed, the chat is back as it was, the marker where it was.
+    sheet.get_by_role("button", name="Close").click()
+    sheet.wait_for(state="hidden", timeout=5_000)
+    settle(page)
+    assert place_in_chat(page) == place
+    assert on_screen(marker)
+    # Another marker opens its own card the same way; Escape closes it too.
+    other = answer.locator("a.nq-marker:visible").nth(1)
+    other.click()
+    sheet.wait_for(state="visible", timeout=5_000)
+    expected = page.locator(str(other.get_attribute("href"))).locator(".nq-card-head")
+    assert sheet.locator(".nq-card-head").text_content() == expected.text_content()
+    page.keyboard.press("Escape")
+    sheet.wait_for(state="hidden", timeout=5_000)
+    assert place_in_chat(page) == place
 
 
 def test_the_library_fits_a_phone_and_a_desktop(
@@ -246,4 +320,46 @@ def test_the_library_fits_a_phone_and_a_desktop(
         # The open article's text stays inside the screen.
         text = box(page.locator(".nq-article-text"))
         assert text["left"] >= 0 and text["right"] <= viewport["width"]
+        context.close()
+
+
+def test_phone_library_shows_outlets_and_headlines_whole(
+    browser: Any, running_app: RunningApp
+) -> None:
+    """At 390 px the outlet and headline cells were cut to a few characters and "…"
+    ("Eurasia…", "Russia and N Korea wil…"): they wrap instead, every word whole."""
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.goto(running_app.url, wait_until="load")
+        page.get_by_role("tab", name="Library").click()
+        page.locator("#nq-library-table [role=gridcell]").first.wait_for(timeout=TIMEOUT)
+        # Each outlet and headline cell's text: its box, the cell's box, its lines, and whether
+        # its span hides any of it (an ellipsis, or a clip).
+        cells = page.evaluate(
+            """() => [...document.querySelectorAll(
+                   '#nq-library-table [role=gridcell]:is([data-col="1"], [data-col="2"])')]
+                 .filter((cell) => cell.innerText.trim()).map((cell) => {
+                   const span = cell.querySelector('.cell-wrap > span');
+                   const range = document.createRange();
+                   range.selectNodeContents(span);
+                   const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+                   const text = range.getBoundingClientRect(), box = cell.getBoundingClientRect();
+                   return {col: cell.dataset.col, text: span.textContent.trim(), lines: lines.size,
+                           width: box.width, hidden: span.scrollWidth > span.clientWidth + 1,
+                           inside: text.left >= box.left - 1 && text.right <= box.right + 1 &&
+                                   text.top >= box.top - 1 && text.bottom <= box.bottom + 1}; })"""
+        )
+        outlets = [cell for cell in cells if cell["col"] == "1"]
+        headlines = [cell for cell in cells if cell["col"] == "2"]
+        assert len(outlets) >= 3 and len(headlines) >= 5, cells
+        for cell in cells:
+            assert not cell["hidden"] and cell["inside"], cell
+            # No word broken across lines ("EurasiaDi/ary").
+            assert cell["lines"] <= len(cell["text"].split()), cell
+        # An outlet's name on one line; a headline at least 12 characters a line.
+        assert all(cell["lines"] == 1 and cell["width"] >= 90 for cell in outlets), outlets
+        assert all(len(cell["text"]) / cell["lines"] >= 12 for cell in headlines), headlines
+        assert no_horizontal_scroll(page)
+    finally:
         context.close()
