@@ -36,7 +36,7 @@ from qa.candidates import (
 )
 from qa.reader import Reader
 from qa.results import DATES_NOTE, Answer, Citation, Passage, ShortAnswer
-from qa.sentences import MONTH_ABBREVIATIONS, key_phrases, single_name, stems_of
+from qa.sentences import MONTH_ABBREVIATIONS, key_phrases, single_name, stem, stems_of
 from qa.timeframe import YEARS, TimeScope
 from qa.versions import (
     SAME_CLAIM,
@@ -438,12 +438,12 @@ class ExtractiveAnswerer:
             # Which report says what leads, the newest value first in an update; no one value
             # is put in bold above it.
             answer.answer = f"{versions_line(answer.versions)}\n\n{answer.answer}"
-            return self._note_dates(answer)
+            return note_dates(answer, claims, analysis)
         if best_value is not None:
             short = self._name_in_full(support_answer(best_value, answer.citations), analysis)
             answer.short_answer = short
             answer.answer = f"{support_line(short, answer.citations)}\n\n{answer.answer}"
-        self._note_dates(answer)
+        note_dates(answer, claims, analysis)
 
     def _name_in_full(self, short: ShortAnswer, analysis: QuestionAnalysis) -> ShortAnswer:
         """For a question asking who (or which organisation), a name given in short
@@ -479,11 +479,6 @@ class ExtractiveAnswerer:
             return short
         name, start = next(iter(fuller.items()))
         return dataclasses.replace(short, full_name=name, full_name_start=start)
-
-    def _note_dates(self, answer: Answer) -> None:
-        newer = dating_note(answer.citations)
-        if newer:
-            answer.answer += "\n\n" + newer
 
     def _partial(self, scored: Scored) -> Candidate | None:
         """For a question asking for a kind of thing (a price, a date): the candidate that would
@@ -791,6 +786,45 @@ def as_quote(text: str) -> str:
 
 def join_words(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def note_dates(answer: Answer, claims: list[Claim], analysis: QuestionAnalysis) -> None:
+    """Adds the note on dates (dating_note) over the citations that bear on the claim the answer
+    leads with: its own (the same words in other reports) and those of other sentences that
+    bear on it (bears_on). A later report about something else is no reason to doubt the lead."""
+    if not claims:
+        return
+    lead = claims[0].candidates[0]
+    cited = [c for claim in claims for c in claim.candidates]
+    bearing = [
+        citation
+        for candidate, citation in zip(cited, answer.citations, strict=True)
+        if any(candidate is c for c in claims[0].candidates) or bears_on(lead, candidate, analysis)
+    ]
+    newer = dating_note(bearing)
+    if newer:
+        answer.answer += "\n\n" + newer
+
+
+def bears_on(lead: Candidate, other: Candidate, analysis: QuestionAnalysis) -> bool:
+    """Whether another report's sentence bears on the claim the lead sentence makes: it writes
+    as names every name and number of the question that the lead writes ("Time" the magazine,
+    not "a good time"; "Person of the Year", not "the person responsible"), and the answer model
+    rates it a voice on the asked thing, as qa.versions counts voices (at least VOICE_SHARE of
+    the lead's probability). "Who was named Time's 2023 Person of the Year?" once noted a later
+    Game Awards deals post that shared "time", "2023", "person" and "year" with it. Outlets
+    the question names say whose report, not what it is about: they are not asked for."""
+    outlets = {s for outlet in analysis.outlets for s in stems_of(outlet.name)}
+    names = {t.stem for t in analysis.terms if t.is_entity} - outlets
+    named = names & written_names(lead.text())
+    return (
+        named <= written_names(other.text()) and other.probability >= VOICE_SHARE * lead.probability
+    )
+
+
+def written_names(text: str) -> set[str]:
+    """The stems of the words a text writes as names or numbers: capitalised, or a number."""
+    return {stem(word) for word in WORDS.findall(text) if word[0].isupper() or word[0].isdigit()}
 
 
 def dating_note(citations: Sequence[Citation]) -> str | None:

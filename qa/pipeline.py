@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -56,16 +56,64 @@ def parse_day(value: str | None, name: str) -> dt.date | None:
         raise BadQuestionError(f"{name} takes a date as YYYY-MM-DD, not '{value}'.") from None
 
 
+# Numbers that could be a day and a month either way ("12/01/2023") are read month first, as
+# US news writes them; where that is the reading, the app says so beside the field.
+TYPED_DAY = {
+    "DATE_ORDER": "MDY",
+    "REQUIRE_PARTS": ["day", "month", "year"],  # "January 2023" is no day
+    "PARSERS": ["absolute-time"],  # no "yesterday": a filter stays the day it was set to
+    "STRICT_PARSING": True,
+}
+NUMERIC_DAY = re.compile(r"(\d{1,2})[/.\- ](\d{1,2})[/.\- ](?:\d{2}|\d{4})")
+
+
+def read_typed_day(text: str) -> dt.date | None:
+    """A day as people type it: 2023-12-01, 1 Dec 2023, December 1, 2023 or 12/01/2023 (month
+    first); None for anything else (a month, a weekday, "last spring", 31/02/2025)."""
+    import dateparser
+
+    text = " ".join(text.split())
+    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
+        # Year first is year-month-day, never year-day-month ("2023-13-01" is no day).
+        try:
+            return dt.date(*map(int, text.split("-")))
+        except ValueError:
+            return None
+    parsed = dateparser.parse(text, languages=["en"], settings=TYPED_DAY)
+    return parsed.date() if parsed is not None else None
+
+
+def read_month_first(text: str) -> bool:
+    """Whether a typed day's numbers could be read day first too ("12/01/2023", not "13/01")."""
+    match = NUMERIC_DAY.fullmatch(" ".join(text.split()))
+    return match is not None and match[1] != match[2] and max(map(int, match.groups())) <= 12
+
+
+def parse_typed_day(value: str | None, name: str) -> dt.date | None:
+    """Like parse_day, for a date typed in the app: any form read_typed_day reads."""
+    if not value or not value.strip():
+        return None
+    day = read_typed_day(value)
+    if day is None:
+        raise BadQuestionError(
+            f"{name} takes a day, such as 2023-12-01, 1 Dec 2023 or 12/01/2023 (month first), "
+            f"not '{value.strip()}'."
+        )
+    return day
+
+
 def parse_filters(
     outlets: list[str] | None,
     since: str | None,
     until: str | None,
     names: tuple[str, str] = ("--since", "--until"),
+    read: Callable[[str | None, str], dt.date | None] = parse_day,
 ) -> Filters:
+    """The filters as typed; `read` reads the days (YYYY-MM-DD on the command line)."""
     return Filters(
         outlets=tuple(o for o in outlets or () if o.strip()),
-        since=parse_day(since, names[0]),
-        until=parse_day(until, names[1]),
+        since=read(since, names[0]),
+        until=read(until, names[1]),
     )
 
 
@@ -179,14 +227,23 @@ class Pipeline:
         archive = []
         newest = self.newest_before(scope)
         if newest is not None and scope.window is not None:
-            # An archive asked about "this week": say so once, with the day to ask as of instead.
-            answer.time["newest_article"] = newest.isoformat()
+            # An archive asked about "this week": say so once, with the day to ask as of instead:
+            # that of the newest report the answer quotes, not the index's newest article, which
+            # may be about something else (asked as of its day, nothing would answer).
             answer.notices = [n for n in answer.notices if not n.startswith(OUTSIDE_WINDOW_NOTES)]
-            archive.append(
-                f"No article in the index is from {scope.window.describe()}: the newest is from "
-                f"{describe_date(newest.isoformat())}. Ask as of that day to read the question's "
-                "time from then."
-            )
+            found_day = newest_cited(answer)
+            if found_day is None:
+                archive.append(
+                    f"No article in the index is from {scope.window.describe()}: the newest is "
+                    f"from {describe_date(newest.isoformat())}."
+                )
+            else:
+                answer.time["newest_article"] = found_day.isoformat()
+                archive.append(
+                    f"No article in the index is from {scope.window.describe()}: the newest "
+                    f"report found is from {describe_date(found_day.isoformat())}. Ask as of that "
+                    "day to read the question's time from then."
+                )
         answer.notices[:0] = ([f"Time: {reading}."] if reading else []) + archive + found.notices
         answer.timings_ms.update(
             embed_query=found.embed_ms,
@@ -393,6 +450,13 @@ class Pipeline:
         # sentence states the answer comes first.
         scored = self.extractive.score(question, passages, question, vector, len(passages), True)
         return self.extractive.read_order(scored, passages)
+
+
+def newest_cited(answer: Answer) -> dt.date | None:
+    """The day of the newest dated report the answer quotes (the question's own search found
+    it, and it answers); None when it quotes none."""
+    days = [full_date(c.published) for c in answer.citations]
+    return max((d for d in days if d is not None), default=None)
 
 
 # Terminal escape sequences (colours, cursor moves, titles) pasted with a question: dropping only

@@ -5,6 +5,7 @@ filters and settings, and the take-away (copy, export). Renders what qa/ returns
 from __future__ import annotations
 
 import datetime as dt
+import html
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -18,7 +19,13 @@ from index.errors import NewsqaError
 from index.metadata import describe_date
 from index.stored import StoredIndex
 from qa.llm import server_answers
-from qa.pipeline import parse_day, parse_filters
+from qa.pipeline import (
+    parse_day,
+    parse_filters,
+    parse_typed_day,
+    read_month_first,
+    read_typed_day,
+)
 from qa.results import Answer
 from qa.session import ChatHistory
 from ui import export, library, render
@@ -60,6 +67,25 @@ def as_of_words(as_of: str | None) -> str:
     except NewsqaError:
         return "“Ask as of” in the settings below is not a date: use YYYY-MM-DD."
     return f"Questions are read as of **{day}** (to change it, open the settings below)."
+
+
+SINCE_FIELD, UNTIL_FIELD = "“Published on or after”", "“Published on or before”"
+
+
+def day_note(typed: str | None, field_name: str) -> str:
+    """What a date field's text was read as, beside the field: the day ("Read as 1 December
+    2023", saying "month first" where the numbers could be read either way), or, where it is
+    no day, why not. It stays until the field changes, where a toast would fade."""
+    typed = (typed or "").strip()
+    if not typed:
+        return ""
+    try:
+        day = parse_typed_day(typed, field_name)
+    except NewsqaError as error:
+        return f'<p class="nq-field-error" role="alert">{html.escape(str(error))}</p>'
+    assert day is not None
+    order = " (numbers month first)" if read_month_first(typed) else ""
+    return f'<p class="nq-field-read">Read as {describe_date(day.isoformat())}{order}.</p>'
 
 
 @dataclass
@@ -120,7 +146,7 @@ def build(live: LiveIndex) -> ChatTab:
             # Errors name the app's own fields, not the command line's options.
             filters = parse_filters(
                 outlets, (since or "").strip() or None, (until or "").strip() or None,
-                names=("“Published on or after”", "“Published on or before”"),
+                names=(SINCE_FIELD, UNTIL_FIELD), read=parse_typed_day,
             )  # fmt: skip
             stream = pipeline.stream(
                 message, history=history, top_k=int(k), filters=filters,
@@ -150,7 +176,8 @@ def build(live: LiveIndex) -> ChatTab:
         sources = render.source_cards(state.turns, pipeline.index.articles)
         rewritten = gr.update(visible=answer.query != answer.question)
         newest = answer.time.get("newest_article")
-        # The index ends before the asked time: one click asks again as of its newest day.
+        # The index ends before the asked time: one click asks again as of the day of the
+        # newest report the answer quotes.
         as_newest = (
             gr.update(visible=True, value=f"Ask again as of {describe_date(newest)}")
             if newest
@@ -175,7 +202,8 @@ def build(live: LiveIndex) -> ChatTab:
     def ask_as_of_newest(
         chat: list[dict[str, str]], state: Conversation | None, *options: Any
     ) -> Iterator[tuple[Any, ...]]:
-        """The last question again, as of the newest article's day (the field shows it too)."""
+        """The last question again, as of the day of the newest report its answer quoted (the
+        field shows it too)."""
         if not state or not state.turns or len(chat) < 2:
             yield gr.skip(), gr.skip(), state, gr.skip(), gr.skip(), *UNCHANGED[1:], gr.skip()
             return
@@ -223,12 +251,12 @@ def build(live: LiveIndex) -> ChatTab:
         elem_id="nq-outlets",
     )  # fmt: skip
     since = gr.Textbox(
-        label="Published on or after (YYYY-MM-DD)", max_lines=1, render=False,
-        elem_id="nq-since",
+        label="Published on or after", placeholder="2023-12-01 or 1 Dec 2023", max_lines=1,
+        render=False, elem_id="nq-since",
     )  # fmt: skip
     until = gr.Textbox(
-        label="Published on or before (YYYY-MM-DD)", max_lines=1, render=False,
-        elem_id="nq-until",
+        label="Published on or before", placeholder="2023-12-31 or 31 Dec 2023", max_lines=1,
+        render=False, elem_id="nq-until",
     )  # fmt: skip
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
@@ -248,19 +276,20 @@ def build(live: LiveIndex) -> ChatTab:
             def filter_chips(
                 chosen: list[str] | None, since_day: str | None, until_day: str | None
             ) -> None:
-                """Active filters as chips beside the chat box; a click removes one."""
+                """Active filters as chips beside the chat box, a day as it was read ("On or
+                after 1 December 2023"); a click removes one. A date that is no day has no
+                chip: the note beside its field says why."""
                 chips: list[tuple[str, Any, Any]] = [
                     (f"Outlet: {name}", outlets, [o for o in chosen or [] if o != name])
                     for name in chosen or []
                 ]
-                since_day, until_day = (
-                    (since_day or "").strip(),
-                    (until_day or "").strip(),
-                )
-                if since_day:
-                    chips.append((f"On or after {since_day}", since, ""))
-                if until_day:
-                    chips.append((f"On or before {until_day}", until, ""))
+                for words, typed, field in (
+                    ("On or after", since_day, since),
+                    ("On or before", until_day, until),
+                ):
+                    day = read_typed_day(typed) if typed and typed.strip() else None
+                    if day is not None:
+                        chips.append((f"{words} {describe_date(day.isoformat())}", field, ""))
                 if not chips:
                     return
                 with gr.Row(elem_id="nq-chips"):
@@ -295,7 +324,7 @@ def build(live: LiveIndex) -> ChatTab:
                     elem_id="nq-as-written",
                 )
                 as_newest = gr.Button(
-                    "Ask again as of the newest article",
+                    "Ask again as of the newest report found",
                     size="sm",
                     visible=False,
                     elem_id="nq-as-newest",
@@ -340,8 +369,13 @@ def build(live: LiveIndex) -> ChatTab:
             k = gr.Slider(1, 20, value=settings.retrieval.top_k, step=1, label="Passages to read")
         with gr.Row():
             outlets.render()  # type: ignore[no-untyped-call]
-            since.render()  # type: ignore[no-untyped-call]
-            until.render()  # type: ignore[no-untyped-call]
+            # Each date field with the note on what it was read as, right under it.
+            with gr.Column(min_width=160):
+                since.render()  # type: ignore[no-untyped-call]
+                since_note = gr.HTML(elem_id="nq-since-note")
+            with gr.Column(min_width=160):
+                until.render()  # type: ignore[no-untyped-call]
+                until_note = gr.HTML(elem_id="nq-until-note")
             # "this week", "latest": read relative to this day; today's date at each page load.
             as_of = gr.Textbox(
                 value=lambda: dt.date.today().isoformat(), max_lines=1, elem_id="nq-as-of",
@@ -362,6 +396,12 @@ def build(live: LiveIndex) -> ChatTab:
     send.click(respond, inputs, outputs, api_visibility="private")
     undo.click(search_as_written, [chatbot, state, *options], outputs, api_visibility="private")
     as_of.change(as_of_words, as_of, as_of_line, api_visibility="private")
+    since.change(
+        lambda typed: day_note(typed, SINCE_FIELD), since, since_note, api_visibility="private"
+    )
+    until.change(
+        lambda typed: day_note(typed, UNTIL_FIELD), until, until_note, api_visibility="private"
+    )
     as_newest.click(
         ask_as_of_newest, [chatbot, state, *options], [*outputs, as_of],
         api_visibility="private",

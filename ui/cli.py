@@ -226,7 +226,7 @@ def print_answer(answer: Any, every_quote: bool = True, more_hint: str = "") -> 
         typer.secho(f"note: {notice}", fg="yellow", err=True)
     if answer.time.get("newest_article"):
         typer.secho(
-            f"hint: ask it as of the newest article with --as-of {answer.time['newest_article']}",
+            f"hint: ask it as of the newest report found with --as-of {answer.time['newest_article']}",
             fg="yellow",
             err=True,
         )

@@ -245,7 +245,7 @@ def test_filters_show_as_chips_say_what_they_hid_and_come_off_in_one_click(page:
         "() => document.querySelectorAll('.nq-chip').length === 2", timeout=TIMEOUT
     )
     assert [c.inner_text().strip() for c in chips.all()] == [
-        "Outlet: TASS ✕", "On or after 2023-01-01 ✕",
+        "Outlet: TASS ✕", "On or after 1 January 2023 ✕",
     ]  # fmt: skip
     # The seeds' TASS article has no year: the filter hides it, and the answer says so.
     answer = ask(page, "What did the expert say about Kim's visit?")
@@ -264,10 +264,50 @@ def test_filters_show_as_chips_say_what_they_hid_and_come_off_in_one_click(page:
     since.fill("January 2023")
     page.locator("#nq-question textarea").fill("What did the expert say?")
     page.locator("#nq-send").click()
-    page.get_by_text("“Published on or after” takes a date as YYYY-MM-DD").first.wait_for(
-        timeout=TIMEOUT
-    )
+    page.get_by_text("“Published on or after” takes a day, such as").first.wait_for(timeout=TIMEOUT)
     assert "--since" not in page.content()
+
+
+def test_a_typed_day_shows_as_read_and_one_that_is_no_day_is_refused_at_its_field(
+    page: Any,
+) -> None:
+    """A date filter in the forms people type is read into a day, which the chip and a note
+    under the field show (12/01/2023 month first, as US news writes it); text that is no day
+    gets no chip, and a message under its field that stays, where a toast fades."""
+    page.get_by_text("Settings and filters", exact=True).click()
+    since = page.locator("#nq-since textarea, #nq-since input").first
+    since.wait_for(timeout=TIMEOUT)
+    chips = page.locator(".nq-chip")
+    for typed, note in [
+        ("12/01/2023", "Read as 1 December 2023 (numbers month first)."),
+        ("1 Dec 2023", "Read as 1 December 2023."),
+        ("2023-11-30", "Read as 30 November 2023."),
+        ("December 1, 2023", "Read as 1 December 2023."),
+    ]:
+        since.fill(typed)
+        page.locator("#nq-since-note").get_by_text(note, exact=True).wait_for(timeout=TIMEOUT)
+        day = note.removeprefix("Read as ").split(" (")[0].rstrip(".")
+        chips.filter(has_text=f"On or after {day}").wait_for(timeout=TIMEOUT)
+        assert [c.inner_text().strip() for c in chips.all()] == [f"On or after {day} ✕"]
+    since.fill("last spring")
+    refusal = page.locator("#nq-since-note .nq-field-error")
+    refusal.wait_for(timeout=TIMEOUT)
+    assert refusal.inner_text() == (
+        "“Published on or after” takes a day, such as 2023-12-01, 1 Dec 2023 or 12/01/2023 "
+        "(month first), not 'last spring'."
+    )
+    page.wait_for_function(
+        "() => document.querySelectorAll('.nq-chip').length === 0", timeout=TIMEOUT
+    )
+    # Asked anyway: not answered (a toast says why), and the message under the field stays
+    # after the toast has gone.
+    page.locator("#nq-question textarea").fill("What gifts did Putin and Kim exchange?")
+    page.locator("#nq-send").click()
+    toast = page.locator(".toast-body", has_text="not 'last spring'")
+    toast.wait_for(timeout=TIMEOUT)
+    toast.wait_for(state="detached", timeout=30_000)
+    assert refusal.is_visible() and "not 'last spring'" in refusal.inner_text()
+    assert page.locator(".nq-answer, .nq-abstain, .nq-partial").count() == 0
 
 
 def test_the_answer_copies_as_markdown_with_its_sources_and_the_conversation_exports(
@@ -306,8 +346,9 @@ def test_the_answer_copies_as_markdown_with_its_sources_and_the_conversation_exp
 def test_an_archive_asked_about_this_week_offers_its_newest_day(
     browser: Any, tmp_path: Path, embedder: Any
 ) -> None:
-    """An archive whose newest article is from March 2024, asked about "this week" today: the
-    app says no article is from this week, and one click asks again as of its newest day."""
+    """An archive whose reports on the bridges are from March 2024, asked about "this week"
+    today: the app says no article is from this week, and one click asks again as of the
+    newest report found's day, not of a later article about something else (June 2024)."""
     from tests.app_fixtures import own_app_page
     from tests.qa.test_answer_checks import BRIDGES
 
@@ -315,6 +356,11 @@ def test_an_archive_asked_about_this_week_offers_its_newest_day(
         json.dumps({"url": f"https://example.org/{name}", "body": body,
                     "published_at": "2024-03-04"})
         for name, body in BRIDGES.items()
+    ] + [
+        json.dumps({"url": "https://example.org/library", "published_at": "2024-06-10",
+                    "body": "Northfield library reopens\n\nThe Northfield public library "
+                    "reopened on Monday after a two-year renovation that added a reading garden "
+                    "and a children's wing."})
     ]  # fmt: skip
     (tmp_path / "bridges.jsonl").write_text("\n".join(lines) + "\n")
     with own_app_page(browser, tmp_path / "bridges.jsonl", embedder) as page:
@@ -324,7 +370,7 @@ def test_an_archive_asked_about_this_week_offers_its_newest_day(
         assert f"{today.day} {today:%B} {today.year}" in line.inner_text()
         answer = ask(page, "How much will the Harbor Bridge repairs cost this week?")
         assert "No article in the index is from" in answer.inner_text()
-        assert "the newest is from 4 March 2024" in answer.inner_text()
+        assert "the newest report found is from 4 March 2024" in answer.inner_text()
         again = page.locator("#nq-as-newest")
         again.wait_for(state="visible", timeout=TIMEOUT)
         assert again.inner_text().strip() == "Ask again as of 4 March 2024"

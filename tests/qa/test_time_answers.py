@@ -15,6 +15,7 @@ from qa.evaluate import run_eval
 from qa.pipeline import Pipeline
 from qa.questions import load_questions
 from tests.conftest import ROOT
+from tests.qa.stories import Story, pipeline_of
 
 REPORTS = [
     (
@@ -31,22 +32,29 @@ REPORTS = [
 QUESTION = "Who was elected mayor of Port Ellis this week?"
 
 
+def report_stories() -> list[Story]:
+    """REPORTS as the stories indexed: one report of each election."""
+    return [
+        (
+            f"https://example.org/{day}", outlet, day, "Port Ellis council elects a mayor",
+            f"Port Ellis council elects a mayor\n\nThe Port Ellis city council on Thursday "
+            f"elected {mayor} as mayor. {mayor.split()[1]}, {job}, won {votes} of the 25 council "
+            f"votes. The new mayor succeeds {before}.",
+        )
+        for day, outlet, mayor, job, votes, before in REPORTS
+    ]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def mayors(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Settings:
     folder = tmp_path_factory.mktemp("mayors")
     lines = []
-    for day, outlet, mayor, job, votes, before in REPORTS:
-        body = (
-            f"Port Ellis council elects a mayor\n\nThe Port Ellis city council on Thursday elected "
-            f"{mayor} as mayor. {mayor.split()[1]}, {job}, won {votes} of the 25 council votes. "
-            f"The new mayor succeeds {before}."
-        )
+    for url, outlet, day, title, body in report_stories():
         lines.append(
             json.dumps(
-                {"url": f"https://example.org/{day}", "source": outlet, "published_at": day,
-                 "title": "Port Ellis council elects a mayor", "body": body}
+                {"url": url, "source": outlet, "published_at": day, "title": title, "body": body}
             )
-        )  # fmt: skip
+        )
     (folder / "reports.jsonl").write_text("\n".join(lines) + "\n")
     settings = Settings(index_dir=folder / ".newsqa")
     IndexBuilder(settings, embedder).run([folder / "reports.jsonl"])
@@ -97,8 +105,8 @@ def test_an_archive_asked_about_this_week_names_its_newest_day(pipeline: Pipelin
     assert answer.time["newest_article"] == "2025-05-09"
     # Said once, as what it is: the index ends before the asked week.
     assert [n for n in answer.notices if "19 November 2026" in n and "read as" not in n] == [
-        "No article in the index is from 19 November 2026 to 26 November 2026: the newest is "
-        "from 9 May 2025. Ask as of that day to read the question's time from then."
+        "No article in the index is from 19 November 2026 to 26 November 2026: the newest report "
+        "found is from 9 May 2025. Ask as of that day to read the question's time from then."
     ]
     result = subprocess.run(
         [sys.executable, "-m", "ui.cli", "ask", QUESTION, "--as-of", "2026-11-26",
@@ -106,14 +114,37 @@ def test_an_archive_asked_about_this_week_names_its_newest_day(pipeline: Pipelin
         capture_output=True, text=True, cwd=ROOT, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "hint: ask it as of the newest article with --as-of 2025-05-09" in result.stderr
+    assert "hint: ask it as of the newest report found with --as-of 2025-05-09" in result.stderr
+
+
+def test_an_archive_offers_the_day_of_the_newest_report_found_not_of_the_newest_article(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """A later article about something else (issue 33: one upload of March 2024 made the app
+    offer its day, where nothing answered): the day offered is that of the newest report the
+    question found, and asked as of it, the question is answered from that week."""
+    library = (
+        "https://example.org/library", "Valley Post", "2025-11-20", "Northfield library reopens",
+        "Northfield library reopens\n\nThe Northfield public library reopened on Monday after "
+        "a two-year renovation that added a reading garden and a children's wing.",
+    )  # fmt: skip
+    pipeline = pipeline_of([*report_stories(), library], tmp_path, embedder)
+    answer = pipeline.ask(QUESTION, as_of=dt.date(2026, 11, 26))
+    assert answer.answer.startswith("Aisha Karimi")
+    assert answer.time["newest_article"] == "2025-05-09"
+    assert any("the newest report found is from 9 May 2025" in n for n in answer.notices)
+    assert not any("20 November 2025" in n for n in answer.notices)
+    again = pipeline.ask(QUESTION, as_of=dt.date(2025, 5, 9))
+    assert again.answer.startswith("Aisha Karimi")
+    assert all(c.published == "2025-05-09" for c in again.citations)
+    assert "newest_article" not in again.time
 
 
 def test_latest_prefers_the_newest_report_and_a_year_picks_its_own(pipeline: Pipeline) -> None:
     latest = pipeline.ask("Who is the latest mayor of Port Ellis?", as_of=dt.date(2026, 1, 9))
     assert latest.answer.startswith("Aisha Karimi")
     assert latest.time["newest_article"] == "2025-05-09"
-    assert any("the newest is from 9 May 2025" in n for n in latest.notices)
+    assert any("the newest report found is from 9 May 2025" in n for n in latest.notices)
     in_2022 = pipeline.ask("Who was elected mayor of Port Ellis in 2022?")
     assert in_2022.answer.startswith("Daniel Reyes")
     assert all(c.published == "2022-05-06" for c in in_2022.citations)
