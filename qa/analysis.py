@@ -179,12 +179,23 @@ class QuestionAnalysis:
         return KINDS[self.kind][1] if self.kind else "the answer"
 
 
+# "Where was she CEO before?", "Where did he work?": a workplace is a company as often as a place.
+WORKPLACE = re.compile(
+    r"\bwhere\b.*\b(?:ceo|chief|executive|work|worked|works|working|employed|job|president|"
+    r"chairman|chairwoman|director|founder|head|manager|intern|study|studied)\b",
+    re.IGNORECASE,
+)
+
+
 def analyse_question(question: str) -> QuestionAnalysis:
     kind, noun = _kind(question)
+    labels = KINDS[kind][0] if kind else frozenset()
+    if kind == "place" and WORKPLACE.search(question):
+        labels |= _labels("ORG")
     return QuestionAnalysis(
         question=question,
         kind=kind,
-        labels=KINDS[kind][0] if kind else frozenset(),
+        labels=labels,
         noun=noun,
         terms=tuple(key_terms(question)),
         stems=stems_of(question),

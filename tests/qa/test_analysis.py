@@ -148,3 +148,20 @@ def test_an_outlet_is_indexed_by_its_name_before_a_section() -> None:
     assert outlet_indexed("BBC", indexed) and outlet_indexed("BBC News", indexed)
     assert outlet_indexed("The Independent", indexed) and outlet_indexed("Independent", indexed)
     assert not outlet_indexed("CNN", indexed) and not outlet_indexed("BBCX", indexed)
+
+
+@pytest.mark.parametrize(
+    ("question", "company_answers"),
+    [
+        ("Where was she CEO before?", True),
+        ("Where did Ellen Park work before joining Pairly?", True),
+        ("Where did Putin and Kim meet?", False),
+        ("Where was the Apple event held?", False),
+    ],
+)
+def test_where_someone_worked_can_be_answered_by_a_company(
+    question: str, company_answers: bool
+) -> None:
+    asked = analyse_question(question)
+    assert asked.kind == "place" and LABEL_ID["GPE"] in asked.labels
+    assert (LABEL_ID["ORG"] in asked.labels) is company_answers
