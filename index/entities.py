@@ -38,17 +38,8 @@ CURRENCY_CODES = [
     "ZAR", "SEK", "NOK", "DKK", "PLN", "TRY", "AED", "SAR", "QAR", "EGP", "NGN", "KES", "PKR",
 ]  # fmt: skip
 AMOUNT_SCALES = [
-    "thousand",
-    "million",
-    "billion",
-    "trillion",
-    "bn",
-    "m",
-    "mn",
-    "k",
-    "crore",
-    "lakh",
-]
+    "thousand", "million", "billion", "trillion", "bn", "m", "mn", "k", "crore", "lakh",
+]  # fmt: skip
 EntitySpan = tuple[int, int, int]  # start, end (offsets in the text given), label number
 
 

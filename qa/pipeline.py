@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -220,7 +220,7 @@ class Pipeline:
             about_one = WHO_IS.match(question) and len(names_in(question)) == 1
             if asked.kind in {"person", "name", "organisation", "team"} and not about_one:
                 named = self.named_in_answer(answer, asked.labels)
-            history.remember(query, named, asked.kind, self.quoted_rows(answer))
+            history.remember(query, named, asked.kind, quoted_spans(answer))
         answer.time = scope.to_json()
         answer.asks_yes_no = asked.yes_no
         reading = describe_scope(scope)
@@ -346,20 +346,17 @@ class Pipeline:
 
     @cached_property
     def newest_article_day(self) -> dt.date | None:
-        days = [full_date(a.published) for a in self.index.articles.values()]
-        return max((d for d in days if d is not None), default=None)
+        return newest_day(a.published for a in self.index.articles.values())
 
-    def quoted_rows(self, answer: Answer) -> tuple[int, ...]:
-        """The index rows of the chunks the answer's quotes were found in."""
-        if answer.abstained and not answer.partial:
-            return ()
-        rows = []
-        for citation in answer.citations[:PASSAGES_QUOTED]:
-            for row in self.index.chunks_of(citation.doc_id):
+    def quoted_rows(self, quoted: tuple[tuple[str, int], ...]) -> list[int]:
+        """The index rows of the chunks holding the quotes' starts (`Turn.evidence`)."""
+        rows: list[int] = []
+        for doc_id, start in quoted:
+            for row in self.index.chunks_of(doc_id):
                 chunk = self.index.chunks[row]
-                if chunk.start <= citation.start < chunk.end and row not in rows:
+                if chunk.start <= start < chunk.end and row not in rows:
                     rows.append(row)
-        return tuple(rows)
+        return rows
 
     def named_in_answer(self, answer: Answer, labels: frozenset[int]) -> str | None:
         """What the answer to a "who" or "which company" question names, for a later "he" or
@@ -426,9 +423,12 @@ class Pipeline:
         if history is not None and query != question:
             # A follow-up that points back at the last turn reads the passages that turn's
             # answer quoted too: "How much did he pay for it?" is answered in the buyer's report.
-            passages += self.retriever.passages_of(
-                history.evidence_for(question), query_vector, filters, passages
-            )
+            # The rows are looked up only here: most turns are never pointed back at.
+            quoted = history.evidence_for(question)
+            if quoted:
+                passages += self.retriever.passages_of(
+                    self.quoted_rows(quoted), query_vector, filters, passages
+                )
         asked = analyse_question(question)
         return Retrieved(question, query, scope, asked, query_vector, passages, notices, embed_ms)
 
@@ -452,11 +452,23 @@ class Pipeline:
         return self.extractive.read_order(scored, passages)
 
 
+def quoted_spans(answer: Answer) -> tuple[tuple[str, int], ...]:
+    """Where the answer's first quotes start (article, offset), for a follow-up to read their
+    passages again; none for a decline with nothing quoted."""
+    if answer.abstained and not answer.partial:
+        return ()
+    return tuple((c.doc_id, c.start) for c in answer.citations[:PASSAGES_QUOTED])
+
+
+def newest_day(published: Iterable[str | None]) -> dt.date | None:
+    """The newest full day among publication dates; None when none has one."""
+    return max((d for d in map(full_date, published) if d is not None), default=None)
+
+
 def newest_cited(answer: Answer) -> dt.date | None:
     """The day of the newest dated report the answer quotes (the question's own search found
     it, and it answers); None when it quotes none."""
-    days = [full_date(c.published) for c in answer.citations]
-    return max((d for d in days if d is not None), default=None)
+    return newest_day(c.published for c in answer.citations)
 
 
 # Terminal escape sequences (colours, cursor moves, titles) pasted with a question: dropping only

@@ -84,9 +84,9 @@ class Turn:
     query: str  # the standalone query it was searched with
     answered: str | None = None  # who or what it answered ("Tadej Pogačar" for "Who won?")
     kind: str | None = None  # what it asked for (qa.analysis kind): "person", "organisation"
-    # The index rows of the chunks its answer quoted: a follow-up searches them too, since what
-    # it asks next is often in the same report ("How much did he pay for it?").
-    evidence: tuple[int, ...] = ()
+    # Where its answer's quotes start (article, offset): a follow-up reads their passages too,
+    # since what it asks next is often in the same report ("How much did he pay for it?").
+    evidence: tuple[tuple[str, int], ...] = ()
 
     @property
     def roles(self) -> tuple[str, str] | None:
@@ -258,12 +258,12 @@ class ChatHistory:
         query: str,
         answered: str | None = None,
         kind: str | None = None,
-        evidence: tuple[int, ...] = (),
+        evidence: tuple[tuple[str, int], ...] = (),
     ) -> None:
         self.turns.append(Turn(query, answered, kind, evidence))
 
-    def evidence_for(self, question: str) -> tuple[int, ...]:
-        """The chunks the last answer quoted, for a follow-up that points back at what it was
+    def evidence_for(self, question: str) -> tuple[tuple[str, int], ...]:
+        """Where the last answer's quotes start, for a follow-up that points back at what it was
         about ("How much did he pay for it?", "Why did that happen?"); none for one that swaps
         something of its own in ("And on October 22?": another day's report)."""
         if not self.turns:

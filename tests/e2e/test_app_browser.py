@@ -231,13 +231,18 @@ def test_the_chat_trash_icon_starts_a_new_conversation(page: Any) -> None:
     assert page.locator(".nq-question").count() == 1
 
 
-def test_filters_show_as_chips_say_what_they_hid_and_come_off_in_one_click(page: Any) -> None:
+def choose_outlet(page: Any, outlet: str) -> None:
+    """Opens "Settings and filters" and picks `outlet` in the outlet filter, as a user does."""
     page.get_by_text("Settings and filters", exact=True).click()
-    outlet = page.locator("#nq-outlets input").first
-    outlet.click()
-    outlet.fill("TASS")
+    field = page.locator("#nq-outlets input").first
+    field.click()
+    field.fill(outlet)
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
+
+
+def test_filters_show_as_chips_say_what_they_hid_and_come_off_in_one_click(page: Any) -> None:
+    choose_outlet(page, "TASS")
     since = page.locator("#nq-since textarea, #nq-since input").first
     since.fill("2023-01-01")
     chips = page.locator(".nq-chip")

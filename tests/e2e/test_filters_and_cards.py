@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.app_fixtures import RunningApp, app_page
-from tests.e2e.test_app_browser import TIMEOUT, ask, unfolded_text
+from tests.e2e.test_app_browser import TIMEOUT, ask, choose_outlet, unfolded_text
 
 pytestmark = pytest.mark.browser
 
@@ -26,12 +26,7 @@ def page(browser: Any, running_app: RunningApp) -> Any:
 
 
 def test_a_filter_that_hides_the_answer_names_the_report_that_has_it(page: Any) -> None:
-    page.get_by_text("Settings and filters", exact=True).click()
-    outlet = page.locator("#nq-outlets input").first
-    outlet.click()
-    outlet.fill("TASS")
-    page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
+    choose_outlet(page, "TASS")
     page.wait_for_function(
         "() => document.querySelectorAll('.nq-chip').length === 1", timeout=TIMEOUT
     )
