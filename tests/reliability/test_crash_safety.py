@@ -16,7 +16,11 @@ from index.store import LocalStore
 from qa.pipeline import Pipeline
 from tests.conftest import ROOT, SEEDS
 
-KILLS = 20
+# Kill moments spread evenly (one random moment in each of KILLS equal slices) from 0.3 to 1.25
+# times a full run: before 0.3 the interpreter is still starting, where a kill can break nothing;
+# the last slices land after a run that finished, so the new version is seen too.
+KILLS = 12
+FIRST_KILL, LAST_KILL = 0.3, 1.25
 
 
 def test_killed_reindex_never_leaves_a_broken_index(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
@@ -38,8 +42,9 @@ def test_killed_reindex_never_leaves_a_broken_index(tmp_path: Path, embedder) ->
         process = subprocess.Popen(
             command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        # The kill lands at a random moment: from start-up to past the end of a typical run.
-        time.sleep(rng.uniform(0.1, 1.6) * full_run)
+        # The kill lands at a random moment of its slice of the run.
+        width = (LAST_KILL - FIRST_KILL) / KILLS
+        time.sleep((FIRST_KILL + width * (attempt + rng.random())) * full_run)
         process.send_signal(signal.SIGKILL)
         process.wait()
         stored = LocalStore(index_dir).load()  # the old or the new version, never a broken one

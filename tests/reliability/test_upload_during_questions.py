@@ -24,7 +24,7 @@ from tests.e2e.test_app_browser import TIMEOUT, upload
 
 pytestmark = pytest.mark.browser
 
-CLIENTS = 12
+CLIENTS = 6
 SEED_QUESTION = "What gifts did Putin and Kim exchange?"
 NEW_QUESTION = "How much will the repairs to the Zorblat pier cost?"
 NEW_ARTICLE = (
