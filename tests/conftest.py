@@ -28,6 +28,7 @@ class CountingEmbedder:
     def __init__(self, inner: Embedder) -> None:
         self.inner = inner
         self.model_id = inner.model_id
+        self.identity = inner.identity
         self.dim = inner.dim
         self.texts: list[str] = []
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from index.cache import ModelCache
 from index.errors import NewsqaError
 from index.settings import Settings
 
@@ -149,13 +150,16 @@ def index_command(
         )
         made = "" if settings.index_dir.exists() else "; no index was made"
         raise fail(f"nothing to index in {', '.join(map(str, paths))}: {why}{made}.")
-    rate = report.chunks_embedded / report.embed_seconds if report.embed_seconds else 0.0
+    computed = report.chunks_embedded - report.chunks_cached
+    rate = computed / report.embed_seconds if report.embed_seconds else 0.0
     typer.echo(
         f"{index_location(settings)}: {report.articles_total} articles, {report.chunks_total} chunks "
         f"({len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} "
         f"unchanged, {len(report.moved)} moved, {len(report.removed)} removed, "
         f"{len(report.skipped) + len(report.conflicts)} skipped); "
-        f"embedded {report.chunks_embedded} chunks in {report.seconds:.1f} s"
+        f"embedded {report.chunks_embedded} chunks"
+        + (f" ({report.chunks_cached} from the model cache)" if report.chunks_cached else "")
+        + f" in {report.seconds:.1f} s"
         + (f" ({rate:.1f} chunks/s)" if rate else "")
         + (f"; entities found in {report.entity_seconds:.1f} s" if report.entity_seconds else "")
     )
@@ -713,6 +717,9 @@ def info(
         "chunk_overlap": m.chunk_overlap,
         "outlets": outlet_coverage(stored.articles.values()),
     }
+    cache = ModelCache(settings.index_dir / "cache", settings.index.cache_mb).describe()
+    cache_mb = cache["bytes"] / 2**20
+    summary["model_cache"] = f"{cache['entries']:,} entries, {cache_mb:.1f} MiB"
     if articles:
         summary["article_list"] = [
             {

@@ -40,7 +40,10 @@ def test_int8_onnx_backend_agrees_with_the_torch_model(
 
 def test_batches_run_side_by_side_give_each_text_its_own_vectors(index_dir: Path) -> None:
     folder = index_dir / "onnx" / "all-MiniLM-L6-v2-int8"
-    alone, side_by_side = OnnxEmbedder(folder, "m", workers=1), OnnxEmbedder(folder, "m", workers=3)
+    alone, side_by_side = (
+        OnnxEmbedder(folder, "m", "onnx:m", workers=1),
+        OnnxEmbedder(folder, "m", "onnx:m", workers=3),
+    )
     texts = [
         f"Report {n}: " + "the harbour reopened after the storm. " * (n % 5 + 1) for n in range(9)
     ]
