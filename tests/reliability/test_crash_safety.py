@@ -60,7 +60,11 @@ def test_killed_reindex_never_leaves_a_broken_index(tmp_path: Path, embedder) ->
         assert "glove" in answer.answer
     # Some kills landed after the switch to a new version, some before it.
     assert len(versions_seen) >= 2
-    # Leftovers of killed writers are cleaned up by the next complete run.
+    # Leftovers of killed writers are cleaned up by the next complete run, and the model cache
+    # they wrote to is whole: the article's unchanged chunks come from it.
+    target.write_text(target.read_text() + "\nA last line.\n")
     finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     assert "5 articles" in finished.stdout
     assert len(os.listdir(index_dir / "versions")) == 1
+    assert "from the model cache" in finished.stdout, finished.stdout
+    assert not list((index_dir / "cache").glob("*.damaged-*"))
