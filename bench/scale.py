@@ -1,0 +1,357 @@
+"""How each cost grows with the archive: indexes of about 1,000, 10,000 and 100,000 articles.
+
+    .venv/bin/python -m bench.scale [--sizes 1000,10000,100000] [--out bench/out/scale]
+                                    [--work bench/out/scale-work] [--seed 0]
+
+Each size is MultiHop-RAG's 609 articles as they are, plus distractor articles recombined from
+the real text of the other shared corpora (SQuAD 2.0 dev and SelQA: Wikipedia paragraphs under
+their article's title). A distractor is a few passages of one title, drawn by a seeded generator,
+with a new id (its address), outlet and date. A passage is one whole chunk, as the product cuts
+that title's text, of more than half the chunk size: the chunker cuts a distractor back into
+exactly its passages. The headline stays the title's own, because every chunk is embedded with
+its headline in front: a new headline would make each of its vectors new.
+
+The fill (`newsqa index` of every title's passages) runs each passage and section through the
+models once; each size's build starts from a copy of that model cache, so it measures everything
+but the models (the cache hits are reported). MultiHop-RAG's own articles come through the same
+cache, filled by the 609-article build that is the first row.
+
+Per size: build seconds and articles/s, cache hits, peak RSS of the build, index bytes (total and
+per article, the cache left out), cold `newsqa ask` (median of 3), warm ask p50/p95 and search p50
+over 100 MultiHop-RAG test-half questions, MultiHop-RAG Hits@10 and MRR@10 over all its test-half
+questions (its 609 articles inside the bigger index), and `newsqa serve`'s peak RSS after 20
+questions. Writes OUT/scale.json, OUT/scale.md and OUT/scale.png (each figure against the number
+of articles, log-log, with its fitted growth exponent).
+
+The shared corpora hold about 3,000 such passages, so at 100,000 articles each passage is in
+dozens of distractors: the index holds many equal vectors, which a real archive would not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "benchmarks"
+MULTIHOP = SHARED / "multihop_rag"
+SQUAD = SHARED / "squad2_dev" / "dev-v2.0.json"
+SELQA = [SHARED / "selqa" / "selqa-ass-dev.json", SHARED / "selqa" / "selqa-ass-test.json"]
+NEWSQA = [sys.executable, "-m", "ui.cli"]
+OUTLETS = [
+    "The Harbour Wire", "Northern Ledger", "Daily Meridian", "The Civic Post", "Valley Courier",
+    "Metro Dispatch", "The Evening Record", "Coastal Times", "The Inland Herald", "Capital Report",
+]  # fmt: skip
+RECORDS_PER_FILE = 2000
+COLD_RUNS = 3
+WARM_QUESTIONS = 100
+
+
+def source_documents() -> dict[str, list[str]]:
+    """Title -> its paragraphs (SQuAD contexts, SelQA sections), each once, in file order."""
+    titles: dict[str, list[str]] = defaultdict(list)
+    for article in json.loads(SQUAD.read_text(encoding="utf-8"))["data"]:
+        title = article["title"].replace("_", " ")
+        titles[title].extend(p["context"] for p in article["paragraphs"])
+    for path in SELQA:
+        for record in json.loads(path.read_text(encoding="utf-8")):
+            titles[record["article"]].append(" ".join(record["candidates"]))
+    return {title: list(dict.fromkeys(texts)) for title, texts in titles.items()}
+
+
+def passage_pool() -> dict[str, list[str]]:
+    """Title -> passages the chunker leaves whole: chunks of more than half the chunk size."""
+    from index.chunk import chunk_article
+    from index.documents import Article
+    from index.embed import token_counter
+    from index.settings import Settings
+
+    recipe = Settings().index
+    count = token_counter(recipe.embed_model)
+    pool: dict[str, list[str]] = {}
+    for title, paragraphs in sorted(source_documents().items()):
+        passages = []
+        for number, text in enumerate(paragraphs):
+            article = Article(doc_id=f"{title}-{number}", text=text, path="", title=title)
+            for chunk in chunk_article(article, recipe.chunk_size, recipe.chunk_overlap, count):
+                if count(chunk.text) > recipe.chunk_size // 2:
+                    passages.append(chunk.text)
+        passages = list(dict.fromkeys(passages))
+        if len(passages) >= 2:
+            pool[title] = passages
+    return pool
+
+
+def distractors(pool: dict[str, list[str]], count: int, seed: int) -> list[dict[str, str]]:
+    """`count` articles of 2 to 8 passages of one title, in the title's order; the same seed
+    gives the same articles, and a smaller count the first of a larger one's."""
+    rng = random.Random(seed)
+    titles = sorted(pool)
+    first_day = dt.date(2021, 1, 1)
+    records = []
+    for number in range(count):
+        title = rng.choice(titles)
+        passages = pool[title]
+        chosen = sorted(rng.sample(range(len(passages)), rng.randint(2, min(8, len(passages)))))
+        day = first_day + dt.timedelta(days=rng.randrange(3 * 365))
+        records.append(
+            {
+                "title": title,
+                "body": "\n\n".join(passages[i] for i in chosen),
+                "source": rng.choice(OUTLETS),
+                "published_at": day.isoformat(),
+                "url": f"https://scale.example/{seed}/{number}",
+            }
+        )
+    return records
+
+
+def write_records(folder: Path, records: list[dict[str, str]]) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for offset in range(0, len(records), RECORDS_PER_FILE):
+        part = records[offset : offset + RECORDS_PER_FILE]
+        (folder / f"part-{offset // RECORDS_PER_FILE:05d}.json").write_text(
+            json.dumps(part, ensure_ascii=False), encoding="utf-8"
+        )
+
+
+def run_measured(command: list[str]) -> tuple[float, float, str]:
+    """(seconds, peak RSS MB, stdout) of a command. The peak is read from /proc while it runs
+    (VmHWM): ru_maxrss would carry the parent's high-water mark across fork. Its output goes to
+    files, which never fill up and stall it as an unread pipe would."""
+    began = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err, text=True)
+        status = Path(f"/proc/{process.pid}/status")
+        peak = 0.0
+        while process.poll() is None:
+            try:
+                line = next(x for x in status.read_text().splitlines() if x.startswith("VmHWM"))
+                peak = max(peak, int(line.split()[1]) / 1024)
+            except (OSError, StopIteration):
+                pass
+            time.sleep(0.2)
+        out.seek(0)
+        err.seek(0)
+        if process.returncode:
+            raise RuntimeError(f"{' '.join(command[2:])} failed: {err.read()[-2000:]}")
+        return time.perf_counter() - began, peak, out.read()
+
+
+def index_bytes(index_dir: Path) -> int:
+    version = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    folder = index_dir / "versions" / version
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def test_half_questions() -> list[dict[str, Any]]:
+    from bench.answer_data import multihop_split
+
+    records = json.loads((MULTIHOP / "MultiHopRAG.json").read_text(encoding="utf-8"))
+    return [
+        r
+        for r in records
+        if r["question_type"] != "null_query" and multihop_split(r["query"]) == "test"
+    ]
+
+
+def answering(index_dir: Path) -> dict[str, Any]:
+    """Warm ask and search timings, and MultiHop-RAG's retrieval figures, in this process."""
+    from index.settings import Settings
+    from qa.benchmark import average, score_query
+    from qa.pipeline import Pipeline
+
+    pipeline = Pipeline.load(Settings(index_dir=index_dir))
+    questions = test_half_questions()
+    for record in questions[:5]:
+        pipeline.ask(record["query"])  # warm-up
+    search_ms, scores = [], []
+    for record in questions:
+        began = time.perf_counter()
+        passages = pipeline.search(record["query"], top_k=10)
+        search_ms.append((time.perf_counter() - began) * 1000)
+        facts = [e["fact"] for e in record["evidence_list"]]
+        scores.append(score_query([p.chunk.text for p in passages], facts))
+    ask_ms = []
+    for record in questions[:WARM_QUESTIONS]:
+        began = time.perf_counter()
+        pipeline.ask(record["query"])
+        ask_ms.append((time.perf_counter() - began) * 1000)
+    figures = average(scores)
+    return {
+        "questions": len(questions),
+        "hits_at_10": round(figures["Hits@10"], 4),
+        "mrr_at_10": round(figures["MRR@10"], 4),
+        "search_ms_p50": round(statistics.median(search_ms), 1),
+        "ask_ms_p50": round(statistics.median(ask_ms), 1),
+        "ask_ms_p95": round(sorted(ask_ms)[int(0.95 * (len(ask_ms) - 1))], 1),
+    }
+
+
+def cold_ask(index_dir: Path) -> float:
+    question = test_half_questions()[0]["query"]
+    runs = []
+    for _ in range(COLD_RUNS):
+        began = time.perf_counter()
+        subprocess.run(
+            [*NEWSQA, "ask", question, "--index-dir", str(index_dir)],
+            cwd=ROOT, capture_output=True, check=True,
+        )  # fmt: skip
+        runs.append(time.perf_counter() - began)
+    return round(statistics.median(runs), 2)
+
+
+def serving_rss(index_dir: Path) -> float:
+    from bench.speed import serving
+
+    return float(serving(index_dir)["peak_rss_mb"])
+
+
+def fill(work: Path, pool: dict[str, list[str]]) -> dict[str, Any]:
+    """MultiHop-RAG's 609 articles, then every title's passages, through the models once. An
+    earlier fill in `work` is kept: indexing what it already holds takes no model time."""
+    index_dir = work / "fill"
+    multihop_s, _, multihop_out = run_measured(
+        [*NEWSQA, "index", str(MULTIHOP / "corpus.json"), "--index-dir", str(index_dir)]
+    )
+    records = [
+        {"title": title, "body": "\n\n".join(passages), "url": f"https://pool.example/{n}"}
+        for n, (title, passages) in enumerate(sorted(pool.items()))
+    ]
+    write_records(work / "pool", records)
+    pool_s, _, out = run_measured(
+        [*NEWSQA, "index", str(work / "pool"), "--index-dir", str(index_dir)]
+    )
+    return {
+        "multihop_s": round(multihop_s, 1),
+        "multihop_output": multihop_out.strip(),
+        "pool_titles": len(pool),
+        "pool_passages": sum(map(len, pool.values())),
+        "pool_s": round(pool_s, 1),
+        "pool_output": out.strip(),
+    }
+
+
+def one_size(work: Path, size: int, pool: dict[str, list[str]], seed: int) -> dict[str, Any]:
+    corpus = work / f"corpus-{size}"
+    extra = max(0, size - 609)
+    write_records(corpus, distractors(pool, extra, seed))
+    shutil.copy(MULTIHOP / "corpus.json", corpus / "multihop.json")
+    index_dir = work / f"index-{size}"
+    shutil.rmtree(index_dir, ignore_errors=True)
+    (index_dir / "cache").mkdir(parents=True)
+    for name in ("models.sqlite",):
+        shutil.copy(work / "fill" / "cache" / name, index_dir / "cache" / name)
+    build_s, build_rss, out = run_measured(
+        [*NEWSQA, "index", str(corpus), "--index-dir", str(index_dir)]
+    )
+    articles = 609 + extra
+    total = index_bytes(index_dir)
+    row: dict[str, Any] = {
+        "articles": articles,
+        "build_s": round(build_s, 1),
+        "build_articles_per_s": round(articles / build_s, 1),
+        "build_peak_rss_mb": round(build_rss),
+        "build_output": out.strip(),
+        "index_bytes": total,
+        "index_bytes_per_article": round(total / articles),
+        "cold_ask_s": cold_ask(index_dir),
+        **answering(index_dir),
+        "serve_peak_rss_mb": serving_rss(index_dir),
+    }
+    print(json.dumps({k: v for k, v in row.items() if k != "build_output"}), flush=True)
+    return row
+
+
+def growth(rows: list[dict[str, Any]], figure: str) -> float | None:
+    """The exponent b of figure ~ articles^b, fitted on log-log (None with fewer than 2 sizes)."""
+    import numpy as np
+
+    points = [(r["articles"], r[figure]) for r in rows if r.get(figure)]
+    if len(points) < 2:
+        return None
+    sizes, values = np.log([p[0] for p in points]), np.log([p[1] for p in points])
+    return round(float(np.polyfit(sizes, values, 1)[0]), 2)
+
+
+FIGURES = [
+    "build_s", "build_peak_rss_mb", "index_bytes", "index_bytes_per_article", "cold_ask_s",
+    "ask_ms_p50", "ask_ms_p95", "search_ms_p50", "serve_peak_rss_mb",
+]  # fmt: skip
+
+
+def plot(path: Path, rows: list[dict[str, Any]], exponents: dict[str, float | None]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(3, 3, figsize=(12, 10))
+    sizes = [r["articles"] for r in rows]
+    for axis, name in zip(axes.flat, FIGURES, strict=True):
+        axis.loglog(sizes, [r[name] for r in rows], marker="o")
+        axis.set_title(f"{name} (exponent {exponents[name]})", fontsize=9)
+        axis.set_xlabel("articles", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def report(rows: list[dict[str, Any]], exponents: dict[str, float | None]) -> str:
+    lines = [
+        "| articles | build s | build RSS MB | index MB | KB/article | cold ask s | ask p50/p95 ms "
+        "| search p50 ms | Hits@10 | MRR@10 | serve RSS MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['articles']:,} | {r['build_s']} | {r['build_peak_rss_mb']} | "
+            f"{r['index_bytes'] / 2**20:.1f} | {r['index_bytes_per_article'] / 1024:.1f} | "
+            f"{r['cold_ask_s']} | {r['ask_ms_p50']} / {r['ask_ms_p95']} | {r['search_ms_p50']} | "
+            f"{r['hits_at_10']} | {r['mrr_at_10']} | {r['serve_peak_rss_mb']} |"
+        )
+    lines.append("")
+    lines.append(
+        "Growth exponents (figure ~ articles^b): "
+        + ", ".join(f"{name} {value}" for name, value in exponents.items())
+    )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "scale")
+    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "scale-work")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    args.work.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    pool = passage_pool()
+    filled = fill(args.work, pool)
+    print(json.dumps(filled), flush=True)
+    rows = [one_size(args.work, 609, pool, args.seed)]
+    rows += [one_size(args.work, size, pool, args.seed) for size in sizes if size > 609]
+    exponents = {name: growth(rows, name) for name in FIGURES}
+    summary = {"fill": filled, "sizes": rows, "growth_exponents": exponents, "seed": args.seed}
+    (args.out / "scale.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    (args.out / "scale.md").write_text(report(rows, exponents), encoding="utf-8")
+    plot(args.out / "scale.png", rows, exponents)
+    print(report(rows, exponents))
+
+
+if __name__ == "__main__":
+    main()
