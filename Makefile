@@ -39,7 +39,8 @@ llm-server: $(VENV)/.llm-installed
 # an import, because a build for the wrong CPU loads fine and dies on its first token. If the
 # cached wheel can't complete here it is built again from source.
 LLAMA_WHEELS := $(WHEELS)/llama-cpp-python-$(LLAMA_CPP_VERSION)-avx2-noamx-core
-LLAMA_WHEEL = $$(ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl | head -n 1)
+LLAMA_WHEEL_GLOB := $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl
+LLAMA_WHEEL = $$(ls $(LLAMA_WHEEL_GLOB) | head -n 1)
 LLAMA_BUILD = CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 \
 	$(BIN)/pip wheel -q --no-deps --no-cache-dir llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(LLAMA_WHEELS)
 LLAMA_INSTALL = $(BIN)/pip install -q --force-reinstall --no-deps "$(LLAMA_WHEEL)"
@@ -48,7 +49,7 @@ LLAMA_INSTALL = $(BIN)/pip install -q --force-reinstall --no-deps "$(LLAMA_WHEEL
 # so `make test` builds it in the background while the other tests run.
 llm-wheel: $(VENV)/.pip
 	mkdir -p $(LLAMA_WHEELS)
-	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || $(LLAMA_BUILD)
+	ls $(LLAMA_WHEEL_GLOB) >/dev/null 2>&1 || $(LLAMA_BUILD)
 
 $(VENV)/.llm-installed: $(VENV)/.installed .ci/check_llm.py | llm-wheel
 	$(BIN)/pip install -q -c constraints.txt "$(LLAMA_WHEEL)[server]"

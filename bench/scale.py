@@ -43,6 +43,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bench.speed import pct, serving
+from index.cache import FILE, FOLDER
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "benchmarks"
 MULTIHOP = SHARED / "multihop_rag"
@@ -196,7 +199,7 @@ def answering(index_dir: Path) -> dict[str, Any]:
         "mrr_at_10": round(figures["MRR@10"], 4),
         "search_ms_p50": round(statistics.median(search_ms), 1),
         "ask_ms_p50": round(statistics.median(ask_ms), 1),
-        "ask_ms_p95": round(sorted(ask_ms)[int(0.95 * (len(ask_ms) - 1))], 1),
+        "ask_ms_p95": round(pct(ask_ms, 95), 1),
     }
 
 
@@ -211,12 +214,6 @@ def cold_ask(index_dir: Path) -> float:
         )  # fmt: skip
         runs.append(time.perf_counter() - began)
     return round(statistics.median(runs), 2)
-
-
-def serving_rss(index_dir: Path) -> float:
-    from bench.speed import serving
-
-    return float(serving(index_dir)["peak_rss_mb"])
 
 
 def fill(work: Path, pool: dict[str, list[str]]) -> dict[str, Any]:
@@ -251,9 +248,8 @@ def one_size(work: Path, size: int, pool: dict[str, list[str]], seed: int) -> di
     shutil.copy(MULTIHOP / "corpus.json", corpus / "multihop.json")
     index_dir = work / f"index-{size}"
     shutil.rmtree(index_dir, ignore_errors=True)
-    (index_dir / "cache").mkdir(parents=True)
-    for name in ("models.sqlite",):
-        shutil.copy(work / "fill" / "cache" / name, index_dir / "cache" / name)
+    (index_dir / FOLDER).mkdir(parents=True)
+    shutil.copy(work / "fill" / FOLDER / FILE, index_dir / FOLDER / FILE)
     build_s, build_rss, out = run_measured(
         [*NEWSQA, "index", str(corpus), "--index-dir", str(index_dir)]
     )
@@ -269,7 +265,7 @@ def one_size(work: Path, size: int, pool: dict[str, list[str]], seed: int) -> di
         "index_bytes_per_article": round(total / articles),
         "cold_ask_s": cold_ask(index_dir),
         **answering(index_dir),
-        "serve_peak_rss_mb": serving_rss(index_dir),
+        "serve_peak_rss_mb": float(serving(index_dir)["peak_rss_mb"]),
     }
     print(json.dumps({k: v for k, v in row.items() if k != "build_output"}), flush=True)
     return row

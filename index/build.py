@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.cache import ModelCache
+from index.cache import model_cache
 from index.chunk import chunk_article, text_for_embedding
 from index.documents import CORRECTABLE, Article, Chunk, Correction
 from index.embed import Embedder, embedder_identity, load_embedder, token_counter
@@ -96,7 +96,7 @@ class IndexBuilder:
         self.store = open_store(settings)
         self._embedder = embedder
         self._count_tokens: Callable[[str], int] | None = None
-        self.cache = ModelCache(settings.index_dir / "cache", settings.index.cache_mb)
+        self.cache = model_cache(settings)
 
     @property
     def embedder(self) -> Embedder:

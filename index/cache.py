@@ -4,7 +4,7 @@ Two kinds of entry, each keyed by a 128-bit hash of what made it and the exact t
 - a chunk's embedding: its unit vector (float32) and the sums of its sentences' token vectors
   (float16, as the index stores them), for one embedder (backend and model) and one list of
   sentence spans;
-- a story section's entities, for one recogniser recipe (index.entities.RECIPE).
+- a story section's entities, for one recogniser recipe (index.entities.recipe()).
 
 The cache lives in INDEX_DIR/cache/models.sqlite, beside the index versions and outliving them:
 rebuilding from the same articles, re-adding a copy, or re-indexing after a format change costs
@@ -25,9 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from index.settings import Settings
+
 log = logging.getLogger(__name__)
 
-FILE = "models.sqlite"
+FOLDER, FILE = "cache", "models.sqlite"
 EMBEDDING, ENTITIES = b"embedding", b"entities"
 # SQLite takes at most 32,766 parameters a statement; lookups go in slices well below it.
 LOOKUP_SLICE = 900
@@ -41,6 +43,11 @@ def cache_key(kind: bytes, maker: str, text: str, spans: Sequence[tuple[int, int
         digest.update(len(part).to_bytes(8, "little") + part)
     digest.update(np.asarray(spans, dtype=np.int64).reshape(-1, 2).tobytes())
     return digest.digest()
+
+
+def model_cache(settings: Settings) -> ModelCache:
+    """The model cache of the index the settings name, at its configured size."""
+    return ModelCache(settings.index_dir / FOLDER, settings.index.cache_mb)
 
 
 class ModelCache:
@@ -166,12 +173,8 @@ class ModelCache:
         if db is None:
             return
         with self._guard():
-            now = int(time.time())
             with db:  # one transaction: all of it is kept, or none after a crash
-                db.executemany(
-                    "INSERT OR REPLACE INTO entries (key, value, stored) VALUES (?, ?, ?)",
-                    ((key, value, now) for key, value in rows),
-                )
+                db.executemany("INSERT OR REPLACE INTO entries (key, value) VALUES (?, ?)", rows)
             self._trim(db)
 
     def _trim(self, db: sqlite3.Connection) -> None:
@@ -211,7 +214,7 @@ class ModelCache:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS entries (rowid INTEGER PRIMARY KEY AUTOINCREMENT, "
-                "key BLOB UNIQUE NOT NULL, value BLOB NOT NULL, stored INTEGER NOT NULL)"
+                "key BLOB UNIQUE NOT NULL, value BLOB NOT NULL)"
             )
             self._db = db
         return self._db

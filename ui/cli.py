@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from index.cache import ModelCache
+from index.cache import model_cache
 from index.errors import NewsqaError
 from index.settings import Settings
 
@@ -717,7 +717,7 @@ def info(
         "chunk_overlap": m.chunk_overlap,
         "outlets": outlet_coverage(stored.articles.values()),
     }
-    cache = ModelCache(settings.index_dir / "cache", settings.index.cache_mb).describe()
+    cache = model_cache(settings).describe()
     cache_mb = cache["bytes"] / 2**20
     summary["model_cache"] = f"{cache['entries']:,} entries, {cache_mb:.1f} MiB"
     if articles:
