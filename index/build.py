@@ -387,7 +387,7 @@ class IndexBuilder:
                 sentence_spans,
                 sentence_vectors,
                 entities,
-                signature(article),
+                signature(article, sentences.sections(article.doc_id)),
             )
         return renewed
 
@@ -509,8 +509,10 @@ class NewSentences:
     A sentence takes its vector from the first chunk that holds it whole: the chunk pass returns
     the sum of that sentence's token vectors (index.embedding_model.span_sums), at no extra
     model cost.
-    Entities are found per story section (a run of sentences), so the recogniser reads each
-    sentence in its context; an entity that runs across a sentence boundary is dropped.
+    Entities are found per paragraph (the sentences of a section up to a line break), so the
+    recogniser reads each sentence in its context, and a paragraph met again (in a copy under
+    other boilerplate, in an edited article, in another article quoting it) comes from the model
+    cache; an entity that runs across a sentence boundary is dropped.
     """
 
     def __init__(
@@ -518,29 +520,34 @@ class NewSentences:
     ) -> None:
         self._tag = tag
         self._sentences: dict[str, list[tuple[int, Sentence]]] = {}
-        sections: list[tuple[str, list[Sentence]]] = []
+        self._sections: dict[str, list[list[Sentence]]] = {}
+        paragraphs: list[tuple[str, list[Sentence]]] = []
         for article in articles:
-            runs = article_sections(article)
+            runs = self._sections[article.doc_id] = article_sections(article)
             self._sentences[article.doc_id] = [
                 (number, sentence) for number, run in enumerate(runs) for sentence in run
             ]
-            sections.extend((article.doc_id, run) for run in runs if run)
-        self._entities = self._find_entities(sections, {a.doc_id: a.text for a in articles})
+            paragraphs.extend(
+                (article.doc_id, paragraph)
+                for run in runs
+                for paragraph in split_paragraphs(run, article.text)
+            )
+        self._entities = self._find_entities(paragraphs, {a.doc_id: a.text for a in articles})
         self._provider: dict[str, list[int]] = {}  # chunk_id -> positions of its sentences
         self._taken: set[tuple[str, int]] = set()
         self._vectors: dict[tuple[str, int], np.ndarray] = {}
 
     def _find_entities(
-        self, sections: list[tuple[str, list[Sentence]]], texts: dict[str, str]
+        self, paragraphs: list[tuple[str, list[Sentence]]], texts: dict[str, str]
     ) -> dict[str, list[tuple[int, int, int, int]]]:
         """doc_id -> (sentence position, label, start, end) rows, in sentence order."""
-        found = self._tag([texts[doc_id][run[0].start : run[-1].end] for doc_id, run in sections])
+        found = self._tag([texts[doc_id][run[0].start : run[-1].end] for doc_id, run in paragraphs])
         rows: dict[str, list[tuple[int, int, int, int]]] = {}
         positions = {
             doc_id: {sentence.start: p for p, (_, sentence) in enumerate(sentences)}
             for doc_id, sentences in self._sentences.items()
         }
-        for (doc_id, run), entities in zip(sections, found, strict=True):
+        for (doc_id, run), entities in zip(paragraphs, found, strict=True):
             offset = run[0].start
             for start, end, label in entities:
                 start, end = start + offset, end + offset
@@ -550,6 +557,10 @@ class NewSentences:
                         (positions[doc_id][holder.start], label, start, end)
                     )
         return rows
+
+    def sections(self, doc_id: str) -> list[list[Sentence]]:
+        """The article's article_sections, as they were found once for all the uses above."""
+        return self._sections[doc_id]
 
     def claim(self, chunk: Chunk, prefix: int) -> list[tuple[int, int]]:
         """Spans, in the chunk's embedding text (`prefix` characters of headline first), of the
@@ -582,3 +593,14 @@ class NewSentences:
                 vectors[position] = vector
         entities = np.array(self._entities.get(doc_id, []), dtype=np.int32).reshape(-1, 4)
         return spans.reshape(-1, 3), vectors, entities
+
+
+def split_paragraphs(sentences: list[Sentence], text: str) -> list[list[Sentence]]:
+    """A section's sentences in paragraphs: a new one wherever a line break parts two sentences."""
+    paragraphs: list[list[Sentence]] = []
+    for sentence in sentences:
+        if paragraphs and "\n" not in text[paragraphs[-1][-1].end : sentence.start]:
+            paragraphs[-1].append(sentence)
+        else:
+            paragraphs.append([sentence])
+    return paragraphs

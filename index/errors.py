@@ -80,14 +80,17 @@ def write_failure(
     error: BaseException, doing: str, where: Path, needed_bytes: float
 ) -> DiskError | None:
     """`error`, raised while `doing` wrote into `where`, as a DiskError when the disk is to
-    blame: an OSError as itself, and any other error as a full disk when less than
+    blame: an OSError with an errno as itself, and any other error as a full disk when less than
     `needed_bytes` are free there (writers in C and C++, FAISS's and the ONNX exporter's, report
     a full disk as a failed or corrupt write). None when the disk is not to blame."""
-    if isinstance(error, OSError):
+    if isinstance(error, OSError) and error.errno is not None:
         return disk_error(error, doing, where)
+    # A writer may report a short write as an OSError without an errno: judge by free space.
     if isinstance(error, Exception) and free_bytes(where) < needed_bytes:
         full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(where))
         return disk_error(full, doing)
+    if isinstance(error, OSError):
+        return disk_error(error, doing, where)
     return None
 
 

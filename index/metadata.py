@@ -6,6 +6,7 @@ we never fill in the current year.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -152,12 +153,23 @@ def is_stamp_line(stripped: str) -> bool:
     return bool(STAMP_REST.match(text[: found.start()] + " " + text[found.end() :]))
 
 
+ISO_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
 @lru_cache(maxsize=4096)
 def normalise_date(value: str) -> str | None:
     """ISO date "YYYY-MM-DD", or "--MM-DD" when `value` states no year; None if unparsable."""
+    cleaned = re.sub(r"(\d{2}:\d{2}:\d{2})\.\d+", r"\1", value.strip())
+    iso = ISO_TIMESTAMP.fullmatch(cleaned)
+    if iso:
+        # Most feeds and exports write ISO 8601: read its day as written, as dateparser would,
+        # in microseconds rather than its milliseconds.
+        with contextlib.suppress(ValueError):
+            return dt.date(*(int(part) for part in iso.groups())).isoformat()
     import dateparser
 
-    cleaned = re.sub(r"(\d{2}:\d{2}:\d{2})\.\d+", r"\1", value.strip())
     parsed = dateparser.parse(
         cleaned,
         languages=["en"],

@@ -335,7 +335,7 @@ class MilvusStore:
         sentences = SentenceTable(
             ranges,
             np.array(spans, dtype=np.int64).reshape(-1, 3),
-            RemoteVectors(self, "sentences", "vector", sentence_keys, dim, np.float16),  # type: ignore[arg-type]
+            RemoteVectors(self, "sentences", "vector", sentence_keys, dim, np.float32),  # type: ignore[arg-type]
             np.array(entities, dtype=np.int32).reshape(-1, 4) if entities else no_entities(),
         )
         manifest = Manifest(

@@ -18,6 +18,10 @@ import numpy as np
 
 from index.settings import RetrievalSettings
 
+# Up to this many rows a filter allows are scored exactly, from their stored vectors; more are
+# searched through FAISS with the filter as a selector.
+EXACT_FILTERED_ROWS = 20_000
+
 
 @dataclass(frozen=True, slots=True)
 class Filters:
@@ -69,14 +73,12 @@ class ChunkSearch(Protocol):
 
 
 class LocalSearch:
-    """FAISS and bm25s, as saved in the index folder."""
+    """FAISS and bm25s, as saved in the index folder. The FAISS index is the one copy of the
+    chunk vectors (float16, memory-mapped): it searches them and gives back the rows asked for."""
 
-    def __init__(
-        self, faiss_index: Any, bm25: Any, embeddings: np.ndarray, settings: RetrievalSettings
-    ) -> None:
+    def __init__(self, faiss_index: Any, bm25: Any, settings: RetrievalSettings) -> None:
         self.faiss_index = faiss_index
         self.bm25 = bm25  # bm25s.BM25
-        self.embeddings = embeddings  # memory-mapped
         self.settings = settings
         self._frequencies: dict[str, int] | None = None
         # A question's scopes (named outlets, days) rank by the same BM25 scores, masked: they
@@ -87,18 +89,20 @@ class LocalSearch:
         self, vector: np.ndarray, depth: int, filters: Filters | None, mask: np.ndarray | None
     ) -> list[int]:
         if mask is None:
-            return faiss_search(self.faiss_index, self.embeddings, vector, depth, self.settings)
-        # Filtered: score the allowed rows exactly; filters usually leave few of them.
+            return faiss_search(self.faiss_index, vector, depth, self.settings)
         allowed = np.flatnonzero(mask)
-        scores = self.embeddings[allowed] @ vector
-        best = np.argsort(-scores)[:depth]
-        return [int(allowed[i]) for i in best]
+        if len(allowed) <= EXACT_FILTERED_ROWS:
+            # Filters usually leave few rows: score those exactly.
+            scores = self.vectors(allowed) @ vector
+            best = np.argsort(-scores)[:depth]
+            return [int(allowed[i]) for i in best]
+        return faiss_search(self.faiss_index, vector, depth, self.settings, mask)
 
     def bm25_scores(
         self, tokens: list[str], depth: int, filters: Filters | None, mask: np.ndarray | None
     ) -> np.ndarray:
         if not tokens:
-            return np.zeros(len(self.embeddings), dtype=np.float32)
+            return np.zeros(int(self.faiss_index.ntotal), dtype=np.float32)
         last = self._last_scores
         if last is not None and last[0] == tuple(tokens):
             scores = last[1]
@@ -109,8 +113,12 @@ class LocalSearch:
             scores = np.where(mask, scores, 0.0).astype(np.float32)
         return scores
 
-    def vectors(self, rows: Sequence[int]) -> np.ndarray:
-        return np.asarray(self.embeddings[list(rows)], dtype=np.float32).reshape(len(rows), -1)
+    def vectors(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        wanted = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if not len(wanted):
+            return np.zeros((0, int(self.faiss_index.d)), dtype=np.float32)
+        found: np.ndarray = self.faiss_index.reconstruct_batch(wanted)
+        return found
 
     def document_frequencies(self) -> dict[str, int]:
         if self._frequencies is None:
@@ -124,19 +132,24 @@ class LocalSearch:
 
 def faiss_search(
     faiss_index: Any,
-    embeddings: np.ndarray,
     vector: np.ndarray,
     depth: int,
     settings: RetrievalSettings,
+    mask: np.ndarray | None = None,
 ) -> list[int]:
-    """Top `depth` rows by inner product. An IVF index proposes candidates from its 8-bit codes;
-    they are re-scored with the exact vectors, so quantisation costs little recall."""
+    """Top `depth` rows by inner product, among the rows `mask` allows (None: all). An IVF
+    index scans its `ivf_probes` nearest lists."""
+    import faiss
+
     query = vector.reshape(1, -1).astype(np.float32)
-    if not hasattr(faiss_index, "nprobe"):
-        _, rows = faiss_index.search(query, depth)
-        return [int(row) for row in rows[0] if row >= 0]
-    faiss_index.nprobe = settings.ivf_probes
-    _, rows = faiss_index.search(query, max(depth, settings.ivf_rescore))
-    candidates = np.sort(rows[0][rows[0] >= 0])
-    exact = np.asarray(embeddings[candidates]) @ vector
-    return [int(candidates[i]) for i in np.argsort(-exact)[:depth]]
+    params: Any = None
+    if hasattr(faiss_index, "nprobe"):
+        params = faiss.SearchParametersIVF()
+        params.nprobe = settings.ivf_probes
+    bitmap = None  # held here while FAISS reads it through the selector
+    if mask is not None:
+        bitmap = np.packbits(mask.astype(bool), bitorder="little")
+        params = params or faiss.SearchParameters()
+        params.sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap))
+    _, rows = faiss_index.search(query, depth, params=params)
+    return [int(row) for row in rows[0] if row >= 0]

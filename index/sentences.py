@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -122,6 +123,45 @@ def article_sections(article: Article) -> list[list[Sentence]]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class QuantizedRows:
+    """Sentence vectors as int8 codes with a float32 scale per row: a quarter of float32's bytes.
+
+    A row is a sum of token vectors, and question time sums neighbouring rows again before
+    normalising, so each row keeps its own magnitude in its scale (its largest component / 127)
+    rather than being normalised here. Indexing gives float32 rows, as a float array would.
+    """
+
+    codes: np.ndarray  # (n, dim) int8, memory-mapped when loaded
+    scales: np.ndarray  # (n,) float32
+
+    @classmethod
+    def quantize(cls, vectors: np.ndarray) -> QuantizedRows:
+        rows = np.asarray(vectors, dtype=np.float32)
+        scales = (np.abs(rows).max(axis=1, initial=0.0) / 127).astype(np.float32)
+        divisors = np.where(scales > 0, scales, 1.0)[:, None]
+        codes = np.clip(np.rint(rows / divisors), -127, 127).astype(np.int8)
+        return cls(codes, scales)
+
+    @classmethod
+    def stack(cls, parts: list[QuantizedRows], dim: int) -> QuantizedRows:
+        if not parts:
+            return cls(np.zeros((0, dim), np.int8), np.zeros(0, np.float32))
+        return cls(np.vstack([p.codes for p in parts]), np.concatenate([p.scales for p in parts]))
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.codes.shape)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, rows: Any) -> np.ndarray:
+        codes = np.asarray(self.codes[rows], dtype=np.float32)
+        scales = np.asarray(self.scales[rows], dtype=np.float32)
+        return codes * scales[..., None]
+
+
 @dataclass(slots=True)
 class SentenceTable:
     """Every story sentence of every indexed article, with a vector and entities made at index time.
@@ -134,8 +174,8 @@ class SentenceTable:
     """
 
     ranges: dict[str, tuple[int, int]]  # doc_id -> its rows [first, last)
-    spans: np.ndarray  # (n, 3) int64: section number, start, end
-    vectors: np.ndarray  # (n, dim) float16
+    spans: np.ndarray  # (n, 3) int32: section number, start, end
+    vectors: QuantizedRows  # (n, dim)
     entities: np.ndarray  # (m, 4) int32: sentence row, label, start, end
     _entity_rows: np.ndarray = field(init=False, repr=False)
 
@@ -145,14 +185,15 @@ class SentenceTable:
 
     @classmethod
     def empty(cls, dim: int) -> SentenceTable:
-        return cls({}, np.zeros((0, 3), np.int64), np.zeros((0, dim), np.float16), no_entities())
+        return cls({}, np.zeros((0, 3), np.int32), QuantizedRows.stack([], dim), no_entities())
 
     @classmethod
     def concatenate(
         cls, parts: Iterable[tuple[str, np.ndarray, np.ndarray, np.ndarray]], dim: int
     ) -> SentenceTable:
         """One table from (doc_id, spans, vectors, entities) per article, in that order; an
-        article's entity rows count from its own first sentence."""
+        article's entity rows count from its own first sentence. Vectors are quantised article
+        by article, so the whole table is never held as floats."""
         ranges: dict[str, tuple[int, int]] = {}
         spans, vectors, entities, row = [], [], [], 0
         for doc_id, doc_spans, doc_vectors, doc_entities in parts:
@@ -161,14 +202,14 @@ class SentenceTable:
             shifted[:, 0] += row
             row += len(doc_spans)
             spans.append(doc_spans)
-            vectors.append(doc_vectors)
+            vectors.append(QuantizedRows.quantize(doc_vectors))
             entities.append(shifted)
         if not spans:
             return cls.empty(dim)
         return cls(
             ranges,
-            np.vstack(spans).astype(np.int64),
-            np.vstack(vectors).astype(np.float16),
+            np.vstack(spans).astype(np.int32),
+            QuantizedRows.stack(vectors, dim),
             np.vstack(entities).astype(np.int32),
         )
 
@@ -204,7 +245,7 @@ class SentenceTable:
         """For each group of rows, the unit vector of those sentences read together; None where
         one of them has none. The rows are read from the (memory-mapped) table in one go."""
         wanted = sorted({row for rows in groups for row in rows if row >= 0})
-        found = dict(zip(wanted, self.vectors[wanted].astype(np.float32), strict=True))
+        found = dict(zip(wanted, self.vectors[wanted], strict=True))
         out: list[np.ndarray | None] = []
         for rows in groups:
             parts = [found[row] for row in rows if row in found]

@@ -41,8 +41,8 @@ class IndexSettings(_Section):
     # otherwise anyone who may drop a file there could publish any file the server can read.
     # These folders are allowed too (NEWSQA_INDEX__FOLLOW_LINKS_INTO='["/srv/archive"]').
     follow_links_into: tuple[Path, ...] = ()
-    # Up to this many chunks FAISS searches exactly; above it an IVF index (8-bit codes) keeps
-    # queries fast and memory small, and its candidates are re-scored exactly.
+    # Up to this many chunks FAISS searches exactly; above it an IVF index keeps queries fast
+    # (both hold the vectors in float16).
     exact_search_max_chunks: int = Field(200_000, ge=1)
     # Syndicated copies (index.syndication): articles whose story shingles are at least this
     # similar (estimated Jaccard), and that state the same figures and names, are one report.
@@ -56,9 +56,8 @@ class RetrievalSettings(_Section):
     top_k: int = Field(8, ge=1, le=100)
     candidates: int = Field(50, ge=1, le=1000, description="Per-ranker depth before fusion.")
     rrf_k: int = Field(60, ge=1)
-    # IVF only: lists probed per query, and candidates re-scored with the exact vectors.
+    # IVF only: lists probed per query.
     ivf_probes: int = Field(48, ge=1)
-    ivf_rescore: int = Field(200, ge=10)
     # BM25 weighs four times the dense ranking: on news, names and outlets carry the signal.
     # Measured (README, "Retrieval levers"): equal weights lose to BM25 alone on MultiHop-RAG;
     # 0.25 keeps dense retrieval's paraphrase matches, which the seed questions need.

@@ -8,10 +8,14 @@ writes `IndexChanges` through it; the CLI, the app, eval and bench load a `Store
 The local folder:
     INDEX_DIR/CURRENT            name of the complete version in use (replaced atomically)
     INDEX_DIR/LOCK               held by the one writer
-    INDEX_DIR/versions/<name>/   manifest.json, articles.jsonl, chunks.jsonl, embeddings.npy,
-                                 dense.faiss, bm25/, sentences.json, sentence_spans.npy,
-                                 sentence_vectors.npy, sentence_entities.npy,
+    INDEX_DIR/versions/<name>/   manifest.json, articles.jsonl, chunks.jsonl,
+                                 dense.faiss (the chunk vectors, float16), bm25/,
+                                 sentences.json, sentence_spans.npy, sentence_vectors.npy
+                                 and sentence_scales.npy (int8 codes, a scale per row),
+                                 sentence_entities.npy,
                                  article_signatures.npy (MinHash, index.syndication)
+The vector and BM25 files are memory-mapped when loaded: opening an index reads little more
+than its article and chunk lists, and a question pages in the rows it touches.
 A writer builds a whole new version beside the old one and only then points CURRENT at it, so a
 reader (or a crash at any moment) sees either the old index or the new one, never a mix.
 An article's row in articles.jsonl also holds the outlet or date a person set by hand, if any,
@@ -45,7 +49,7 @@ from index.errors import (
     write_failure,
 )
 from index.search import LocalSearch
-from index.sentences import SentenceTable
+from index.sentences import QuantizedRows, SentenceTable
 from index.settings import RetrievalSettings, Settings
 from index.stored import (
     FORMAT_VERSION,
@@ -61,6 +65,7 @@ from index.syndication import copy_groups, signature
 CURRENT = "CURRENT"
 SIGNATURES = "article_signatures.npy"
 VERSIONS = "versions"
+FLAT = "flat-fp16"
 
 
 def ivf_lists(rows: int) -> int:
@@ -69,25 +74,39 @@ def ivf_lists(rows: int) -> int:
 
 
 def build_dense_index(embeddings: np.ndarray, exact_max: int) -> tuple[Any, str]:
-    """Exact inner-product search up to `exact_max` vectors; above it IVF with 8-bit scalar
-    quantisation (a quarter of the memory), whose candidates the retriever re-scores exactly."""
+    """The one stored copy of the chunk vectors, in float16 (to 1e-3 of float32, so nothing
+    is re-scored): searched exactly up to `exact_max` vectors, above it through IVF lists. Either
+    gives back any row's vector (`reconstruct_batch`; the IVF index keeps a row map for it)."""
     import faiss
 
     dim = embeddings.shape[1]
     dense: Any
     if len(embeddings) <= exact_max:
-        dense = faiss.IndexFlatIP(dim)
+        dense = faiss.IndexScalarQuantizer(
+            dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+        )
         if len(embeddings):
             dense.add(embeddings)
-        return dense, "flat"
+        return dense, FLAT
     lists = ivf_lists(len(embeddings))
-    dense = faiss.index_factory(dim, f"IVF{lists},SQ8", faiss.METRIC_INNER_PRODUCT)
+    dense = faiss.index_factory(dim, f"IVF{lists},SQfp16", faiss.METRIC_INNER_PRODUCT)
     sample = np.random.default_rng(0).choice(
         len(embeddings), size=min(len(embeddings), lists * 64), replace=False
     )
     dense.train(embeddings[np.sort(sample)])
     dense.add(embeddings)
-    return dense, f"ivf{lists}-sq8"
+    dense.make_direct_map()
+    return dense, f"ivf{lists}-fp16"
+
+
+def read_dense_index(path: Path, kind: str) -> Any:
+    """A stored dense index, memory-mapped: opening it reads nothing, whatever its size, and a
+    query pages in only the vectors (or IVF lists) it scans. FAISS maps the two kinds through
+    different flags."""
+    import faiss
+
+    flag = faiss.IO_FLAG_MMAP if kind.startswith("ivf") else faiss.IO_FLAG_MMAP_IFC
+    return faiss.read_index(str(path), flag)
 
 
 def build_bm25(articles: dict[str, Article], chunks: list[Chunk]) -> Any:
@@ -231,8 +250,6 @@ class LocalStore:
         )
 
     def _load_version(self, folder: Path, version: str) -> StoredIndex:
-        import faiss
-
         bm25s = load_bm25s()
         if not folder.is_dir():
             raise self._damaged(f"version folder {version} is missing")
@@ -281,10 +298,11 @@ class LocalStore:
                     text=article.text[line["start"] : line["end"]],
                 )
             )
-        embeddings = open_vectors(folder / "embeddings.npy")
-        dense = faiss.read_index(str(folder / "dense.faiss"))
+        dense = read_dense_index(folder / "dense.faiss", manifest.index_type)
         bm25 = (
-            bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if chunks else bm25s.BM25()
+            bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
+            if chunks
+            else bm25s.BM25()
         )
         sentences = SentenceTable(
             {
@@ -293,15 +311,17 @@ class LocalStore:
                     (folder / "sentences.json").read_text(encoding="utf-8")
                 ).items()
             },
-            np.load(folder / "sentence_spans.npy", allow_pickle=False),
-            open_vectors(folder / "sentence_vectors.npy"),
+            np.load(folder / "sentence_spans.npy", allow_pickle=False, mmap_mode="r"),
+            QuantizedRows(
+                open_vectors(folder / "sentence_vectors.npy"),
+                np.load(folder / "sentence_scales.npy", allow_pickle=False, mmap_mode="r"),
+            ),
             np.load(folder / "sentence_entities.npy", allow_pickle=False, mmap_mode="r"),
         )
         counts = {
             "articles": (len(articles), manifest.n_articles),
             "chunks": (len(chunks), manifest.n_chunks),
             "vectors": (int(dense.ntotal), manifest.n_chunks),
-            "embeddings": (int(embeddings.shape[0]), manifest.n_chunks),
             "sentence vectors": (int(sentences.vectors.shape[0]), len(sentences.spans)),
             "entity columns": (int(sentences.entities.shape[-1]), 4),
         }
@@ -314,7 +334,7 @@ class LocalStore:
             if len(rows) != len(articles):
                 raise self._damaged(f"{len(rows)} signatures stored for {len(articles)} articles")
             signatures = dict(zip(articles, rows, strict=True))
-        search = LocalSearch(dense, bm25, embeddings, self.retrieval)
+        search = LocalSearch(dense, bm25, self.retrieval)
         return StoredIndex(
             manifest, articles, hashes, chunks, search, sentences, version, corrections,
             signatures, copies,
@@ -515,14 +535,14 @@ def write_version(staging: Path, version: NewVersion) -> None:
             for c in version.chunks
         ),
     )
-    np.save(staging / "embeddings.npy", version.embeddings)
     if version.articles:
         rows = [version.signatures[doc_id] for doc_id in version.articles]
         np.save(staging / SIGNATURES, np.stack(rows))
     sentences = version.sentences
     (staging / "sentences.json").write_text(json.dumps(sentences.ranges), encoding="utf-8")
     np.save(staging / "sentence_spans.npy", sentences.spans)
-    np.save(staging / "sentence_vectors.npy", sentences.vectors)
+    np.save(staging / "sentence_vectors.npy", sentences.vectors.codes)
+    np.save(staging / "sentence_scales.npy", sentences.vectors.scales)
     np.save(staging / "sentence_entities.npy", sentences.entities)
     faiss.write_index(version.dense, str(staging / "dense.faiss"))
     if version.chunks:

@@ -19,7 +19,7 @@ from index.sentences import SentenceTable
 from index.settings import IndexSettings
 
 # 2: sentence table added. 3: entities of every sentence. 4: filler sentences left out.
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 BM25_STOPWORDS = "en"
 
 
@@ -101,7 +101,7 @@ class ArticleParts:
     chunks: list[Chunk]
     vectors: np.ndarray  # (chunks, dim) float32, unit length
     sentence_spans: np.ndarray  # (sentences, 3): section number, start, end
-    sentence_vectors: np.ndarray  # (sentences, dim) float16
+    sentence_vectors: np.ndarray  # (sentences, dim): sums of token vectors (float16 or 32)
     entities: np.ndarray  # (m, 4) int32: sentence position, label, start, end
     signature: np.ndarray  # MinHash (index.syndication)
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from index.documents import Article
-from index.sentences import article_sections
+from index.sentences import Sentence, article_sections
 
 SHINGLE_WORDS = 5
 PERMUTATIONS = 128
@@ -38,18 +38,20 @@ CREDIT_WORDS = frozenset(
 )
 
 
-def story_words(article: Article) -> list[str]:
-    return [
-        w for section in article_sections(article) for s in section for w in WORD.findall(s.text)
-    ]
+def story_words(article: Article, sections: list[list[Sentence]] | None = None) -> list[str]:
+    """The words of the story's sentences; `sections` are article_sections(article), when the
+    caller has them already."""
+    if sections is None:
+        sections = article_sections(article)
+    return [w for section in sections for s in section for w in WORD.findall(s.text)]
 
 
-def signature(article: Article) -> np.ndarray:
+def signature(article: Article, sections: list[list[Sentence]] | None = None) -> np.ndarray:
     """The MinHash of the article's story shingles (PERMUTATIONS unsigned 32-bit values); all
     zeros for a story under MIN_STORY_WORDS."""
     from datasketch import MinHash
 
-    words = [w.lower() for w in story_words(article)]
+    words = [w.lower() for w in story_words(article, sections)]
     if len(words) < MIN_STORY_WORDS:
         return np.zeros(PERMUTATIONS, dtype=np.uint32)  # too short to tell a copy: never one
     shingles = {
@@ -81,6 +83,13 @@ def copy_groups(
         hashes[doc_id] = LeanMinHash(minhash)
         lsh.insert(doc_id, hashes[doc_id])
     parent = {doc_id: doc_id for doc_id in ids}
+    words: dict[str, list[str]] = {}
+
+    def words_of(doc_id: str) -> list[str]:
+        # An article similar to many (a wire story and its reprints) is split into words once.
+        if doc_id not in words:
+            words[doc_id] = story_words(articles[doc_id])
+        return words[doc_id]
 
     def root(doc_id: str) -> str:
         while parent[doc_id] != doc_id:
@@ -93,7 +102,7 @@ def copy_groups(
             if other <= doc_id or root(other) == root(doc_id):
                 continue
             similar = float(np.mean(signatures[doc_id] == signatures[other]))
-            if similar >= threshold and agree(articles[doc_id], articles[other]):
+            if similar >= threshold and agree(words_of(doc_id), words_of(other)):
                 parent[root(other)] = root(doc_id)
     members: dict[str, list[str]] = {}
     for doc_id in ids:
@@ -101,11 +110,11 @@ def copy_groups(
     return {d: tuple(group) for group in members.values() if len(group) > 1 for d in group}
 
 
-def agree(first: Article, second: Article) -> bool:
-    """Whether two near-identical stories state the same facts: no number or name in one is
-    replaced by another in the other, anywhere; inside the story, none is added either (at
-    its edges a copy may add a dateline, a byline, a credit line or a paragraph)."""
-    a, b = story_words(first), story_words(second)
+def agree(a: list[str], b: list[str]) -> bool:
+    """Whether two near-identical stories (their story_words) state the same facts: no number
+    or name in one is replaced by another in the other, anywhere; inside the story, none is
+    added either (at its edges a copy may add a dateline, a byline, a credit line or a
+    paragraph)."""
     # A short story (a wire brief) has short edges: a tenth of it at most.
     edge = min(EDGE_WORDS, min(len(a), len(b)) // 10)
     matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)

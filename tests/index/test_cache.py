@@ -12,6 +12,7 @@ import pytest
 
 from index.build import IndexBuilder
 from index.cache import FILE, ModelCache
+from index.entities import EntitySpan
 from index.settings import Settings
 from index.store import LocalStore
 from tests.conftest import SEED_IDS, SEEDS, CountingEmbedder
@@ -135,3 +136,51 @@ def test_a_cache_of_size_zero_is_off(
     settings = Settings(index_dir=tmp_path / "ix", index={"cache_mb": 0})
     IndexBuilder(settings, counting_embedder).run([corpus])
     assert not (settings.index_dir / "cache").exists()
+
+
+def test_a_paragraph_met_again_is_not_read_by_the_recogniser_again(
+    tmp_path: Path,
+    corpus: Path,
+    counting_embedder: CountingEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Entities are cached by paragraph: an article that quotes two paragraphs of an indexed
+    one, under its own headline and around a paragraph of its own, sends only that paragraph
+    through the recogniser, and finds the same entities in the quoted ones."""
+    import index.build
+
+    settings = Settings(index_dir=tmp_path / "ix")
+    IndexBuilder(settings, counting_embedder).run([corpus])
+    seed = LocalStore(settings.index_dir).load().articles["004_af93de6b00e6d4fa"]
+    quoted = [line for line in seed.text.splitlines() if len(line.split()) > 30][:2]
+    own = "The council of Leeds met on Tuesday, and Mayor Ann Smith called the new budget fair."
+    body = "\n\n".join([quoted[0], own, quoted[1]])
+    (corpus / "quoting.json").write_text(
+        json.dumps([{"title": "Letters between leaders", "body": body, "source": "Other Post",
+                     "published_at": "2024-03-01", "url": "https://other.example/letters"}])
+    )  # fmt: skip
+    read: list[str] = []
+    recognise = index.build.find_entities
+
+    def recording(texts: list[str]) -> list[list[EntitySpan]]:
+        read.extend(texts)
+        return recognise(texts)
+
+    monkeypatch.setattr(index.build, "find_entities", recording)
+    IndexBuilder(settings, counting_embedder).run([corpus])
+    assert read == [own]
+    stored = LocalStore(settings.index_dir).load()
+
+    def entities_in(doc_id: str, paragraph: str) -> list[tuple[int, str]]:
+        text = stored.articles[doc_id].text
+        offset = text.index(paragraph)
+        rows = stored.sentences.of(doc_id)[2]
+        return sorted(
+            (int(start) - offset, text[start:end])
+            for _, _, start, end in rows
+            if offset <= start < offset + len(paragraph)
+        )
+
+    for paragraph in quoted:
+        found = entities_in("https://other.example/letters", paragraph)
+        assert found and found == entities_in("004_af93de6b00e6d4fa", paragraph)

@@ -171,7 +171,7 @@ def damaged_copy(seed_index: Settings, tmp_path: Path, name: str) -> Path:
 
 @pytest.mark.parametrize(
     "name",
-    ["embeddings.npy", "dense.faiss", "sentence_vectors.npy", "sentence_spans.npy",
+    ["dense.faiss", "sentence_vectors.npy", "sentence_scales.npy", "sentence_spans.npy",
      "bm25/data.csc.index.npy", "bm25/indices.csc.index.npy", "article_signatures.npy"],
 )  # fmt: skip
 def test_bytes_changed_inside_an_index_file_are_refused(
