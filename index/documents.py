@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,37 @@ class Article:
     published: str | None = None
     author: str | None = None
     url: str | None = None
+
+
+class StoredArticle(Article):
+    """An article as a loaded index holds it: its text stays in the index's text file, memory-
+    mapped, until it is read. Opening an index of 100,000 articles would otherwise decode
+    hundreds of MB of text that a question reads a few KB of. Equal to the Article it was made
+    from."""
+
+    __slots__ = ("_span", "_texts")
+    _span: tuple[int, int]
+    _texts: Any
+
+    def __init__(self, texts: Any, span: tuple[int, int], **fields: Any) -> None:
+        object.__setattr__(self, "_texts", texts)  # bytes-like: the version's texts file
+        object.__setattr__(self, "_span", span)
+        for name in ("title", "source", "published", "author", "url"):
+            object.__setattr__(self, name, fields.pop(name, None))
+        for name, value in fields.items():  # doc_id and path
+            object.__setattr__(self, name, value)
+
+    @property
+    def text(self) -> str:
+        start, end = self._span
+        return bytes(self._texts[start:end]).decode("utf-8")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Article):
+            return NotImplemented
+        return astuple(self) == astuple(other)
+
+    __hash__ = Article.__hash__
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +92,9 @@ class Correction:
 
 
 def _with(article: Article, values: dict[str, str | None]) -> Article:
-    return replace(
-        article,
+    return Article(
+        article.doc_id, article.text, article.path, article.title,
         source=values.get("source", article.source),
         published=values.get("published", article.published),
-    )
+        author=article.author, url=article.url,
+    )  # fmt: skip

@@ -8,8 +8,9 @@ the local folder (index.store) and Milvus (index.milvus_store) match the same on
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from index.sentences import SentenceTable
 from index.settings import IndexSettings
 
 # 2: sentence table added. 3: entities of every sentence. 4: filler sentences left out.
+# 5: chunk vectors once (float16, in the FAISS index), int8 sentence vectors, chunk table.
 FORMAT_VERSION = 5
 BM25_STOPWORDS = "en"
 
@@ -47,6 +49,52 @@ class Manifest:
         )
 
 
+class ChunkTable(Sequence[Chunk]):
+    """The chunks of a loaded local index as int32 columns (article number, chunk number, start,
+    end), each made into a Chunk only when asked for: half a million Chunk objects (100,000
+    articles) would take seconds to make at every start, and hundreds of MB for their texts."""
+
+    def __init__(
+        self, rows: np.ndarray, doc_ids: Sequence[str], articles: Mapping[str, Article]
+    ) -> None:
+        self.rows = rows  # (n, 4) int32
+        self.doc_ids = doc_ids  # article number -> id
+        self._articles = articles
+
+    @staticmethod
+    def columns(chunks: Sequence[Chunk], doc_ids: Sequence[str]) -> np.ndarray:
+        """The rows to store for `chunks`, whose articles are numbered by their place in
+        `doc_ids`. A chunk's id is its article's id and its number there ("doc#3")."""
+        number = {doc_id: place for place, doc_id in enumerate(doc_ids)}
+        rows = []
+        for chunk in chunks:
+            doc_id, _, place = chunk.chunk_id.rpartition("#")
+            if doc_id != chunk.doc_id or not place.isdigit():
+                raise ValueError(f"chunk id {chunk.chunk_id!r} is not {chunk.doc_id!r}#number")
+            rows.append((number[chunk.doc_id], int(place), chunk.start, chunk.end))
+        return np.array(rows, dtype=np.int32).reshape(-1, 4)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, row: int) -> Chunk: ...
+
+    @overload
+    def __getitem__(self, row: slice) -> list[Chunk]: ...
+
+    def __getitem__(self, row: int | slice) -> Chunk | list[Chunk]:
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(len(self)))]
+        doc, number, start, end = (int(value) for value in self.rows[row])
+        doc_id = self.doc_ids[doc]
+        text = self._articles[doc_id].text[start:end]
+        return Chunk(f"{doc_id}#{number}", doc_id, start, end, text)
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return (self[row] for row in range(len(self)))
+
+
 @dataclass(slots=True)
 class StoredIndex:
     """An index as a reader sees it: article texts, chunk spans and sentence rows in memory;
@@ -55,7 +103,7 @@ class StoredIndex:
     manifest: Manifest
     articles: dict[str, Article]
     article_hashes: dict[str, str]
-    chunks: list[Chunk]
+    chunks: Sequence[Chunk]  # a ChunkTable from the local folder
     search: ChunkSearch
     sentences: SentenceTable
     version: str = ""
@@ -63,8 +111,34 @@ class StoredIndex:
     signatures: dict[str, np.ndarray] = field(default_factory=dict)  # MinHash of each story
     copies: dict[str, tuple[str, ...]] = field(default_factory=dict)  # its group, itself too
 
+    _chunk_owners: tuple[np.ndarray, list[str]] | None = field(default=None, init=False, repr=False)
+
+    def chunk_owners(self) -> tuple[np.ndarray, list[str]]:
+        """Each chunk row's article, as a number into the list of ids that comes with it."""
+        if self._chunk_owners is None:
+            if isinstance(self.chunks, ChunkTable):
+                self._chunk_owners = (self.chunks.rows[:, 0], list(self.chunks.doc_ids))
+            else:
+                ids = list(dict.fromkeys(chunk.doc_id for chunk in self.chunks))
+                number = {doc_id: place for place, doc_id in enumerate(ids)}
+                owners = np.array([number[c.doc_id] for c in self.chunks], dtype=np.int32)
+                self._chunk_owners = (owners, ids)
+        return self._chunk_owners
+
+    def chunk_mask(self, doc_ids: Collection[str]) -> np.ndarray:
+        """Which chunk rows belong to one of these articles."""
+        owners, ids = self.chunk_owners()
+        wanted = np.array([doc_id in doc_ids for doc_id in ids], dtype=bool)
+        return wanted[owners] if len(owners) else np.zeros(0, dtype=bool)
+
+    def passage_counts(self) -> dict[str, int]:
+        """How many chunks each article has."""
+        owners, ids = self.chunk_owners()
+        counts = np.bincount(owners, minlength=len(ids)) if len(owners) else np.zeros(len(ids))
+        return {doc_id: int(count) for doc_id, count in zip(ids, counts, strict=True)}
+
     def chunks_of(self, doc_id: str) -> list[int]:
-        return [row for row, chunk in enumerate(self.chunks) if chunk.doc_id == doc_id]
+        return [int(row) for row in np.flatnonzero(self.chunk_mask({doc_id}))]
 
 
 def load_bm25s() -> Any:

@@ -59,6 +59,10 @@ class Retriever:
         """Boolean mask of chunks passing the filters, or None when there are no filters."""
         if not filters.active:
             return None
+        return self.index.chunk_mask(self._passing(filters))
+
+    def _passing(self, filters: Filters) -> set[str]:
+        """The articles passing active filters."""
         wanted = {outlet.casefold() for outlet in filters.outlets}
         allowed_docs = set()
         for doc_id, article in self.index.articles.items():
@@ -74,14 +78,15 @@ class Retriever:
                 ):
                     continue
             allowed_docs.add(doc_id)
-        return np.array([chunk.doc_id in allowed_docs for chunk in self.index.chunks], dtype=bool)
+        return allowed_docs
 
     def allowed_docs(self, filters: Filters) -> set[str]:
-        """The articles passing the filters (every article, with none)."""
-        allowed = self.allowed_rows(filters)
-        if allowed is None:
+        """The articles passing the filters (every article, with none) that have chunks."""
+        if not filters.active:
             return set(self.index.articles)
-        return {chunk.doc_id for chunk, ok in zip(self.index.chunks, allowed, strict=True) if ok}
+        passing = self._passing(filters)
+        counts = self.index.passage_counts()
+        return {doc_id for doc_id in passing if counts.get(doc_id)}
 
     def what_filters_hid(self, filters: Filters) -> str | None:
         """When the filters leave nothing to search, why, in counts: "no The Verge article on

@@ -8,7 +8,6 @@ nothing with a server path.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -79,7 +78,7 @@ def article_rows(
     """One row per article, in `order`, kept when every word of `search` is in its date,
     outlet, headline or id."""
     words = search.casefold().split()
-    passages = Counter(chunk.doc_id for chunk in index.chunks)
+    passages = index.passage_counts()
     rows = []
     for article in index.articles.values():
         row: list[Any] = [
@@ -87,7 +86,7 @@ def article_rows(
             article.source or "",
             article.title or "(no headline)",
             article.doc_id,
-            passages[article.doc_id],
+            passages.get(article.doc_id, 0),
         ]
         haystack = " ".join(str(cell) for cell in row[:4]).casefold()
         if all(word in haystack for word in words):

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from index.build import IndexBuilder
+from index.chunk import chunk_article
+from index.embed import token_counter
 from index.errors import (
     BadCorrectionError,
     IndexCorruptError,
@@ -270,7 +272,7 @@ def test_missing_and_damaged_index_give_clear_errors_and_index_rebuilds(
     assert len(store.load().articles) == 5
     # A garbled chunk table is caught too.
     version_dir = settings.index_dir / "versions" / store.current_version()
-    (version_dir / "chunks.jsonl").write_text("{not json")
+    (version_dir / "chunks.npy").write_bytes(b"not a table")
     with pytest.raises(IndexCorruptError):
         store.load()
     (settings.index_dir / "CURRENT").write_text("v-missing")
@@ -357,3 +359,28 @@ def test_an_article_with_only_a_headline_is_skipped_with_a_reason(
     report = build(settings, counting_embedder, headline_only)
     assert report.saved and report.articles_total == 5 and len(report.skipped) == 1
     assert sorted(LocalStore(settings.index_dir).load().articles) == SEED_IDS
+
+
+def test_the_chunk_table_gives_back_each_chunk_as_it_was_cut(
+    tmp_path: Path, seed_copy: Path, counting_embedder: CountingEmbedder
+) -> None:
+    """Chunks are stored as number columns and made on demand: each comes back with its id,
+    span and text, after an update that keeps some articles' rows and renews another's."""
+    settings = Settings(index_dir=tmp_path / "ix")
+    build(settings, counting_embedder, seed_copy)
+    story = seed_copy / "000_b32fb440e881743b.txt"
+    story.write_text(story.read_text(encoding="utf-8") + "\nA later paragraph.\n", "utf-8")
+    build(settings, counting_embedder, seed_copy)
+    stored = LocalStore(settings.index_dir).load()
+    recipe = settings.index
+    count = token_counter(recipe.embed_model)
+    expected = {
+        doc_id: chunk_article(article, recipe.chunk_size, recipe.chunk_overlap, count)
+        for doc_id, article in stored.articles.items()
+    }
+    assert len(stored.chunks) == sum(map(len, expected.values()))
+    for doc_id, cut in expected.items():
+        rows = stored.chunks_of(doc_id)
+        assert [stored.chunks[row] for row in rows] == cut
+        assert stored.passage_counts()[doc_id] == len(cut)
+    assert stored.chunks[-1] == list(stored.chunks)[-1] == stored.chunks[-1:][0]

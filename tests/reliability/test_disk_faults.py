@@ -172,6 +172,7 @@ def damaged_copy(seed_index: Settings, tmp_path: Path, name: str) -> Path:
 @pytest.mark.parametrize(
     "name",
     ["dense.faiss", "sentence_vectors.npy", "sentence_scales.npy", "sentence_spans.npy",
+     "texts.bin", "chunks.npy",
      "bm25/data.csc.index.npy", "bm25/indices.csc.index.npy", "article_signatures.npy"],
 )  # fmt: skip
 def test_bytes_changed_inside_an_index_file_are_refused(
@@ -182,6 +183,39 @@ def test_bytes_changed_inside_an_index_file_are_refused(
         LocalStore(index_dir).load()
     line = one_line_error(newsqa("ask", "Who visited?", "--index-dir", str(index_dir)))
     assert line.startswith(f"error: The index at {index_dir} is damaged ({name} is not as")
+
+
+def test_files_checked_once_are_not_read_again_until_they_change(
+    seed_index: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading reads each file's checksum only when the file is not as it was when last
+    checked; bytes changed in place are caught even with the file's modification time set back."""
+    import index.store
+
+    index_dir = tmp_path / ".newsqa"
+    shutil.copytree(seed_index.index_dir, index_dir)  # new inodes: everything is checked again
+    hashed: list[str] = []
+    checksum = index.store.file_checksum
+
+    def counting(path: Path) -> str:
+        hashed.append(path.name)
+        return checksum(path)
+
+    monkeypatch.setattr(index.store, "file_checksum", counting)
+    LocalStore(index_dir).load()
+    assert "sentence_vectors.npy" in hashed and "dense.faiss" in hashed
+    hashed.clear()
+    LocalStore(index_dir).load()
+    assert hashed == []
+    path = index_dir / "versions" / LocalStore(index_dir).current_version() / "dense.faiss"
+    before = path.stat()
+    with open(path, "r+b") as handle:
+        handle.seek(before.st_size // 2)
+        handle.write(bytes(64))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    with pytest.raises(IndexCorruptError, match=r"dense.faiss is not as it was written"):
+        LocalStore(index_dir).load()
+    assert hashed == ["dense.faiss"]
 
 
 def test_an_index_from_before_checksums_loads_by_its_sizes(
