@@ -5,7 +5,9 @@
 
 Starts `newsqa serve` on the seeds (or DIR) on loopback, then `--clients` threads each ask the
 seed dev questions in turn through Gradio's REST protocol (a POST to /gradio_api/call/ask, then
-its event stream), without pause, for `--seconds`. Reports answers a second, latency p50/p95 and
+its event stream), without pause, for `--seconds`; then one client alone. Twice: as served
+(a question asked again is answered from the answer cache), and with every answer computed
+afresh (NEWSQA_ANSWER__CACHED_ANSWERS=0). Reports answers a second, latency p50/p95 and
 errors, beside the same questions answered in-process one at a time (the answering alone):
 the difference is what serving costs. The clients run in this process, on the same cores as
 the server, as they would on a laptop demo; their own CPU time is reported too.
@@ -106,7 +108,7 @@ def in_process(index_dir: Path, asked: list[str]) -> dict[str, Any]:
     from index.settings import Settings
     from qa.pipeline import Pipeline
 
-    pipeline = Pipeline.load(Settings(index_dir=index_dir))
+    pipeline = Pipeline.load(Settings(index_dir=index_dir, answer={"cached_answers": 0}))
     for question in asked[:5]:
         pipeline.ask(question)  # warm-up
     times = []
@@ -132,17 +134,21 @@ def main() -> None:
     asked = questions()
     with tempfile.TemporaryDirectory() as scratch:
         index_dir = args.index_dir or Path(scratch) / ".newsqa"
-        app = start_app(index_dir, log_dir=Path(scratch))  # builds the seed index if none
-        try:
-            with httpx.Client(timeout=60) as client:
-                for question in asked[:5]:
-                    ask_once(client, app.url, question)  # warm-up
-            served = load(app.url, args.clients, args.seconds, asked)
-            single = load(app.url, 1, min(args.seconds, 15), asked)
-        finally:
-            stop_app(app)
-        answering = in_process(index_dir, asked)
-    summary = {"served": served, "one_client": single, "in_process": answering}
+        summary: dict[str, Any] = {}
+        # With the answer cache (as served), and with every answer computed afresh.
+        for name, env in [("cached", {}), ("afresh", {"NEWSQA_ANSWER__CACHED_ANSWERS": "0"})]:
+            app = start_app(index_dir, env=env, log_dir=Path(scratch))  # builds the seeds' index
+            try:
+                with httpx.Client(timeout=60) as client:
+                    for question in asked[:5]:
+                        ask_once(client, app.url, question)  # warm-up
+                summary[f"{args.clients}_clients_{name}"] = load(
+                    app.url, args.clients, args.seconds, asked
+                )
+                summary[f"1_client_{name}"] = load(app.url, 1, min(args.seconds, 15), asked)
+            finally:
+                stop_app(app)
+        summary["in_process"] = in_process(index_dir, asked)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "serve_load.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     print(json.dumps(summary, indent=1))

@@ -85,7 +85,8 @@ def queries(index_dir: Path) -> dict[str, Any]:
     from index.settings import Settings
     from qa.pipeline import Pipeline
 
-    settings = Settings(index_dir=index_dir)
+    # Every question answered afresh: a repeated one would come from the answer cache.
+    settings = Settings(index_dir=index_dir, answer={"cached_answers": 0})
     pipeline = Pipeline.load(settings)
     records = json.loads((DATA / "MultiHopRAG.json").read_text())
     questions = [r["query"] for r in records if r["question_type"] != "null_query"][:200]

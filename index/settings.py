@@ -93,6 +93,9 @@ class AnswerSettings(_Section):
     # (int8, 2 cores: docs/speed.md). Only an answer model trained with the reader reads.
     read_sentences: int = Field(12, ge=0, le=1000)
     max_question_chars: int = Field(2000, ge=10)
+    # Answers kept per index version for questions asked again on their own (qa.pipeline's
+    # AnswerCache); 0 answers every question afresh.
+    cached_answers: int = Field(512, ge=0)
 
 
 class LLMSettings(_Section):

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
+from copy import deepcopy
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -129,6 +133,60 @@ class Retrieved:
     embed_ms: float
 
 
+AnswerKey = tuple[str, int | None, Filters | None, str | None, dt.date]
+
+
+class AnswerCache:
+    """Answers this pipeline gave to questions asked on their own (no chat history), by the
+    question's words, the options and the day it was asked as of: many people asking the same
+    question (a story everyone follows) cost one answer; an answer carries the question's words,
+    so only their spacing may differ. A pipeline holds one version of the
+    index (a new version gets a new pipeline), so an answer is never older than the index.
+    Concurrent asks of a question being answered wait for that answer instead of repeating it.
+    Each caller gets its own copy."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._done: OrderedDict[AnswerKey, Answer] = OrderedDict()
+        self._running: dict[AnswerKey, Future[Answer]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: AnswerKey, answer: Callable[[], Answer]) -> Answer:
+        if not self.size:
+            return answer()
+        started = time.perf_counter()
+        with self._lock:
+            done = self._done.get(key)
+            if done is not None:
+                self._done.move_to_end(key)
+            running = self._running.get(key)
+            owner = done is None and running is None
+            if owner:
+                running = self._running[key] = Future()
+        if done is None and not owner:
+            assert running is not None
+            done = running.result()
+        if done is not None:
+            copy = deepcopy(done)
+            copy.timings_ms = {"cache": round((time.perf_counter() - started) * 1000, 2)}
+            return copy
+        assert running is not None
+        try:
+            fresh = answer()
+        except BaseException as error:
+            running.set_exception(error)
+            raise
+        finally:
+            with self._lock:
+                self._running.pop(key, None)
+        with self._lock:
+            self._done[key] = deepcopy(fresh)
+            while len(self._done) > self.size:
+                self._done.popitem(last=False)
+        running.set_result(self._done.get(key, fresh))
+        return fresh
+
+
 @dataclass
 class Pipeline:
     settings: Settings
@@ -138,12 +196,14 @@ class Pipeline:
     answer_model: AnswerModel | None = None  # None: the trained one beside qa/answer_model.py
     extractive: ExtractiveAnswerer = field(init=False)
     verdicts: VerdictReader = field(init=False)
+    answers: AnswerCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.extractive = ExtractiveAnswerer(
             self.index, self.embedder, self.settings.answer, self.answer_model
         )
         self.verdicts = VerdictReader(self.index)
+        self.answers = AnswerCache(self.settings.answer.cached_answers)
 
     @classmethod
     def load(
@@ -169,8 +229,17 @@ class Pipeline:
         as_of: dt.date | None = None,
     ) -> Answer:
         """Answers one question (a turn of `history`, if given) with verified citations, as of
-        the day `as_of` (today by default): "this week" means the week before it."""
-        return final_answer(self.stream(question, history, top_k, filters, backend, as_of))
+        the day `as_of` (today by default): "this week" means the week before it. A question
+        asked on its own again, with the same options, is answered from `answers`."""
+
+        def fresh() -> Answer:
+            return final_answer(self.stream(question, history, top_k, filters, backend, as_of))
+
+        if history is not None and history.turns:
+            return fresh()
+        words = " ".join(question.split())
+        day = as_of or dt.date.today()
+        return self.answers.get((words, top_k, filters, backend, day), fresh)
 
     def stream(
         self,
