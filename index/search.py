@@ -94,8 +94,7 @@ class LocalSearch:
         if len(allowed) <= EXACT_FILTERED_ROWS:
             # Filters usually leave few rows: score those exactly.
             scores = self.vectors(allowed) @ vector
-            best = np.argsort(-scores)[:depth]
-            return [int(allowed[i]) for i in best]
+            return [int(allowed[i]) for i in top_rows(scores, depth)]
         return faiss_search(self.faiss_index, vector, depth, self.settings, mask)
 
     def bm25_scores(
@@ -153,3 +152,17 @@ def faiss_search(
         params.sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap))
     _, rows = faiss_index.search(query, depth, params=params)
     return [int(row) for row in rows[0] if row >= 0]
+
+
+def top_rows(scores: np.ndarray, depth: int) -> np.ndarray:
+    """The positions of the `depth` highest scores, highest first (ties by position): a
+    partition, then a sort of those alone, not a sort of every row (half a million at 100,000
+    articles)."""
+    if depth <= 0 or not len(scores):
+        return np.zeros(0, dtype=np.int64)
+    if depth < len(scores):
+        best = np.argpartition(-scores, depth - 1)[:depth]
+    else:
+        best = np.arange(len(scores))
+    order = np.lexsort((best, -scores[best]))
+    return best[order]

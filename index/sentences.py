@@ -180,8 +180,9 @@ class SentenceTable:
     _entity_rows: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        # The row column, contiguous, to find a sentence's entities by binary search.
-        self._entity_rows = np.ascontiguousarray(self.entities[:, 0])
+        # The row column, contiguous, to find a sentence's entities by binary search (with keys
+        # of its own type: other keys would make numpy convert the whole column each search).
+        self._entity_rows = np.ascontiguousarray(self.entities[:, 0], dtype=np.int32)
 
     @classmethod
     def empty(cls, dim: int) -> SentenceTable:
@@ -217,7 +218,7 @@ class SentenceTable:
         """An article's spans, vectors and entities (rows counted from its first sentence), to
         carry into the next version unchanged."""
         first, last = self.ranges.get(doc_id, (0, 0))
-        low, high = np.searchsorted(self._entity_rows, [first, last])
+        low, high = np.searchsorted(self._entity_rows, np.array([first, last], np.int32))
         entities = np.array(self.entities[low:high], dtype=np.int32)
         entities[:, 0] -= first
         return self.spans[first:last], self.vectors[first:last], entities
@@ -237,7 +238,7 @@ class SentenceTable:
         for row in rows:
             if row < 0:
                 continue
-            low, high = np.searchsorted(self._entity_rows, [row, row + 1])
+            low, high = np.searchsorted(self._entity_rows, np.array([row, row + 1], np.int32))
             found[row] = [(int(e[1]), int(e[2]), int(e[3])) for e in self.entities[low:high]]
         return found
 

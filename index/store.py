@@ -21,9 +21,8 @@ The vector and BM25 files are memory-mapped when loaded: opening an index reads 
 than its article and chunk lists, and a question pages in the rows it touches.
 A writer builds a whole new version beside the old one and only then points CURRENT at it, so a
 reader (or a crash at any moment) sees either the old index or the new one, never a mix.
-An article's row in articles.jsonl also holds the outlet or date a person set by hand, if any,
-and the other articles that are copies of it. An index written before signatures were stored
-loads without them (no copies); the next write adds them.
+An article's row in articles.jsonl also holds the outlet or date a person set by hand, if any;
+copy_groups.npy numbers the groups of articles that are copies of one another.
 """
 
 from __future__ import annotations
@@ -69,6 +68,7 @@ from index.syndication import copy_groups, signature
 CURRENT = "CURRENT"
 CHUNKS = "chunks.npy"
 TEXTS, TEXT_OFFSETS = "texts.bin", "text_offsets.npy"
+COPY_GROUPS = "copy_groups.npy"
 VERIFIED = "verified.json"
 SIGNATURES = "article_signatures.npy"
 VERSIONS = "versions"
@@ -298,15 +298,24 @@ class LocalStore:
             raise self._damaged(f"{TEXT_OFFSETS} does not fit {TEXTS}")
         for number, line in enumerate(_read_jsonl(folder / "articles.jsonl")):
             hashes[line["doc_id"]] = line.pop("content_hash")
-            group = line.pop("copies", None)
-            if group:
-                copies[line["doc_id"]] = tuple(group)
             correction = line.pop("correction", None)
             if correction is not None:
                 corrections[line["doc_id"]] = Correction(**correction)
             # More rows than offsets is an IndexError: reported as damage, like any other.
             span = (int(offsets[number]), int(offsets[number + 1]))
             articles[line["doc_id"]] = StoredArticle(texts, span, **line)
+        groups = np.load(folder / COPY_GROUPS, allow_pickle=False)
+        if len(groups) != len(articles):
+            raise self._damaged(
+                f"{COPY_GROUPS} has {len(groups)} rows for {len(articles)} articles"
+            )
+        members: dict[int, list[str]] = {}
+        for doc_id, group in zip(articles, groups.tolist(), strict=True):
+            if group >= 0:
+                members.setdefault(group, []).append(doc_id)
+        for group_members in members.values():
+            together = tuple(group_members)
+            copies.update(dict.fromkeys(together, together))
         rows = np.load(folder / CHUNKS, allow_pickle=False).reshape(-1, 4)
         if len(rows) and not 0 <= int(rows[:, 0].min()) <= int(rows[:, 0].max()) < len(articles):
             raise self._damaged(f"{CHUNKS} names articles the index does not hold")
@@ -533,6 +542,14 @@ def write_version(staging: Path, version: NewVersion) -> None:
         for article in version.articles.values():
             offsets.append(offsets[-1] + handle.write(article.text.encode("utf-8")))
     np.save(staging / TEXT_OFFSETS, np.array(offsets, dtype=np.int64))
+    # Each article's copy group, a number (-1: none), not its list of members: a wire story
+    # reprinted by 200 outlets would store 200 lists of 200 ids.
+    group_of: dict[tuple[str, ...], int] = {}
+    groups = [
+        group_of.setdefault(copies[doc_id], len(group_of)) if doc_id in copies else -1
+        for doc_id in version.articles
+    ]
+    np.save(staging / COPY_GROUPS, np.array(groups, dtype=np.int32))
     _write_jsonl(
         staging / "articles.jsonl",
         (
@@ -544,7 +561,6 @@ def write_version(staging: Path, version: NewVersion) -> None:
                     if doc_id in corrections
                     else {}
                 ),
-                **({"copies": list(copies[doc_id])} if doc_id in copies else {}),
             }
             for doc_id, article in version.articles.items()
         ),

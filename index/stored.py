@@ -111,31 +111,38 @@ class StoredIndex:
     signatures: dict[str, np.ndarray] = field(default_factory=dict)  # MinHash of each story
     copies: dict[str, tuple[str, ...]] = field(default_factory=dict)  # its group, itself too
 
-    _chunk_owners: tuple[np.ndarray, list[str]] | None = field(default=None, init=False, repr=False)
+    _chunk_articles: np.ndarray | None = field(default=None, init=False, repr=False)
 
-    def chunk_owners(self) -> tuple[np.ndarray, list[str]]:
-        """Each chunk row's article, as a number into the list of ids that comes with it."""
-        if self._chunk_owners is None:
-            if isinstance(self.chunks, ChunkTable):
-                self._chunk_owners = (self.chunks.rows[:, 0], list(self.chunks.doc_ids))
+    def chunk_articles(self) -> np.ndarray:
+        """Each chunk row's article, as its place in `articles`."""
+        if self._chunk_articles is None:
+            if isinstance(self.chunks, ChunkTable) and list(self.chunks.doc_ids) == list(
+                self.articles
+            ):
+                self._chunk_articles = np.asarray(self.chunks.rows[:, 0], dtype=np.int64)
             else:
-                ids = list(dict.fromkeys(chunk.doc_id for chunk in self.chunks))
-                number = {doc_id: place for place, doc_id in enumerate(ids)}
-                owners = np.array([number[c.doc_id] for c in self.chunks], dtype=np.int32)
-                self._chunk_owners = (owners, ids)
-        return self._chunk_owners
+                place = {doc_id: number for number, doc_id in enumerate(self.articles)}
+                self._chunk_articles = np.array(
+                    [place[chunk.doc_id] for chunk in self.chunks], dtype=np.int64
+                )
+        return self._chunk_articles
+
+    def chunks_of_articles(self, passing: np.ndarray) -> np.ndarray:
+        """Which chunk rows belong to an article `passing` (a flag for each of `articles`)."""
+        mask: np.ndarray = passing[self.chunk_articles()]
+        return mask
 
     def chunk_mask(self, doc_ids: Collection[str]) -> np.ndarray:
         """Which chunk rows belong to one of these articles."""
-        owners, ids = self.chunk_owners()
-        wanted = np.array([doc_id in doc_ids for doc_id in ids], dtype=bool)
-        return wanted[owners] if len(owners) else np.zeros(0, dtype=bool)
+        wanted = np.fromiter(
+            (doc_id in doc_ids for doc_id in self.articles), dtype=bool, count=len(self.articles)
+        )
+        return self.chunks_of_articles(wanted)
 
     def passage_counts(self) -> dict[str, int]:
         """How many chunks each article has."""
-        owners, ids = self.chunk_owners()
-        counts = np.bincount(owners, minlength=len(ids)) if len(owners) else np.zeros(len(ids))
-        return {doc_id: int(count) for doc_id, count in zip(ids, counts, strict=True)}
+        counts = np.bincount(self.chunk_articles(), minlength=len(self.articles))
+        return {doc_id: int(count) for doc_id, count in zip(self.articles, counts, strict=True)}
 
     def chunks_of(self, doc_id: str) -> list[int]:
         return [int(row) for row in np.flatnonzero(self.chunk_mask({doc_id}))]
