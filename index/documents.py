@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import astuple, dataclass, field
 from typing import Any
 
@@ -26,6 +28,34 @@ class Article:
     url: str | None = None
 
 
+class TextFile:
+    """The article texts of an index version (bytes-like: memory-mapped), decoded as they are
+    read. The texts read last stay decoded: answering one question reads the same few
+    articles' texts many times (every chunk and sentence of them is a slice of one)."""
+
+    def __init__(self, data: Any, keep: int = 256) -> None:
+        self.data = data
+        self.keep = keep
+        self._decoded: OrderedDict[int, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def read(self, start: int, end: int) -> str:
+        with self._lock:
+            text = self._decoded.get(start)
+            if text is not None:
+                self._decoded.move_to_end(start)
+                return text
+        text = bytes(self.data[start:end]).decode("utf-8")
+        with self._lock:
+            self._decoded[start] = text
+            while len(self._decoded) > self.keep:
+                self._decoded.popitem(last=False)
+        return text
+
+
 class StoredArticle(Article):
     """An article as a loaded index holds it: its text stays in the index's text file, memory-
     mapped, until it is read. Opening an index of 100,000 articles would otherwise decode
@@ -34,10 +64,10 @@ class StoredArticle(Article):
 
     __slots__ = ("_span", "_texts")
     _span: tuple[int, int]
-    _texts: Any
+    _texts: TextFile
 
-    def __init__(self, texts: Any, span: tuple[int, int], **fields: Any) -> None:
-        object.__setattr__(self, "_texts", texts)  # bytes-like: the version's texts file
+    def __init__(self, texts: TextFile, span: tuple[int, int], **fields: Any) -> None:
+        object.__setattr__(self, "_texts", texts)
         object.__setattr__(self, "_span", span)
         for name in ("title", "source", "published", "author", "url"):
             object.__setattr__(self, name, fields.pop(name, None))
@@ -46,8 +76,7 @@ class StoredArticle(Article):
 
     @property
     def text(self) -> str:
-        start, end = self._span
-        return bytes(self._texts[start:end]).decode("utf-8")
+        return self._texts.read(*self._span)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Article):

@@ -42,7 +42,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.documents import Article, Chunk, Correction, StoredArticle
+from index.documents import Article, Chunk, Correction, StoredArticle, TextFile
 from index.errors import (
     IndexCorruptError,
     IndexLockedError,
@@ -636,12 +636,12 @@ def file_checksum(path: Path) -> str:
             return xxhash.xxh3_128_hexdigest(mapped)
 
 
-def open_texts(path: Path) -> Any:
-    """The version's article texts, memory-mapped (bytes-like; empty for an empty file)."""
+def open_texts(path: Path) -> TextFile:
+    """The version's article texts, memory-mapped."""
     with open(path, "rb") as handle:
         if not os.fstat(handle.fileno()).st_size:
-            return b""
-        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            return TextFile(b"")
+        return TextFile(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
 
 
 def open_vectors(path: Path) -> np.ndarray:
