@@ -327,13 +327,81 @@ def report(rows: list[dict[str, Any]], exponents: dict[str, float | None]) -> st
     return "\n".join(lines) + "\n"
 
 
+def kill_during_builds(work: Path, size: int, kills: int, seed: int) -> dict[str, Any]:
+    """`newsqa index` killed (SIGKILL) at seeded moments while it adds 500 articles to the
+    `size`-article index that a run of this bench left in `work`; after each kill the index
+    must open, hold the articles it held before (or all of them, if the build had finished)
+    and answer. Then a build that is not killed must finish on what the killed ones left."""
+    from index.settings import Settings
+    from index.store import LocalStore
+    from qa.pipeline import Pipeline
+
+    index_dir = work / f"index-{size}"
+    before = len(LocalStore(index_dir).load().articles)
+    corpus = work / f"corpus-{size}-more"
+    shutil.rmtree(corpus, ignore_errors=True)
+    shutil.copytree(work / f"corpus-{size}", corpus)
+    write_records(corpus / "more", distractors(passage_pool(), 500, seed + 1))
+    # How long the build runs uninterrupted, timed on a copy of the index.
+    rehearsal = work / f"index-{size}-rehearsal"
+    shutil.rmtree(rehearsal, ignore_errors=True)
+    shutil.copytree(index_dir, rehearsal)
+    full_s, _, _ = run_measured([*NEWSQA, "index", str(corpus), "--index-dir", str(rehearsal)])
+    shutil.rmtree(rehearsal)
+    command = [*NEWSQA, "index", str(corpus), "--index-dir", str(index_dir)]
+    rng = random.Random(seed)
+    outcomes = []
+    for number in range(kills):
+        began = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)  # fmt: skip
+        wait = rng.uniform(0.1, 0.9) * full_s
+        while process.poll() is None and time.perf_counter() - began < wait:
+            time.sleep(0.05)
+        finished = process.poll() is not None
+        if not finished:
+            process.kill()
+        process.wait()
+        stored = LocalStore(index_dir).load()
+        answer = Pipeline.load(Settings(index_dir=index_dir)).ask(
+            test_half_questions()[number]["query"]
+        )
+        outcomes.append({
+            "killed_after_s": round(time.perf_counter() - began, 1),
+            "finished_first": finished, "articles": len(stored.articles),
+            "answered": bool(answer.answer),
+        })  # fmt: skip
+        print(json.dumps(outcomes[-1]), flush=True)
+        if finished:
+            break  # the 500 are in: nothing left to interrupt
+    build_s, _, out = run_measured(command)
+    after = len(LocalStore(index_dir).load().articles)
+    whole = all(o["answered"] and o["articles"] in (before, after) for o in outcomes)
+    return {
+        "size": size, "articles_before": before, "articles_after": after,
+        "uninterrupted_build_s": round(full_s, 1),
+        "kills": outcomes, "final_build_s": round(build_s, 1), "final_output": out.strip(),
+        "every_kill_left_a_whole_index": whole,
+    }  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "scale")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "scale-work")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--kill-at", type=int, help="instead: kill -9 builds into this size's index (see above)"
+    )
+    parser.add_argument("--kills", type=int, default=6)
     args = parser.parse_args()
+    if args.kill_at:
+        killed = kill_during_builds(args.work, args.kill_at, args.kills, args.seed)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / f"kill-{args.kill_at}.json").write_text(json.dumps(killed, indent=1))
+        print(json.dumps({k: v for k, v in killed.items() if k != "final_output"}))
+        return
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     args.work.mkdir(parents=True, exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
