@@ -230,12 +230,15 @@ class Pipeline:
     ) -> Answer:
         """Answers one question (a turn of `history`, if given) with verified citations, as of
         the day `as_of` (today by default): "this week" means the week before it. A question
-        asked on its own again, with the same options, is answered from `answers`."""
+        asked on its own again, with the same options, is answered from `answers` (extractive
+        answers only)."""
 
         def fresh() -> Answer:
             return final_answer(self.stream(question, history, top_k, filters, backend, as_of))
 
-        if history is not None and history.turns:
+        # An LLM's answer is not kept: it may be a fallback written while the server was down.
+        local = (backend or self.settings.answer.backend) == "extractive"
+        if not local or (history is not None and history.turns):
             return fresh()
         words = " ".join(question.split())
         day = as_of or dt.date.today()

@@ -47,6 +47,11 @@ def test_a_question_asked_again_is_answered_once(counted: tuple[Pipeline, list[s
     history.remember("Who did Kim meet?", "Putin", "person")
     pipeline.ask(QUESTION, history=history)
     assert answered == [QUESTION] * 3
+    # An LLM's answers are never kept: here, with no LLM server, each is a fallback that a
+    # retry once the server is up must not be served.
+    first_fallback = pipeline.ask(QUESTION, backend="openai")
+    pipeline.ask(QUESTION, backend="openai")
+    assert answered == [QUESTION] * 5 and first_fallback.notices
 
 
 def test_many_asking_at_once_wait_for_one_answer(counted: tuple[Pipeline, list[str]]) -> None:
