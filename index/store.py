@@ -10,8 +10,8 @@ The local folder:
     INDEX_DIR/LOCK               held by the one writer
     INDEX_DIR/versions/<name>/   manifest.json, articles.jsonl (all but the text), texts.bin
                                  (the texts, UTF-8, one after another) and text_offsets.npy,
-                                 chunks.npy (int32 columns:
-                                 article number, chunk number, start, end),
+                                 copy_groups.npy, chunks.npy (int32 columns: article number,
+                                 chunk number, start, end),
                                  dense.faiss (the chunk vectors, float16), bm25/,
                                  sentences.json, sentence_spans.npy, sentence_vectors.npy
                                  and sentence_scales.npy (int8 codes, a scale per row),
@@ -645,9 +645,9 @@ def open_texts(path: Path) -> TextFile:
 
 
 def open_vectors(path: Path) -> np.ndarray:
-    """A vector file memory-mapped for reading a few rows at a time: exact re-scoring and
-    answering touch a few hundred rows per question, not the whole matrix. Read-ahead is switched
-    off, or each scattered row read would pull in its neighbours too."""
+    """A vector file memory-mapped for reading a few rows at a time: answering touches a few
+    hundred sentence rows per question, not the whole matrix. Read-ahead is switched off, or
+    each scattered row read would pull in its neighbours too."""
     vectors: np.ndarray = np.load(path, allow_pickle=False, mmap_mode="r")
     mapped = getattr(vectors, "_mmap", None)
     if mapped is not None and hasattr(mmap, "MADV_RANDOM"):

@@ -105,11 +105,13 @@ def copy_groups(
             first_of[key] = doc_id
     distinct = list(first_of.values())
     lsh = MinHashLSH(threshold=threshold, num_perm=PERMUTATIONS)
+    hashes = {}
     for doc_id in distinct:
         minhash = MinHash(
             num_perm=PERMUTATIONS, seed=SEED, hashvalues=signatures[doc_id], scheme=SCHEME
         )
-        lsh.insert(doc_id, LeanMinHash(minhash))
+        hashes[doc_id] = LeanMinHash(minhash)
+        lsh.insert(doc_id, hashes[doc_id])
     words: dict[str, list[str]] = {}
 
     def words_of(doc_id: str) -> list[str]:
@@ -120,12 +122,10 @@ def copy_groups(
         return words[doc_id]
 
     for doc_id in distinct:
-        own = signatures[doc_id]
-        found = [other for other in lsh.query(LeanMinHash(MinHash(
-            num_perm=PERMUTATIONS, seed=SEED, hashvalues=own, scheme=SCHEME
-        ))) if other > doc_id]  # fmt: skip
+        found = [other for other in lsh.query(hashes[doc_id]) if other > doc_id]
         if not found:
             continue
+        own = signatures[doc_id]
         similar = (np.stack([signatures[other] for other in found]) == own).mean(axis=1)
         checks = 0
         for place in np.argsort(-similar, kind="stable"):

@@ -8,17 +8,7 @@ import pytest
 import index.syndication as syndication
 from index.documents import Article
 from index.syndication import MAX_CHECKS, copy_groups, signature
-
-STORY = (
-    "The ferry line between Glimmerfjord and Skarvoy will close on October 31 after 61 years, "
-    "the county transport office said on Tuesday. The new Skarvoy bridge, which opens the same "
-    "week, takes cars across the fjord in four minutes, against forty on the ferry. The county "
-    "expects about 2,400 vehicles a day on the bridge in its first year. Ferry crews will be "
-    "offered jobs on the county's two remaining routes, a spokeswoman for the operator said, and "
-    "the old terminal will become a museum of the fjord's boats. Residents of the outer islands, "
-    "who still depend on the ferry for their daily shopping, asked the county to keep a smaller "
-    "boat running twice a day until the new road to the islands is finished in 2027."
-)
+from tests.qa.test_syndication import STORY
 
 
 def article(doc_id: str, text: str, outlet: str) -> Article:
