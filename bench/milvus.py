@@ -17,6 +17,7 @@ Writes OUT/milvus.json and OUT/milvus.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,24 +62,35 @@ def queries_in_child(index_dir: Path, uri: str) -> dict[str, Any]:
     return row
 
 
-def serving_from_server(index_dir: Path, lite: str) -> dict[str, Any]:
-    """The app against `milvus-lite server` on the same data: the engine runs in its own
-    process, as a Milvus server would, and each process's peak RSS is reported."""
+@contextlib.contextmanager
+def lite_server(data: str) -> Iterator[tuple[str, int]]:
+    """`milvus-lite server` on a Milvus Lite file, on loopback: (its URI, its process id)."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "milvus_lite", "server", "--data-dir", lite,
+        [sys.executable, "-m", "milvus_lite", "server", "--data-dir", data,
          "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
         time.sleep(3)  # the server's start-up
-        app = serving(index_dir, {"NEWSQA_STORE__URI": f"http://127.0.0.1:{port}"})
-        status = Path(f"/proc/{server.pid}/status").read_text()
-        peak = next(line for line in status.splitlines() if line.startswith("VmHWM"))
-        return {**app, "server_peak_rss_mb": round(int(peak.split()[1]) / 1024)}
+        yield f"http://127.0.0.1:{port}", server.pid
     finally:
         server.terminate()
         server.wait(30)
+
+
+def peak_rss_mb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    peak = next(line for line in status.splitlines() if line.startswith("VmHWM"))
+    return round(int(peak.split()[1]) / 1024)
+
+
+def serving_from_server(index_dir: Path, lite: str) -> dict[str, Any]:
+    """The app against `milvus-lite server` on the same data: the engine runs in its own
+    process, as a Milvus server would, and each process's peak RSS is reported."""
+    with lite_server(lite) as (uri, pid):
+        app = serving(index_dir, {"NEWSQA_STORE__URI": uri})
+        return {**app, "server_peak_rss_mb": peak_rss_mb(pid)}
 
 
 def free_port() -> int:

@@ -2,6 +2,8 @@
 
     .venv/bin/python -m bench.scale [--sizes 1000,10000,100000] [--out bench/out/scale]
                                     [--work bench/out/scale-work] [--seed 0]
+    .venv/bin/python -m bench.scale --milvus 10000,100000 [--milvus-limit-s 3600]
+    .venv/bin/python -m bench.scale --kill-at 10000 [--kills 6]
 
 Each size is MultiHop-RAG's 609 articles as they are, plus distractor articles recombined from
 the real text of the other shared corpora (SQuAD 2.0 dev and SelQA: Wikipedia paragraphs under
@@ -23,6 +25,12 @@ questions (its 609 articles inside the bigger index), and `newsqa serve`'s peak 
 questions. Writes OUT/scale.json, OUT/scale.md and OUT/scale.png (each figure against the number
 of articles, log-log, with its fitted growth exponent).
 
+`--milvus SIZES` takes the indexes a run left in WORK into a Milvus Lite file each (`newsqa
+migrate`, nothing embedded again: timed as the build, with its peak RSS, stopped at the limit)
+and measures them as above twice: Milvus Lite in the process that asks, and `milvus-lite server`
+serving the same file on loopback (its own peak RSS beside the app's). Writes OUT/milvus.json.
+`--kill-at SIZE` kills `newsqa index` (SIGKILL) while it adds 500 articles to that index.
+
 The shared corpora hold 4,157 such passages (489 titles), so at 100,000 articles each is in
 dozens of distractors: the index holds many equal vectors, which a real archive would not.
 """
@@ -32,6 +40,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import shutil
 import statistics
@@ -52,6 +61,7 @@ MULTIHOP = SHARED / "multihop_rag"
 SQUAD = SHARED / "squad2_dev" / "dev-v2.0.json"
 SELQA = [SHARED / "selqa" / "selqa-ass-dev.json", SHARED / "selqa" / "selqa-ass-test.json"]
 NEWSQA = [sys.executable, "-m", "ui.cli"]
+BENCH = [sys.executable, "-m", "bench.scale"]
 OUTLETS = [
     "The Harbour Wire", "Northern Ledger", "Daily Meridian", "The Civic Post", "Valley Courier",
     "Metro Dispatch", "The Evening Record", "Coastal Times", "The Inland Herald", "Capital Report",
@@ -130,13 +140,27 @@ def write_records(folder: Path, records: list[dict[str, str]]) -> None:
         )
 
 
-def run_measured(command: list[str]) -> tuple[float, float, str]:
+class TookTooLong(Exception):
+    """A measured command stopped at its time limit."""
+
+    def __init__(self, seconds: float, peak_mb: float) -> None:
+        super().__init__(f"stopped after {seconds:.0f} s (peak RSS {peak_mb:.0f} MB)")
+        self.seconds = seconds
+        self.peak_mb = peak_mb
+
+
+def run_measured(
+    command: list[str], env: dict[str, str] | None = None, limit_s: float | None = None
+) -> tuple[float, float, str]:
     """(seconds, peak RSS MB, stdout) of a command. The peak is read from /proc while it runs
     (VmHWM): ru_maxrss would carry the parent's high-water mark across fork. Its output goes to
-    files, which never fill up and stall it as an unread pipe would."""
+    files, which never fill up and stall it as an unread pipe would. Past `limit_s` it is
+    killed and TookTooLong raised."""
     began = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err, text=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=out, stderr=err, text=True, env={**os.environ, **(env or {})}
+        )
         status = Path(f"/proc/{process.pid}/status")
         peak = 0.0
         while process.poll() is None:
@@ -145,6 +169,10 @@ def run_measured(command: list[str]) -> tuple[float, float, str]:
                 peak = max(peak, int(line.split()[1]) / 1024)
             except (OSError, StopIteration):
                 pass
+            if limit_s is not None and time.perf_counter() - began > limit_s:
+                process.kill()
+                process.wait()
+                raise TookTooLong(time.perf_counter() - began, peak)
             time.sleep(0.2)
         out.seek(0)
         err.seek(0)
@@ -204,14 +232,14 @@ def answering(index_dir: Path) -> dict[str, Any]:
     }
 
 
-def cold_ask(index_dir: Path) -> float:
+def cold_ask(index_dir: Path, env: dict[str, str] | None = None) -> float:
     question = test_half_questions()[0]["query"]
     runs = []
     for _ in range(COLD_RUNS):
         began = time.perf_counter()
         subprocess.run(
             [*NEWSQA, "ask", question, "--index-dir", str(index_dir)],
-            cwd=ROOT, capture_output=True, check=True,
+            cwd=ROOT, capture_output=True, check=True, env={**os.environ, **(env or {})},
         )  # fmt: skip
         runs.append(time.perf_counter() - began)
     return round(statistics.median(runs), 2)
@@ -327,6 +355,72 @@ def report(rows: list[dict[str, Any]], exponents: dict[str, float | None]) -> st
     return "\n".join(lines) + "\n"
 
 
+def answering_in_child(index_dir: Path, uri: str) -> dict[str, Any]:
+    """`answering` in a process of its own, on the store at `uri`: Milvus Lite lets one
+    process open a file."""
+    result = subprocess.run(
+        [*BENCH, "--answering-of", str(index_dir)],
+        capture_output=True, text=True, cwd=ROOT, check=True,
+        env={**os.environ, "NEWSQA_STORE__URI": uri},
+    )  # fmt: skip
+    row: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return row
+
+
+def on_milvus(work: Path, size: int, limit_s: float) -> dict[str, Any]:
+    """The `size`-article index a run of this bench left in `work`, copied into a Milvus Lite
+    file by `newsqa migrate` (the copy timed as the build, its peak RSS measured), then
+    measured as the local index is: with Milvus Lite in the app's process, then with
+    `milvus-lite server` serving the same file on loopback (the engine in its own process, as a
+    Milvus server would be; its peak RSS is given beside the app's)."""
+    from bench.milvus import lite_server, peak_rss_mb
+
+    index_dir = work / f"index-{size}"
+    lite = work / f"milvus-{size}.db"
+    shutil.rmtree(lite, ignore_errors=True)
+    lite.unlink(missing_ok=True)
+    version = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    manifest = index_dir / "versions" / version / "manifest.json"
+    articles = int(json.loads(manifest.read_text(encoding="utf-8"))["n_articles"])
+    row: dict[str, Any] = {"articles": articles, "limit_s": limit_s}
+    try:
+        copy_s, copy_rss, out = run_measured(
+            [*NEWSQA, "migrate", "--to", str(lite), "--index-dir", str(index_dir)],
+            limit_s=limit_s,
+        )
+    except TookTooLong as stopped:
+        row.update(
+            copied=False,
+            copy_stopped_s=round(stopped.seconds),
+            copy_peak_rss_mb=round(stopped.peak_mb),
+        )
+        print(json.dumps(row), flush=True)
+        return row
+    row.update(
+        copied=True, copy_s=round(copy_s, 1), copy_articles_per_s=round(articles / copy_s, 1),
+        copy_peak_rss_mb=round(copy_rss), copy_output=out.strip(),
+        store_bytes=sum(p.stat().st_size for p in [lite, *lite.rglob("*")] if p.is_file()),
+    )  # fmt: skip
+    uri = str(lite)
+    row["lite"] = {
+        "cold_ask_s": cold_ask(index_dir, {"NEWSQA_STORE__URI": uri}),
+        **answering_in_child(index_dir, uri),
+        "serve_peak_rss_mb": float(serving(index_dir, {"NEWSQA_STORE__URI": uri})["peak_rss_mb"]),
+    }
+    print(json.dumps(row), flush=True)
+    with lite_server(uri) as (server_uri, pid):
+        row["lite_server"] = {
+            "cold_ask_s": cold_ask(index_dir, {"NEWSQA_STORE__URI": server_uri}),
+            **answering_in_child(index_dir, server_uri),
+            "serve_peak_rss_mb": float(
+                serving(index_dir, {"NEWSQA_STORE__URI": server_uri})["peak_rss_mb"]
+            ),
+            "server_peak_rss_mb": peak_rss_mb(pid),
+        }
+    print(json.dumps(row), flush=True)
+    return row
+
+
 def kill_during_builds(work: Path, size: int, kills: int, seed: int) -> dict[str, Any]:
     """`newsqa index` killed (SIGKILL) at seeded moments while it adds 500 articles to the
     `size`-article index that a run of this bench left in `work`; after each kill the index
@@ -395,7 +489,24 @@ def main() -> None:
         "--kill-at", type=int, help="instead: kill -9 builds into this size's index (see above)"
     )
     parser.add_argument("--kills", type=int, default=6)
+    parser.add_argument(
+        "--milvus", help="instead: these sizes' indexes (left in WORK by a run) on Milvus Lite"
+    )
+    parser.add_argument(
+        "--milvus-limit-s", type=float, default=3600, help="the longest a copy into Milvus may take"
+    )
+    parser.add_argument("--answering-of", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.answering_of:
+        print(json.dumps(answering(args.answering_of)))
+        return
+    if args.milvus:
+        args.out.mkdir(parents=True, exist_ok=True)
+        rows = [
+            on_milvus(args.work, int(size), args.milvus_limit_s) for size in args.milvus.split(",")
+        ]
+        (args.out / "milvus.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
+        return
     if args.kill_at:
         killed = kill_during_builds(args.work, args.kill_at, args.kills, args.seed)
         args.out.mkdir(parents=True, exist_ok=True)

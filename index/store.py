@@ -8,12 +8,14 @@ writes `IndexChanges` through it; the CLI, the app, eval and bench load a `Store
 The local folder:
     INDEX_DIR/CURRENT            name of the complete version in use (replaced atomically)
     INDEX_DIR/LOCK               held by the one writer
-    INDEX_DIR/versions/<name>/   manifest.json, articles.jsonl (all but the text), texts.bin
+    INDEX_DIR/versions/<name>/   manifest.json, articles.json (every field but the text, a list
+                                 for each field), texts.bin
                                  (the texts, UTF-8, one after another) and text_offsets.npy,
                                  copy_groups.npy, chunks.npy (int32 columns: article number,
                                  chunk number, start, end),
                                  dense.faiss (the chunk vectors, float16), bm25/,
-                                 sentences.json, sentence_spans.npy, sentence_vectors.npy
+                                 sentence_ranges.npy (each article's first and last sentence
+                                 row), sentence_spans.npy, sentence_vectors.npy
                                  and sentence_scales.npy (int8 codes, a scale per row),
                                  sentence_entities.npy,
                                  article_signatures.npy (MinHash, index.syndication)
@@ -21,7 +23,7 @@ The vector and BM25 files are memory-mapped when loaded: opening an index reads 
 than its article and chunk lists, and a question pages in the rows it touches.
 A writer builds a whole new version beside the old one and only then points CURRENT at it, so a
 reader (or a crash at any moment) sees either the old index or the new one, never a mix.
-An article's row in articles.jsonl also holds the outlet or date a person set by hand, if any;
+articles.json also holds the outlets or dates a person set by hand, if any;
 copy_groups.npy numbers the groups of articles that are copies of one another.
 """
 
@@ -42,7 +44,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.documents import Article, Chunk, Correction, StoredArticle, TextFile
+from index.documents import Article, Chunk, Correction, TextFile
 from index.errors import (
     IndexCorruptError,
     IndexLockedError,
@@ -51,10 +53,11 @@ from index.errors import (
     write_failure,
 )
 from index.search import LocalSearch
-from index.sentences import QuantizedRows, SentenceTable
+from index.sentences import QuantizedRows, RowRanges, SentenceTable
 from index.settings import RetrievalSettings, Settings
 from index.stored import (
     FORMAT_VERSION,
+    ArticleTable,
     ChunkTable,
     IndexChanges,
     Manifest,
@@ -68,6 +71,8 @@ from index.syndication import copy_groups, signature
 CURRENT = "CURRENT"
 CHUNKS = "chunks.npy"
 TEXTS, TEXT_OFFSETS = "texts.bin", "text_offsets.npy"
+ARTICLES = "articles.json"
+SENTENCE_RANGES = "sentence_ranges.npy"
 COPY_GROUPS = "copy_groups.npy"
 VERIFIED = "verified.json"
 SIGNATURES = "article_signatures.npy"
@@ -247,7 +252,11 @@ class LocalStore:
     def recorded_files(self) -> list[Path]:
         """The files the current version was built from that still exist (to rebuild it)."""
         folder = self.index_dir / VERSIONS / self.current_version()
-        paths = dict.fromkeys(Path(row["path"]) for row in _read_jsonl(folder / "articles.jsonl"))
+        if (folder / ARTICLES).is_file():
+            stored = json.loads((folder / ARTICLES).read_text(encoding="utf-8"))["path"]
+        else:  # written before format 6
+            stored = [row["path"] for row in _read_jsonl(folder / "articles.jsonl")]
+        paths = dict.fromkeys(Path(path) for path in stored)
         return [path for path in paths if path.exists()]
 
     def _damaged(self, why: str) -> IndexCorruptError:
@@ -288,22 +297,22 @@ class LocalStore:
             checked.append(name)
         if checked:
             record_verified(folder, list(manifest.checksums))
-        articles: dict[str, Article] = {}
-        hashes: dict[str, str] = {}
-        corrections: dict[str, Correction] = {}
+        stored = json.loads((folder / ARTICLES).read_text(encoding="utf-8"))
+        try:
+            articles = ArticleTable(
+                stored["doc_id"],
+                stored,
+                open_texts(folder / TEXTS),
+                np.load(folder / TEXT_OFFSETS, allow_pickle=False),
+            )
+            hashes = dict(zip(articles, stored["content_hash"], strict=True))
+        except (KeyError, TypeError, ValueError) as error:
+            raise self._damaged(f"{ARTICLES} does not fit the index ({error})") from None
+        corrections = {
+            doc_id: Correction(**correction)
+            for doc_id, correction in stored.get("corrections", {}).items()
+        }
         copies: dict[str, tuple[str, ...]] = {}
-        texts = open_texts(folder / TEXTS)
-        offsets = np.load(folder / TEXT_OFFSETS, allow_pickle=False)
-        if len(offsets) != manifest.n_articles + 1 or (len(offsets) and offsets[-1] > len(texts)):
-            raise self._damaged(f"{TEXT_OFFSETS} does not fit {TEXTS}")
-        for number, line in enumerate(_read_jsonl(folder / "articles.jsonl")):
-            hashes[line["doc_id"]] = line.pop("content_hash")
-            correction = line.pop("correction", None)
-            if correction is not None:
-                corrections[line["doc_id"]] = Correction(**correction)
-            # More rows than offsets is an IndexError: reported as damage, like any other.
-            span = (int(offsets[number]), int(offsets[number + 1]))
-            articles[line["doc_id"]] = StoredArticle(texts, span, **line)
         groups = np.load(folder / COPY_GROUPS, allow_pickle=False)
         if len(groups) != len(articles):
             raise self._damaged(
@@ -319,7 +328,7 @@ class LocalStore:
         rows = np.load(folder / CHUNKS, allow_pickle=False).reshape(-1, 4)
         if len(rows) and not 0 <= int(rows[:, 0].min()) <= int(rows[:, 0].max()) < len(articles):
             raise self._damaged(f"{CHUNKS} names articles the index does not hold")
-        chunks = ChunkTable(rows, list(articles), articles)
+        chunks = ChunkTable(rows, articles.doc_ids, articles)
         dense = read_dense_index(folder / "dense.faiss", manifest.index_type)
         bm25 = (
             bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
@@ -327,12 +336,7 @@ class LocalStore:
             else bm25s.BM25()
         )
         sentences = SentenceTable(
-            {
-                doc_id: (int(first), int(last))
-                for doc_id, (first, last) in json.loads(
-                    (folder / "sentences.json").read_text(encoding="utf-8")
-                ).items()
-            },
+            RowRanges(articles.place, np.load(folder / SENTENCE_RANGES, allow_pickle=False)),
             np.load(folder / "sentence_spans.npy", allow_pickle=False, mmap_mode="r"),
             QuantizedRows(
                 open_vectors(folder / "sentence_vectors.npy"),
@@ -550,27 +554,25 @@ def write_version(staging: Path, version: NewVersion) -> None:
         for doc_id in version.articles
     ]
     np.save(staging / COPY_GROUPS, np.array(groups, dtype=np.int32))
-    _write_jsonl(
-        staging / "articles.jsonl",
-        (
-            {
-                **{k: v for k, v in dataclasses.asdict(article).items() if k != "text"},
-                "content_hash": version.hashes[doc_id],
-                **(
-                    {"correction": dataclasses.asdict(corrections[doc_id])}
-                    if doc_id in corrections
-                    else {}
-                ),
-            }
-            for doc_id, article in version.articles.items()
-        ),
-    )
+    # One list a field, not a row an article: see ArticleTable.
+    columns: dict[str, Any] = {
+        name: [getattr(article, name) for article in version.articles.values()]
+        for name in ("doc_id", *ArticleTable.FIELDS)
+    }
+    columns["content_hash"] = [version.hashes[doc_id] for doc_id in version.articles]
+    columns["corrections"] = {
+        doc_id: dataclasses.asdict(correction)
+        for doc_id, correction in corrections.items()
+        if doc_id in version.articles
+    }
+    (staging / ARTICLES).write_text(json.dumps(columns, ensure_ascii=False), encoding="utf-8")
     np.save(staging / CHUNKS, ChunkTable.columns(version.chunks, list(version.articles)))
     if version.articles:
         rows = [version.signatures[doc_id] for doc_id in version.articles]
         np.save(staging / SIGNATURES, np.stack(rows))
     sentences = version.sentences
-    (staging / "sentences.json").write_text(json.dumps(sentences.ranges), encoding="utf-8")
+    ranges = [sentences.ranges.get(doc_id, (0, 0)) for doc_id in version.articles]
+    np.save(staging / SENTENCE_RANGES, np.array(ranges, dtype=np.int64).reshape(-1, 2))
     np.save(staging / "sentence_spans.npy", sentences.spans)
     np.save(staging / "sentence_vectors.npy", sentences.vectors.codes)
     np.save(staging / "sentence_scales.npy", sentences.vectors.scales)

@@ -14,14 +14,15 @@ from typing import Any, overload
 
 import numpy as np
 
-from index.documents import Article, Chunk, Correction
+from index.documents import Article, Chunk, Correction, StoredArticle, TextFile
 from index.search import ChunkSearch
 from index.sentences import SentenceTable
 from index.settings import IndexSettings
 
 # 2: sentence table added. 3: entities of every sentence. 4: filler sentences left out.
 # 5: chunk vectors once (float16, in the FAISS index), int8 sentence vectors, chunk table.
-FORMAT_VERSION = 5
+# 6: article metadata as columns (articles.json), sentence ranges as rows (sentence_ranges.npy).
+FORMAT_VERSION = 6
 BM25_STOPWORDS = "en"
 
 
@@ -95,13 +96,72 @@ class ChunkTable(Sequence[Chunk]):
         return (self[row] for row in range(len(self)))
 
 
+class ArticleTable(Mapping[str, Article]):
+    """The articles of a loaded local index, doc_id -> Article: their fields as columns (a list
+    for each), each article made only when asked for. Opening an index of 100,000 articles would
+    otherwise parse 100,000 rows and make 100,000 objects (1.5 s) for a question that reads a
+    few; a question that needs one field of every article (the outlets named in the index, each
+    article's day for a filter) reads its column (`field_values`)."""
+
+    FIELDS = ("path", "title", "source", "published", "author", "url")
+
+    def __init__(
+        self,
+        doc_ids: list[str],
+        columns: Mapping[str, list[str | None]],
+        texts: TextFile,
+        offsets: np.ndarray,
+    ) -> None:
+        self.doc_ids = doc_ids
+        self.place = {doc_id: number for number, doc_id in enumerate(doc_ids)}
+        self.columns = {name: columns[name] for name in self.FIELDS}
+        self._texts = texts
+        self._offsets = offsets
+        self._made: dict[int, StoredArticle] = {}
+        if len(self.place) != len(doc_ids):
+            raise ValueError("an article id is stored twice")
+        for name, column in self.columns.items():
+            if len(column) != len(doc_ids):
+                raise ValueError(f"{len(column)} {name} values for {len(doc_ids)} articles")
+        if len(offsets) != len(doc_ids) + 1 or (len(offsets) and offsets[-1] > len(texts)):
+            raise ValueError("the text offsets do not fit the articles or their text file")
+
+    def __getitem__(self, doc_id: str) -> Article:
+        number = self.place[doc_id]
+        article = self._made.get(number)
+        if article is None:
+            span = (int(self._offsets[number]), int(self._offsets[number + 1]))
+            fields = {name: column[number] for name, column in self.columns.items()}
+            article = self._made.setdefault(
+                number, StoredArticle(self._texts, span, doc_id=doc_id, **fields)
+            )
+        return article
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self.place
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.doc_ids)
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+
+def field_values(articles: Mapping[str, Article], name: str) -> Sequence[str | None]:
+    """One field of every article, in the articles' order: a stored column, read without
+    making an article, when `articles` is a loaded local index's."""
+    if isinstance(articles, ArticleTable):
+        return articles.columns[name]
+    return [getattr(article, name) for article in articles.values()]
+
+
 @dataclass(slots=True)
 class StoredIndex:
     """An index as a reader sees it: article texts, chunk spans and sentence rows in memory;
     chunk vectors and the rankings behind `search` (memory-mapped files, or Milvus)."""
 
     manifest: Manifest
-    articles: dict[str, Article]
+    articles: Mapping[str, Article]  # an ArticleTable from the local folder
     article_hashes: dict[str, str]
     chunks: Sequence[Chunk]  # a ChunkTable from the local folder
     search: ChunkSearch
@@ -112,6 +172,10 @@ class StoredIndex:
     copies: dict[str, tuple[str, ...]] = field(default_factory=dict)  # its group, itself too
 
     _chunk_articles: np.ndarray | None = field(default=None, init=False, repr=False)
+    # Chunk rows sorted by article, and where each article's run of them starts (see chunks_of).
+    _rows_by_article: tuple[Mapping[str, int], np.ndarray, np.ndarray] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def chunk_articles(self) -> np.ndarray:
         """Each chunk row's article, as its place in `articles`."""
@@ -145,7 +209,30 @@ class StoredIndex:
         return {doc_id: int(count) for doc_id, count in zip(self.articles, counts, strict=True)}
 
     def chunks_of(self, doc_id: str) -> list[int]:
-        return [int(row) for row in np.flatnonzero(self.chunk_mask({doc_id}))]
+        """The chunk rows of one article, in row order. The rows of every article are sorted
+        once, so asking for each article in turn (migrate, a listing) stays linear."""
+        number = self.article_number(doc_id)
+        if number is None:
+            return []
+        _, rows, starts = self._article_rows()
+        return [int(row) for row in rows[starts[number] : starts[number + 1]]]
+
+    def article_number(self, doc_id: str) -> int | None:
+        """The article's place in `articles`; None when the index does not hold it."""
+        return self._article_rows()[0].get(doc_id)
+
+    def _article_rows(self) -> tuple[Mapping[str, int], np.ndarray, np.ndarray]:
+        if self._rows_by_article is None:
+            owners = self.chunk_articles()
+            starts = np.zeros(len(self.articles) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(owners, minlength=len(self.articles)), out=starts[1:])
+            place: Mapping[str, int] = (
+                self.articles.place
+                if isinstance(self.articles, ArticleTable)
+                else {doc_id: number for number, doc_id in enumerate(self.articles)}
+            )
+            self._rows_by_article = (place, np.argsort(owners, kind="stable"), starts)
+        return self._rows_by_article
 
 
 def load_bm25s() -> Any:

@@ -25,7 +25,7 @@ from index.metadata import describe_date, full_date
 from index.search import Filters
 from index.settings import Settings
 from index.store import open_store
-from index.stored import StoredIndex
+from index.stored import StoredIndex, field_values
 from qa.analysis import QuestionAnalysis, analyse_question
 from qa.answer_model import AnswerModel
 from qa.candidates import PASSAGES_READ
@@ -341,7 +341,7 @@ class Pipeline:
         if unfiltered.abstained or not unfiltered.citations:
             return None
         source = unfiltered.citations[0]
-        if source.doc_id in self.retriever.allowed_docs(filters):
+        if self.retriever.passes(source.doc_id, filters):
             return None
         if not within.abstained and (within.evidence or 0.0) >= OUTSIDE_SHARE * (
             unfiltered.evidence or 0.0
@@ -418,7 +418,7 @@ class Pipeline:
 
     @cached_property
     def newest_article_day(self) -> dt.date | None:
-        return newest_day(a.published for a in self.index.articles.values())
+        return newest_day(set(field_values(self.index.articles, "published")))
 
     def quoted_rows(self, quoted: tuple[tuple[str, int], ...]) -> list[int]:
         """The index rows of the chunks holding the quotes' starts (`Turn.evidence`)."""

@@ -21,7 +21,7 @@ from index.embed import Embedder
 from index.metadata import describe_date, full_date
 from index.search import Filters, top_rows
 from index.settings import RetrievalSettings
-from index.stored import StoredIndex, bm25_tokenize
+from index.stored import StoredIndex, bm25_tokenize, field_values
 from qa.results import Passage
 from qa.sentences import MONTH_ABBREVIATIONS
 from qa.timeframe import MONTH, TimeScope
@@ -85,26 +85,28 @@ class Retriever:
         ordinal, -1 when its full date is unknown)."""
         if self._facts is None:
             keys: dict[str, int] = {}
+            ordinals: dict[str | None, int] = {}  # a few thousand days for 100,000 articles
             outlets, days = [], []
-            for article in self.index.articles.values():
-                outlets.append(keys.setdefault((article.source or "").casefold(), len(keys)))
-                published = full_date(article.published)
-                days.append(published.toordinal() if published else -1)
+            articles = self.index.articles
+            for source, published in zip(
+                field_values(articles, "source"), field_values(articles, "published"), strict=True
+            ):
+                outlets.append(keys.setdefault((source or "").casefold(), len(keys)))
+                if published not in ordinals:
+                    day = full_date(published)
+                    ordinals[published] = day.toordinal() if day else -1
+                days.append(ordinals[published])
             self._outlet_keys = list(keys)
             self._facts = (np.array(outlets, dtype=np.int32), np.array(days, dtype=np.int64))
         return self._facts
 
-    def allowed_docs(self, filters: Filters) -> set[str]:
-        """The articles passing the filters (every article, with none) that have chunks."""
-        if not filters.active:
-            return set(self.index.articles)
-        passing = self._passing(filters)
-        counts = self.index.passage_counts()
-        return {
-            doc_id
-            for doc_id, ok in zip(self.index.articles, passing, strict=True)
-            if ok and counts.get(doc_id)
-        }
+    def passes(self, doc_id: str, filters: Filters) -> bool:
+        """Whether an article passes the filters (any article does, with none) and has chunks:
+        one article's outlet and day looked up, not the whole index's."""
+        number = self.index.article_number(doc_id)
+        if number is None or not self.index.chunks_of(doc_id):
+            return False
+        return not filters.active or bool(self._passing(filters)[number])
 
     def what_filters_hid(self, filters: Filters) -> str | None:
         """When the filters leave nothing to search, why, in counts: "no The Verge article on
@@ -120,7 +122,7 @@ class Retriever:
         ]  # fmt: skip
         outlets = " or ".join(filters.outlets)
         if not pool:
-            known = sorted({a.source for a in self.index.articles.values() if a.source})
+            known = sorted({s for s in field_values(self.index.articles, "source") if s})
             listed = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
             return f"No article from {outlets} is indexed (outlets here: {listed or 'none known'})."
         days = [full_date(a.published) for a in pool]
@@ -285,7 +287,7 @@ class Retriever:
 
     def _outlets(self) -> list[str]:
         if self._outlet_names is None:
-            names = {a.source for a in self.index.articles.values() if a.source}
+            names = {s for s in field_values(self.index.articles, "source") if s}
             # Longest first, so "The New York Times" is taken before a shorter name inside it;
             # then by name, so the order (which scope is searched first) is the same in every
             # process, not the order of a set of strings, which changes with the hash seed.
@@ -352,9 +354,19 @@ class Retriever:
         return merged
 
     def _bm25_tokens(self, query: str) -> list[str]:
-        """The question's word stems that some chunk holds, months in both written forms."""
+        """The question's word stems that some chunk holds, months in both written forms, less
+        the words of each indexed outlet it names: that outlet is searched on its own
+        (named_scopes), and as a word its weight is how rare the outlet is in the index, which
+        in a large archive outweighs the question's own words (one occurrence each is taken
+        out, so "The Washington Post" on Washington's wildfires keeps one "washington").
+        Chosen on MultiHop-RAG's train half, 609 and 100,000 articles: docs/speed.md."""
+        tokens = month_aliases(bm25_tokenize([query])[0])
+        for outlet in self.named_outlets(query):
+            for token in bm25_tokenize([outlet])[0]:
+                if token in tokens:
+                    tokens.remove(token)
         known = self.index.search.document_frequencies()
-        return [token for token in month_aliases(bm25_tokenize([query])[0]) if token in known]
+        return [token for token in tokens if token in known]
 
     def _mmr(self, ordered: list[int], fused: dict[int, float], top_k: int) -> list[int]:
         """Maximal marginal relevance: trade relevance against similarity to what's picked."""

@@ -8,7 +8,7 @@ import datetime as dt
 import html
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,7 +213,7 @@ def build(live: LiveIndex) -> ChatTab:
         for update in answer_turn(question, chat[:-2], state, (*options[:5], newest), False):
             yield (*update, newest)
 
-    def take_away(state: Conversation, articles: dict[str, Any]) -> tuple[Any, ...]:
+    def take_away(state: Conversation, articles: Mapping[str, Any]) -> tuple[Any, ...]:
         """The last answer as Markdown (for the copy button) and the conversation as files."""
         question, answer = state.turns[-1]
         folder = exports_dir() / state.id

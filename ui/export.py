@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from index.metadata import describe_date
@@ -44,7 +44,7 @@ def as_link(record: Any) -> str:
     return "<" + re.sub(r"[\s<>\"'`\\]", lambda m: f"%{ord(m.group(0)):02X}", address) + ">"
 
 
-def answer_markdown(question: str, answer: Answer, articles: dict[str, Any]) -> str:
+def answer_markdown(question: str, answer: Answer, articles: Mapping[str, Any]) -> str:
     lines = [f"**Q: {as_text(question)}**", ""]
     if answer.query and answer.query != answer.question:
         lines += [f"_Searched for: {as_text(answer.query)}_", ""]
@@ -85,7 +85,7 @@ def one_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def conversation_markdown(turns: Sequence[tuple[str, Answer]], articles: dict[str, Any]) -> str:
+def conversation_markdown(turns: Sequence[tuple[str, Answer]], articles: Mapping[str, Any]) -> str:
     blocks = [answer_markdown(question, answer, articles) for question, answer in turns]
     return "# newsqa conversation\n\n" + "\n---\n\n".join(blocks)
 

@@ -9,7 +9,7 @@ import contextlib
 import re
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ class LibraryTab:
     refresh: Callable[[library.Listing], tuple[Any, ...]]
 
 
-def upload_report(report: IndexReport, articles: dict[str, Article]) -> str:
+def upload_report(report: IndexReport, articles: Mapping[str, Article]) -> str:
     """What became of each uploaded file, in the app's words, as HTML."""
     lines = []
     done = report.added + report.updated
@@ -53,14 +53,14 @@ def upload_report(report: IndexReport, articles: dict[str, Article]) -> str:
     return "<br>".join(render.escape(line) for line in lines)
 
 
-def titles(doc_ids: list[str], articles: dict[str, Article], most: int = 5) -> str:
+def titles(doc_ids: list[str], articles: Mapping[str, Article], most: int = 5) -> str:
     """The first few articles' headlines, and how many more: a feed of hundreds is one line."""
     named = [f"“{articles[d].title or d}”" for d in doc_ids if d in articles]
     more = len(named) - most
     return ", ".join(named[:most]) + (f" and {more} more" if more > 0 else "")
 
 
-def replace_question(report: IndexReport, articles: dict[str, Article]) -> str:
+def replace_question(report: IndexReport, articles: Mapping[str, Article]) -> str:
     """Asks before an upload replaces articles already in the library."""
     items = []
     for conflict in report.conflicts:

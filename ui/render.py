@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from index.metadata import byline
@@ -112,7 +112,7 @@ def pending_message(text: str) -> str:
     return f'<div class="nq-pending">{escape(text)}<span class="nq-cursor">▍</span></div>'
 
 
-def source_cards(turns: list[tuple[str, Answer]], articles: dict[str, Any]) -> str:
+def source_cards(turns: list[tuple[str, Answer]], articles: Mapping[str, Any]) -> str:
     """One card per cited passage, newest question first; older turns fold away."""
     if not turns:
         return '<div class="nq-empty">Sources for each answer appear here.</div>'

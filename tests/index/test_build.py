@@ -1,5 +1,6 @@
 """Index building, incremental updates and the on-disk store, with the real model and FAISS."""
 
+import json
 import multiprocessing
 import os
 import shutil
@@ -18,9 +19,11 @@ from index.errors import (
     IndexMissingError,
     UnknownDocumentError,
 )
+from index.load import load_articles
 from index.sentences import article_sections
 from index.settings import Settings
 from index.store import LocalStore
+from index.stored import ArticleTable, field_values
 from tests.conftest import SEED_IDS, CountingEmbedder
 
 
@@ -384,3 +387,38 @@ def test_the_chunk_table_gives_back_each_chunk_as_it_was_cut(
         assert [stored.chunks[row] for row in rows] == cut
         assert stored.passage_counts()[doc_id] == len(cut)
     assert stored.chunks[-1] == list(stored.chunks)[-1] == stored.chunks[-1:][0]
+
+
+def test_the_article_table_gives_back_each_article_as_it_was_indexed(
+    tmp_path: Path, seed_copy: Path, counting_embedder: CountingEmbedder
+) -> None:
+    """Articles are stored as a list per field and made on demand: each comes back equal to the
+    article read from its file, the per-field lists agree with the articles, every article's
+    sentence rows are its own, and a field list cut short is reported as damage."""
+    settings = Settings(index_dir=tmp_path / "ix")
+    build(settings, counting_embedder, seed_copy)
+    stored = LocalStore(settings.index_dir).load()
+    assert isinstance(stored.articles, ArticleTable)
+    read = {a.doc_id: a for a in load_articles([seed_copy], settings.index.max_file_mb).articles}
+    assert sorted(stored.articles) == sorted(read) == SEED_IDS
+    for doc_id, article in read.items():
+        assert stored.articles[doc_id] == article
+        assert stored.articles[doc_id] is stored.articles[doc_id]  # made once
+    for name in ("source", "published", "title", "path"):
+        assert list(field_values(stored.articles, name)) == [
+            getattr(read[doc_id], name) for doc_id in stored.articles
+        ]
+    for doc_id in stored.articles:
+        rows = stored.sentences.sections(doc_id, stored.articles[doc_id].text)
+        assert [s.text for section in rows for s in section] == [
+            s.text for section in article_sections(read[doc_id]) for s in section
+        ]
+        assert stored.article_number(doc_id) == list(stored.articles).index(doc_id)
+    assert "no-such-article" not in stored.articles
+    assert stored.chunks_of("no-such-article") == []
+    folder = settings.index_dir / "versions" / stored.version
+    columns = json.loads((folder / "articles.json").read_text(encoding="utf-8"))
+    columns["source"] = columns["source"][:-1]
+    (folder / "articles.json").write_text(json.dumps(columns), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="articles.json"):
+        LocalStore(settings.index_dir).load()
