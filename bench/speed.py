@@ -138,12 +138,14 @@ def cold_start(index_dir: Path) -> dict[str, Any]:
     return {"runs_s": [round(r, 2) for r in runs], "median_s": round(statistics.median(runs), 2)}
 
 
-def serving(index_dir: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+def serving(
+    index_dir: Path, env: dict[str, str] | None = None, start_s: float = 180
+) -> dict[str, Any]:
     from gradio_client import Client
 
     from tests.app_fixtures import start_app, stop_app
 
-    app = start_app(index_dir, env=env)
+    app = start_app(index_dir, env=env, timeout=start_s)
     try:
         client = Client(app.url, verbose=False)
         for question in ["What gifts did Putin and Kim exchange?", "Who reported from Seoul?"] * 10:

@@ -420,5 +420,5 @@ def test_the_article_table_gives_back_each_article_as_it_was_indexed(
     columns = json.loads((folder / "articles.json").read_text(encoding="utf-8"))
     columns["source"] = columns["source"][:-1]
     (folder / "articles.json").write_text(json.dumps(columns), encoding="utf-8")
-    with pytest.raises(IndexCorruptError, match="articles.json"):
+    with pytest.raises(IndexCorruptError, match=r"articles\.json"):
         LocalStore(settings.index_dir).load()

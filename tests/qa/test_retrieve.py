@@ -95,6 +95,24 @@ def test_a_question_naming_outlets_gets_passages_from_each(
     assert plain.retriever.named_outlets(question) == []
 
 
+def test_a_named_outlets_words_leave_the_bm25_query_once_each(
+    seed_index: Settings, pipeline: Pipeline
+) -> None:
+    """The outlet is searched on its own; as a BM25 word its weight would be how rare the outlet
+    is in the index. A second mention is the question's own word and stays."""
+    tokens = pipeline.retriever._bm25_tokens("How did TASS describe the talks?")
+    assert "tass" not in tokens and "talk" in tokens
+    tokens = pipeline.retriever._bm25_tokens("What did TASS say about the TASS reporters?")
+    assert tokens.count("tass") == 1
+    plain = Pipeline.load(
+        seed_index.model_copy(
+            update={"retrieval": seed_index.retrieval.model_copy(update={"outlet_search": False})}
+        ),
+        pipeline.embedder,
+    )
+    assert "tass" in plain.retriever._bm25_tokens("How did TASS describe the talks?")
+
+
 def test_outlets_named_alike_are_searched_in_the_same_order_in_every_process(
     seed_index: Settings, tmp_path: Path
 ) -> None:
