@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.speed import DATA, NEWSQA, ROOT, save, serving
+from bench.speed import DATA, NEWSQA, ROOT, process_peak_rss_mb, save, serving
 
 BUDGET_RETRIEVAL = 0.01
 BUDGET_ASK_RATIO = 2.0
@@ -79,18 +79,12 @@ def lite_server(data: str) -> Iterator[tuple[str, int]]:
         server.wait(30)
 
 
-def peak_rss_mb(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    peak = next(line for line in status.splitlines() if line.startswith("VmHWM"))
-    return round(int(peak.split()[1]) / 1024)
-
-
 def serving_from_server(index_dir: Path, lite: str) -> dict[str, Any]:
     """The app against `milvus-lite server` on the same data: the engine runs in its own
     process, as a Milvus server would, and each process's peak RSS is reported."""
     with lite_server(lite) as (uri, pid):
         app = serving(index_dir, {"NEWSQA_STORE__URI": uri})
-        return {**app, "server_peak_rss_mb": peak_rss_mb(pid)}
+        return {**app, "server_peak_rss_mb": process_peak_rss_mb(pid)}
 
 
 def free_port() -> int:
@@ -109,15 +103,7 @@ def ingest(articles: int, work: Path) -> dict[str, Any]:
     whole.write_text(json.dumps(corpus))
     result: dict[str, Any] = {"articles": len(corpus)}
     for label, parts in (("one_writer", [whole]), ("two_writers", halves)):
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(work / label),
-             "--host", "127.0.0.1", "--port", str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        uri = f"http://127.0.0.1:{port}"
-        try:
-            time.sleep(3)  # the server's start-up
+        with lite_server(str(work / label)) as (uri, _):
             env = {**os.environ, "NEWSQA_STORE__URI": uri}
             began = time.perf_counter()
             writers = [
@@ -147,9 +133,6 @@ def ingest(articles: int, work: Path) -> dict[str, Any]:
                 "chunks": described["chunks"],
                 "chunks_per_s": round(described["chunks"] / seconds, 1),
             }
-        finally:
-            server.terminate()
-            server.wait(30)
     result["speed_up"] = round(
         result["two_writers"]["chunks_per_s"] / result["one_writer"]["chunks_per_s"], 2
     )

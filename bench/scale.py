@@ -374,7 +374,8 @@ def on_milvus(work: Path, size: int, limit_s: float) -> dict[str, Any]:
     measured as the local index is: with Milvus Lite in the app's process, then with
     `milvus-lite server` serving the same file on loopback (the engine in its own process, as a
     Milvus server would be; its peak RSS is given beside the app's)."""
-    from bench.milvus import lite_server, peak_rss_mb
+    from bench.milvus import lite_server
+    from bench.speed import process_peak_rss_mb
 
     index_dir = work / f"index-{size}"
     lite = work / f"milvus-{size}.db"
@@ -420,7 +421,7 @@ def on_milvus(work: Path, size: int, limit_s: float) -> dict[str, Any]:
             "serve_peak_rss_mb": float(
                 serving(index_dir, {"NEWSQA_STORE__URI": server_uri}, MILVUS_START_S)["peak_rss_mb"]
             ),
-            "server_peak_rss_mb": peak_rss_mb(pid),
+            "server_peak_rss_mb": process_peak_rss_mb(pid),
         }
     print(json.dumps(row), flush=True)
     return row

@@ -150,11 +150,16 @@ def serving(
         client = Client(app.url, verbose=False)
         for question in ["What gifts did Putin and Kim exchange?", "Who reported from Seoul?"] * 10:
             client.predict(question, api_name="/ask")
-        status = Path(f"/proc/{app.process.pid}/status").read_text()
-        peak = next(line for line in status.splitlines() if line.startswith("VmHWM"))
-        return {"questions": 20, "peak_rss_mb": round(int(peak.split()[1]) / 1024)}
+        return {"questions": 20, "peak_rss_mb": process_peak_rss_mb(app.process.pid)}
     finally:
         stop_app(app)
+
+
+def process_peak_rss_mb(pid: int) -> int:
+    """A running process's peak resident memory (VmHWM), in MB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    peak = next(line for line in status.splitlines() if line.startswith("VmHWM"))
+    return round(int(peak.split()[1]) / 1024)
 
 
 def clustered_vectors(base: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:

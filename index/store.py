@@ -657,12 +657,6 @@ def open_vectors(path: Path) -> np.ndarray:
     return vectors
 
 
-def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]] | Any) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
 def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     with open(path, encoding="utf-8") as handle:
         for line in handle:

@@ -155,6 +155,11 @@ def field_values(articles: Mapping[str, Article], name: str) -> Sequence[str | N
     return [getattr(article, name) for article in articles.values()]
 
 
+def indexed_outlets(articles: Mapping[str, Article]) -> set[str]:
+    """The outlets the articles are from, as the index writes them."""
+    return {source for source in field_values(articles, "source") if source}
+
+
 @dataclass(slots=True)
 class StoredIndex:
     """An index as a reader sees it: article texts, chunk spans and sentence rows in memory;
@@ -180,8 +185,9 @@ class StoredIndex:
     def chunk_articles(self) -> np.ndarray:
         """Each chunk row's article, as its place in `articles`."""
         if self._chunk_articles is None:
-            if isinstance(self.chunks, ChunkTable) and list(self.chunks.doc_ids) == list(
-                self.articles
+            if isinstance(self.chunks, ChunkTable) and (
+                self.chunks.doc_ids is getattr(self.articles, "doc_ids", None)
+                or list(self.chunks.doc_ids) == list(self.articles)
             ):
                 self._chunk_articles = np.asarray(self.chunks.rows[:, 0], dtype=np.int64)
             else:

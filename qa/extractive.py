@@ -23,7 +23,7 @@ from index.embed import Embedder
 from index.entities import LABEL_ID
 from index.metadata import describe_date, full_date
 from index.settings import AnswerSettings
-from index.stored import StoredIndex, field_values
+from index.stored import StoredIndex, indexed_outlets
 from qa.analysis import QuestionAnalysis, analyse_question, outlet_indexed, outlet_key
 from qa.answer_model import AnswerModel
 from qa.candidates import (
@@ -294,7 +294,7 @@ class ExtractiveAnswerer:
         if not analysis.outlets:
             return []
         if self._outlet_keys is None:
-            sources = {s for s in field_values(self.index.articles, "source") if s}
+            sources = indexed_outlets(self.index.articles)
             self._outlet_keys = {outlet_key(s) for s in sources} | {
                 re.sub(r"^the\s+", "", " ".join(s.lower().split())) for s in sources
             }

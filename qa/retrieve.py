@@ -21,7 +21,7 @@ from index.embed import Embedder
 from index.metadata import describe_date, full_date
 from index.search import Filters, top_rows
 from index.settings import RetrievalSettings
-from index.stored import StoredIndex, bm25_tokenize, field_values
+from index.stored import StoredIndex, bm25_tokenize, field_values, indexed_outlets
 from qa.results import Passage
 from qa.sentences import MONTH_ABBREVIATIONS
 from qa.timeframe import MONTH, TimeScope
@@ -66,11 +66,8 @@ class Retriever:
     def _passing(self, filters: Filters) -> np.ndarray:
         """Which articles (by their place in the index) pass active filters: one comparison of
         arrays made once per index, not a loop over 100,000 articles per question."""
-        outlets, days = self._article_facts()
-        passing = np.ones(len(days), dtype=bool)
-        if filters.outlets:
-            wanted = {outlet.casefold() for outlet in filters.outlets}
-            passing &= np.isin(outlets, [n for n, o in enumerate(self._outlet_keys) if o in wanted])
+        days = self._article_facts()[1]
+        passing = self._from_outlets(filters)
         if filters.since or filters.until:
             # An article whose full date is unknown can't be shown to fall in the range.
             passing &= days >= 0
@@ -79,6 +76,14 @@ class Retriever:
             if filters.until:
                 passing &= days <= filters.until.toordinal()
         return passing
+
+    def _from_outlets(self, filters: Filters) -> np.ndarray:
+        """Which articles are from one of the filters' outlets (all, when none is named)."""
+        outlets = self._article_facts()[0]
+        if not filters.outlets:
+            return np.ones(len(outlets), dtype=bool)
+        wanted = {outlet.casefold() for outlet in filters.outlets}
+        return np.isin(outlets, [n for n, o in enumerate(self._outlet_keys) if o in wanted])
 
     def _article_facts(self) -> tuple[np.ndarray, np.ndarray]:
         """Each article's outlet (a number into _outlet_keys, casefolded names) and day (its
@@ -115,20 +120,16 @@ class Retriever:
         allowed = self.allowed_rows(filters)
         if allowed is None or allowed.any():
             return None
-        wanted = {outlet.casefold() for outlet in filters.outlets}
-        pool = [
-            a for a in self.index.articles.values()
-            if not wanted or (a.source or "").casefold() in wanted
-        ]  # fmt: skip
+        days = self._article_facts()[1][self._from_outlets(filters)]  # ordinals; -1: unknown
         outlets = " or ".join(filters.outlets)
-        if not pool:
-            known = sorted({s for s in field_values(self.index.articles, "source") if s})
+        if not len(days):
+            known = sorted(indexed_outlets(self.index.articles))
             listed = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
             return f"No article from {outlets} is indexed (outlets here: {listed or 'none known'})."
-        days = [full_date(a.published) for a in pool]
-        before = sum(1 for d in days if d and filters.since and d < filters.since)
-        after = sum(1 for d in days if d and filters.until and d > filters.until)
-        undated = sum(1 for d in days if d is None)
+        dated = days >= 0
+        before = int((dated & (days < filters.since.toordinal())).sum()) if filters.since else 0
+        after = int((dated & (days > filters.until.toordinal())).sum()) if filters.until else 0
+        undated = int((~dated).sum())
         window = filter_window(filters)
         counts = [
             (before, f"from before {day_text(filters.since)}"),
@@ -136,12 +137,12 @@ class Retriever:
             (undated, "without a full date"),
         ]
         held = [(n, what) for n, what in counts if n]
-        if len(held) == 1 and held[0][0] == len(pool):
+        if len(held) == 1 and held[0][0] == len(days):
             tally = (
-                f"all {len(pool)} are" if len(pool) > 1 else "its only one is"
+                f"all {len(days)} are" if len(days) > 1 else "its only one is"
             ) + f" {held[0][1]}"
         else:
-            tally = f"of {len(pool)}, " + " and ".join(f"{n} {what}" for n, what in held)
+            tally = f"of {len(days)}, " + " and ".join(f"{n} {what}" for n, what in held)
         return (
             f"The filters leave nothing to search: no {outlets + ' ' if outlets else ''}article "
             f"{window} is indexed ({tally})."
@@ -287,7 +288,7 @@ class Retriever:
 
     def _outlets(self) -> list[str]:
         if self._outlet_names is None:
-            names = {s for s in field_values(self.index.articles, "source") if s}
+            names = indexed_outlets(self.index.articles)
             # Longest first, so "The New York Times" is taken before a shorter name inside it;
             # then by name, so the order (which scope is searched first) is the same in every
             # process, not the order of a set of strings, which changes with the hash seed.
@@ -361,8 +362,8 @@ class Retriever:
         out, so "The Washington Post" on Washington's wildfires keeps one "washington").
         Chosen on MultiHop-RAG's train half, 609 and 100,000 articles: docs/speed.md."""
         tokens = month_aliases(bm25_tokenize([query])[0])
-        for outlet in self.named_outlets(query):
-            for token in bm25_tokenize([outlet])[0]:
+        for outlet_tokens in bm25_tokenize(self.named_outlets(query)):
+            for token in outlet_tokens:
                 if token in tokens:
                     tokens.remove(token)
         known = self.index.search.document_frequencies()

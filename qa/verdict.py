@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from index.metadata import describe_date
-from index.stored import StoredIndex, field_values
+from index.stored import StoredIndex, indexed_outlets
 from qa.analysis import outlet_key
 from qa.answer_model import LinearModel, linear_from_json, linear_to_json, read_model_file
 from qa.candidates import Candidate
@@ -242,7 +242,7 @@ class VerdictReader:
         """A pattern for every indexed outlet: its whole name, or its name before a dash or bar
         ("BBC News" for "BBC News - Technology"), with or without "the"."""
         if self._outlets is None:
-            sources = sorted({s for s in field_values(self.index.articles, "source") if s})
+            sources = sorted(indexed_outlets(self.index.articles))
             patterns = []
             for source in sources:
                 names = {" ".join(source.split()), outlet_key(source)}

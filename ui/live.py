@@ -31,7 +31,7 @@ from index.errors import (
 )
 from index.settings import Settings
 from index.store import open_store
-from index.stored import StoredIndex, field_values
+from index.stored import StoredIndex, indexed_outlets
 from qa.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def disk_refusal(error: DiskError | OSError, doing: str) -> NewsqaError:
 
 def outlets_of(index: StoredIndex) -> list[str]:
     """The outlets the library's articles name, for the chat's outlet filter."""
-    return sorted({s for s in field_values(index.articles, "source") if s})
+    return sorted(indexed_outlets(index.articles))
 
 
 class LiveIndex:
