@@ -30,6 +30,8 @@ FULL_DATE = re.compile(
     rf"\b(?:{MONTH}\.? \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}|\d{{1,2}} {MONTH}\.?,? \d{{4}}|"
     r"\d{4}-\d{2}-\d{2})\b"
 )
+# A full date's day and year ("12th", "2023"), what of it is searched on its own as a day.
+DATE_NUMBER = re.compile(r"\d+(?:st|nd|rd|th)?")
 
 
 # A named scope holding more than this share of the searchable passages is not searched on its
@@ -356,11 +358,15 @@ class Retriever:
 
     def _bm25_tokens(self, query: str) -> list[str]:
         """The question's word stems that some chunk holds, months in both written forms, less
-        the words of each indexed outlet it names: that outlet is searched on its own
-        (named_scopes), and as a word its weight is how rare the outlet is in the index, which
-        in a large archive outweighs the question's own words (one occurrence each is taken
-        out, so "The Washington Post" on Washington's wildfires keeps one "washington").
-        Chosen on MultiHop-RAG's train half, 609 and 100,000 articles: docs/speed.md."""
+        the words of what is searched on its own (named_scopes): each full date's day and year,
+        and each indexed outlet it names. As words, their weight is how rare they are in the
+        index, which in a large archive outweighs the question's own words: "2023" is rare among
+        100,000 articles of every year. A date's month stays, a word of the subject too ("the
+        October storms"). An outlet's words are taken out one occurrence each, so "The
+        Washington Post" on Washington's wildfires keeps one "washington". Both chosen on
+        MultiHop-RAG's train half, 609 and 100,000 articles: docs/speed.md."""
+        if self.settings.date_search:
+            query = FULL_DATE.sub(lambda date: DATE_NUMBER.sub(" ", date.group(0)), query)
         tokens = month_aliases(bm25_tokenize([query])[0])
         for outlet_tokens in bm25_tokenize(self.named_outlets(query)):
             for token in outlet_tokens:

@@ -113,6 +113,26 @@ def test_a_named_outlets_words_leave_the_bm25_query_once_each(
     assert "tass" in plain.retriever._bm25_tokens("How did TASS describe the talks?")
 
 
+def test_a_named_dates_day_and_year_leave_the_bm25_query_and_its_month_stays(
+    seed_index: Settings, pipeline: Pipeline
+) -> None:
+    """The day is searched on its own; as BM25 words, "2019" and "12" would weigh what they are
+    rare in the index. The month stays, in both written forms, and a year named alone stays."""
+    known = pipeline.retriever.index.search.document_frequencies()
+    assert {"2019", "12", "septemb"} <= set(known)
+    tokens = pipeline.retriever._bm25_tokens("What was said on September 12th, 2019 at the talks?")
+    assert "2019" not in tokens and "12" not in tokens and "12th" not in tokens
+    assert "septemb" in tokens and "talk" in tokens
+    assert "2019" in pipeline.retriever._bm25_tokens("What was said at the talks in 2019?")
+    plain = Pipeline.load(
+        seed_index.model_copy(
+            update={"retrieval": seed_index.retrieval.model_copy(update={"date_search": False})}
+        ),
+        pipeline.embedder,
+    )
+    assert "2019" in plain.retriever._bm25_tokens("What was said on September 12, 2019?")
+
+
 def test_outlets_named_alike_are_searched_in_the_same_order_in_every_process(
     seed_index: Settings, tmp_path: Path
 ) -> None:
