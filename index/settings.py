@@ -121,6 +121,24 @@ class StoreSettings(_Section):
     collection_prefix: str = Field("newsqa", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
 
 
+class FeedSettings(_Section):
+    """Following feeds (index.feeds): how often, how politely, how much."""
+
+    interval_s: float = Field(900.0, gt=0, description="Seconds between two polls of a feed.")
+    # A failing feed waits interval_s, then twice that after each failure in a row, up to this.
+    max_backoff_s: float = Field(6 * 3600.0, gt=0)
+    delay_s: float = Field(1.0, ge=0, description="Seconds between two requests to one host.")
+    timeout_s: float = Field(15.0, gt=0, description="Seconds a server may take to answer.")
+    max_feed_mb: float = Field(10.0, gt=0)
+    max_page_mb: float = Field(5.0, gt=0)
+    # A feed listing more new entries than this is read over several polls.
+    max_entries_per_poll: int = Field(100, ge=1)
+    user_agent: str = "newsqa/0.1 (news question answering; +https://pypi.org/project/newsqa/)"
+    # Addresses on private, loopback or link-local networks are refused: a follower on a server
+    # must not be a way into that server's own network. Tests and a laptop may allow them.
+    allow_private: bool = False
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="NEWSQA_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -136,3 +154,4 @@ class Settings(BaseSettings):
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
     ui: UISettings = UISettings()
+    feeds: FeedSettings = FeedSettings()

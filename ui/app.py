@@ -77,15 +77,18 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                 shelf = library_tab.build(live, chat)
         # A page opened after an upload shows the library as it is now, not as it was at start.
         app.load(shelf.refresh, shelf.listing, shelf.views, api_visibility="private")
+        app.load(shelf.feed_rows, None, shelf.feeds_table, api_visibility="private")
 
         def tick(seen: dt.datetime | None, listing: library.Listing) -> tuple[Any, ...]:
             status = f'<p class="nq-live">{render.escape(live.status())}</p>'
+            feeds = shelf.feed_rows() if live.following else gr.skip()
             if seen == live.updated_at:
-                return (status, gr.skip(), *(gr.skip(),) * len(shelf.views))
-            return (status, live.updated_at, *shelf.refresh(listing))
+                return (status, feeds, gr.skip(), *(gr.skip(),) * len(shelf.views))
+            return (status, feeds, live.updated_at, *shelf.refresh(listing))
 
         gr.Timer(LIVE_STATUS_SECONDS).tick(
-            tick, [seen_version, shelf.listing], [live_status, seen_version, *shelf.views],
+            tick, [seen_version, shelf.listing],
+            [live_status, shelf.feeds_table, seen_version, *shelf.views],
             api_visibility="private", show_progress="hidden",
         )  # fmt: skip
         gr.api(ask_api, api_name="ask")  # type: ignore[attr-defined]
@@ -110,11 +113,15 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def serve(
-    settings: Settings, prevent_thread_lock: bool = False, watch: Path | None = None
+    settings: Settings,
+    prevent_thread_lock: bool = False,
+    watch: Path | None = None,
+    follow: bool = False,
 ) -> gr.Blocks:
     """Serves the app on the existing index (`newsqa serve` builds one from the seeds first);
     with `watch`, files added to, changed in or removed from that folder are indexed as they
-    arrive, while questions go on being answered."""
+    arrive, while questions go on being answered; with `follow`, the followed feeds are polled
+    on their interval and their new entries indexed (index.feeds)."""
     host, port = settings.ui.host, settings.ui.port
     check_port(host, port)
     auth = None
@@ -129,6 +136,8 @@ def serve(
         live.watching = watch
         watcher = FolderWatcher(watch, live.index_folder_changes)
         threading.Thread(target=watcher.run, name="newsqa-watch", daemon=True).start()
+    if follow:
+        live.start_following()
     app = build_app(live)
     app.queue(default_concurrency_limit=4)
     app.launch(

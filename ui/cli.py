@@ -11,6 +11,8 @@ import contextlib
 import json
 import logging
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -120,19 +122,43 @@ def index_command(
             "indexed as they arrive (Ctrl-C stops)."
         ),
     ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            help="Then keep polling the followed feeds (`newsqa follow URL` adds one) and "
+            "index their new entries (Ctrl-C stops).",
+        ),
+    ] = False,
 ) -> None:
     """Index articles (.txt .md .html .json .jsonl); only new or changed ones are embedded."""
     from index.build import IndexBuilder
 
     settings = make_settings(index_dir)
-    if watch is not None:
-        check_folder(watch)
+    if watch is not None or follow:
+        if watch is not None:
+            check_folder(watch)
         if paths:
             index_command(paths, index_dir=settings.index_dir, prune=prune, replace=replace)
-        watch_folder(watch, settings)
+        stop = follow_feeds(settings) if follow else None
+        try:
+            if watch is not None:
+                watch_folder(watch, settings)
+            else:
+                typer.echo("Following the feeds (Ctrl-C stops).")
+                while True:
+                    time.sleep(3600)
+        except KeyboardInterrupt:
+            typer.echo("Stopped following.")
+        finally:
+            if stop is not None:
+                stop.set()
         return
     if not paths:
-        raise fail("name the files or folders to index, or a folder to follow with --watch.")
+        raise fail(
+            "name the files or folders to index, or a folder to follow with --watch, or "
+            "--follow to poll the followed feeds."
+        )
     try:
         with embedding_progress() as progress:
             report = IndexBuilder(settings).run(
@@ -387,6 +413,162 @@ def chat(
         print_answer(answer, every_quote=False, more_hint="/more prints every quote")
 
 
+def feed_indexer(settings: Settings) -> Callable[[list[Path]], object]:
+    """Indexes a poll's entry files with one builder (one embedder), a line per change."""
+    import datetime as dt
+
+    from index.build import IndexBuilder, IndexReport
+
+    builder = IndexBuilder(settings)
+    lock = threading.Lock()
+
+    def apply(files: list[Path]) -> IndexReport:
+        with lock:
+            report = builder.run(files)
+        if report.changed:
+            typer.echo(
+                f"{dt.datetime.now():%H:%M:%S} feeds: {len(report.added)} added, "
+                f"{len(report.updated)} updated; {report.articles_total} articles in "
+                f"{index_location(settings)}"
+            )
+        return report
+
+    return apply
+
+
+def follow_feeds(settings: Settings) -> threading.Event:
+    """Polls the followed feeds on a thread until the returned event is set."""
+    from index.feeds import FeedBook, FeedFollower
+
+    try:
+        count = len(FeedBook(settings.index_dir).feeds())
+    except NewsqaError as error:
+        raise fail(str(error)) from None
+    typer.echo(
+        f"Polling {count} followed feed{'s' * (count != 1)} every "
+        f"{settings.feeds.interval_s:g} s." + ("" if count else " Add one with: newsqa follow URL")
+    )
+    follower = FeedFollower(settings, feed_indexer(settings))
+    stop = threading.Event()
+    threading.Thread(target=follower.run, args=(stop,), name="newsqa-feeds", daemon=True).start()
+    return stop
+
+
+@app.command()
+def follow(
+    urls: Annotated[list[str], typer.Argument(help="Feed addresses (RSS or Atom), http(s).")],
+    index_dir: IndexDir = None,
+) -> None:
+    """Follow news feeds: each is polled now and its entries indexed; `index --follow` or
+    `serve --follow` keeps polling them."""
+    from index.feeds import FeedBook, FeedError, FeedFollower
+
+    settings = make_settings(index_dir)
+    book = FeedBook(settings.index_dir)
+    failed = 0
+    follower = FeedFollower(settings, feed_indexer(settings))
+    try:
+        for url in urls:
+            try:
+                feed, added = book.add(url)
+            except FeedError as error:
+                typer.secho(f"not followed: {error}", fg="red", err=True)
+                failed += 1
+                continue
+            report = follower.poll(feed)
+            said = "following" if added else "already following"
+            if feed.error:
+                failed += 1
+                typer.secho(
+                    f"{said} {feed.url}, but its poll failed: {feed.error}. It is tried again "
+                    "on the next poll.",
+                    fg="yellow",
+                    err=True,
+                )
+                continue
+            left = f"; {len(report.skipped)} entries left out (the log says why)" * bool(
+                report.skipped
+            )
+            typer.echo(
+                f"{said} {feed.title or feed.url}: {len(report.new_files)} new entries kept, "
+                f"{feed.entries_kept} in all{left}" + (f". {feed.note}" if feed.note else "")
+            )
+    except NewsqaError as error:
+        raise fail(str(error)) from None
+    finally:
+        follower.close()
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def feeds(
+    index_dir: IndexDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the feeds as JSON.")] = False,
+) -> None:
+    """List the followed feeds: status, last good poll, entries kept, the last error."""
+    from index.feeds import FeedBook
+
+    settings = make_settings(index_dir)
+    try:
+        rows = FeedBook(settings.index_dir).feeds()
+    except NewsqaError as error:
+        raise fail(str(error)) from None
+    if as_json:
+        typer.echo(json.dumps([f.to_json() for f in rows], indent=1, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("No feeds followed. Add one with: newsqa follow URL")
+        return
+    for feed in rows:
+        typer.echo(
+            f"{feed.status:>14}  {feed.url}  {feed.title or ''}\n"
+            f"{'':>16}{feed.entries_kept} entries kept; last good poll "
+            f"{feed.last_good_poll_at or 'never'}"
+            + (f"; error: {feed.error}" if feed.error else "")
+            + (f"; {feed.note}" if feed.note else "")
+        )
+
+
+@app.command()
+def unfollow(
+    url: Annotated[str, typer.Argument(help="The feed's address, as `newsqa feeds` lists it.")],
+    index_dir: IndexDir = None,
+    remove_articles: Annotated[
+        bool,
+        typer.Option("--remove-articles", help="Also remove the articles it brought in."),
+    ] = False,
+) -> None:
+    """Stop following a feed. Its articles stay indexed unless --remove-articles."""
+    import shutil
+
+    from index.build import IndexBuilder
+    from index.feeds import FeedBook
+    from index.store import open_store
+
+    settings = make_settings(index_dir)
+    book = FeedBook(settings.index_dir)
+    try:
+        feed = book.remove(url)
+        files = book.entry_files(feed)
+        if not remove_articles:
+            typer.echo(
+                f"unfollowed {feed.url}; its {len(files)} articles stay indexed "
+                "(--remove-articles removes them)."
+            )
+            return
+        kept = {str(p.resolve()) for p in files}
+        store = open_store(settings)
+        articles = store.load().articles.values() if store.exists() and kept else []
+        ids = [a.doc_id for a in articles if str(Path(a.path).resolve()) in kept]
+        if ids:
+            IndexBuilder(settings).remove(ids)
+        shutil.rmtree(book.entry_folder(feed), ignore_errors=True)
+    except NewsqaError as error:
+        raise fail(str(error)) from None
+    typer.echo(f"unfollowed {feed.url}; removed its {len(ids)} articles.")
+
+
 def watch_folder(folder: Path, settings: Settings) -> None:
     """Indexes the folder, then each change to it, printing a line per change, until Ctrl-C."""
     import datetime as dt
@@ -432,6 +614,10 @@ def serve(
         Path | None,
         typer.Option(help="A live folder: files added, changed or removed there are indexed."),
     ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option("--follow", help="Poll the followed feeds and index their new entries."),
+    ] = False,
     index_dir: IndexDir = None,
 ) -> None:
     """Start the chat web app. With no index yet at the default folder the bundled articles are
@@ -476,7 +662,9 @@ def serve(
         typer.echo(f"Starting newsqa on http://{settings.ui.host}:{settings.ui.port} …")
         if watch is not None:
             typer.echo(f"Watching {watch}: new, changed and removed files are indexed.")
-        serve_app(settings, watch=watch)
+        if follow:
+            typer.echo(f"Following the feeds: polled every {settings.feeds.interval_s:g} s.")
+        serve_app(settings, watch=watch, follow=follow)
     except NewsqaError as error:
         raise fail(str(error)) from None
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from index.documents import Article
+from index.feeds import Feed
 from index.metadata import byline, describe_date, full_date, outlet_coverage
 from index.stored import StoredIndex
 from ui.render import escape, web_address
@@ -20,6 +21,8 @@ from ui.render import escape, web_address
 ARTICLE_COLUMNS = ["Date", "Outlet", "Headline", "Id", "Passages"]
 OUTLET_COLUMNS = ["Outlet", "Articles", "First date", "Last date", "No full date"]
 ID_COLUMN = ARTICLE_COLUMNS.index("Id")
+FEED_COLUMNS = ["Feed", "Address", "Status", "Last good poll", "Articles", "Last error or note"]
+FEED_ADDRESS_COLUMN = FEED_COLUMNS.index("Address")
 # Gradio cuts an example's text at 60 characters; a headline is shortened at a word before that.
 EXAMPLE_CHARS = 60
 # A page of the article table: enough to scan, few enough that a 10,000-article library sends
@@ -146,6 +149,29 @@ def headline_question(article: Article) -> str:
 
 def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def poll_time(stamp: str | None) -> str:
+    """A poll's UTC time stamp as the server's local time, to the minute."""
+    if not stamp:
+        return "never"
+    moment = dt.datetime.fromisoformat(stamp).astimezone()
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def feed_rows(feeds: list[Feed]) -> list[list[Any]]:
+    """One row a followed feed: a failing one keeps its row, its error and its last good poll."""
+    return [
+        [
+            feed.title or "(title not known yet)",
+            feed.url,
+            feed.status,
+            poll_time(feed.last_good_poll_at),
+            feed.entries_kept,
+            feed.error or feed.note or "",
+        ]
+        for feed in feeds
+    ]
 
 
 def outlet_rows(index: StoredIndex) -> list[list[Any]]:

@@ -33,6 +33,8 @@ class LibraryTab:
     listing: gr.State
     views: list[Any]
     refresh: Callable[[library.Listing], tuple[Any, ...]]
+    feeds_table: gr.Dataframe  # refreshed on every tick: a feed can fail with nothing indexed
+    feed_rows: Callable[[], list[list[Any]]]
 
 
 def upload_report(report: IndexReport, articles: Mapping[str, Article]) -> str:
@@ -260,6 +262,32 @@ def build(live: LiveIndex, chat: ChatTab) -> LibraryTab:
         notice = f"Removed “{article.title or article.doc_id}” from the library."
         return (*shown_article(None, render.escape(notice)), *library_views(listing))
 
+    def feed_rows() -> list[list[Any]]:
+        return library.feed_rows(live.feeds())
+
+    def follow_feed(url: str) -> tuple[Any, ...]:
+        try:
+            feed, added = live.follow(url or "")
+        except NewsqaError as error:
+            return render.escape(str(error)), gr.skip(), feed_rows()
+        said = (
+            "Following it: its entries are read now, and appear in the library as they are "
+            "indexed." if added else "Already following it."
+        )
+        return f"{render.escape(feed.url)}: {said}", "", feed_rows()
+
+    def unfollow_feed(url: str) -> tuple[Any, ...]:
+        try:
+            feed = live.unfollow(url or "")
+        except NewsqaError as error:
+            return render.escape(str(error)), gr.skip(), feed_rows()
+        notice = f"No longer following {feed.url}; the articles it brought in stay."
+        return render.escape(notice), "", feed_rows()
+
+    def choose_feed(event: gr.SelectData) -> str:
+        row = event.row_value or []
+        return str(row[library.FEED_ADDRESS_COLUMN]) if row else ""
+
     gr.Markdown("### Add articles")
     # No file_types filter: the browser would drop other files silently, while the
     # server rejects them with a reason the user can read.
@@ -276,6 +304,25 @@ def build(live: LiveIndex, chat: ChatTab) -> LibraryTab:
                 "Replace", variant="primary", size="sm", elem_id="nq-replace-yes"
             )
             replace_no = gr.Button("Keep the old one", size="sm", elem_id="nq-replace-no")
+    gr.Markdown("### Follow a feed")
+    with gr.Row(equal_height=True):
+        feed_url = gr.Textbox(
+            placeholder="https://example.org/news/rss.xml (RSS or Atom)", show_label=False,
+            max_lines=1, elem_id="nq-feed-url", scale=4,
+        )  # fmt: skip
+        follow_button = gr.Button(
+            "Follow", variant="primary", size="sm", scale=0, min_width=100, elem_id="nq-follow"
+        )
+        unfollow_button = gr.Button(
+            "Stop following", size="sm", scale=0, min_width=140, elem_id="nq-unfollow"
+        )
+    feed_status = gr.HTML(elem_id="nq-feed-status")
+    feeds_table = gr.Dataframe(
+        headers=library.FEED_COLUMNS, datatype=["str", "str", "str", "str", "number", "str"],
+        interactive=False, wrap=True, elem_id="nq-feeds-table",
+        column_widths=["18%", "24%", "10%", "13%", "8%", "27%"],
+        label="Feeds are polled every few minutes; click a row to choose it",
+    )  # fmt: skip
     gr.Markdown("### Articles in the library")
     library_summary = gr.HTML(elem_id="nq-library-summary")
     library_listing = gr.State(library.Listing())  # the table's search, order and page
@@ -396,4 +443,9 @@ def build(live: LiveIndex, chat: ChatTab) -> LibraryTab:
         remove_article, [chosen, library_listing], [*article_outputs, *views],
         api_visibility="private",
     )  # fmt: skip
-    return LibraryTab(library_listing, views, library_views)
+    feed_outputs = [feed_status, feed_url, feeds_table]
+    follow_button.click(follow_feed, feed_url, feed_outputs, api_visibility="private")
+    feed_url.submit(follow_feed, feed_url, feed_outputs, api_visibility="private")
+    unfollow_button.click(unfollow_feed, feed_url, feed_outputs, api_visibility="private")
+    feeds_table.select(choose_feed, None, feed_url, api_visibility="private")
+    return LibraryTab(library_listing, views, library_views, feeds_table, feed_rows)

@@ -29,6 +29,7 @@ from index.errors import (
     UnknownDocumentError,
     disk_error,
 )
+from index.feeds import Feed, FeedBook
 from index.settings import Settings
 from index.store import open_store
 from index.stored import StoredIndex, indexed_outlets
@@ -73,6 +74,8 @@ class LiveIndex:
         self._write_lock = threading.Lock()
         self.updated_at = dt.datetime.now()  # when the pipeline was last loaded
         self.watching: Path | None = None  # a live folder (`serve --watch`)
+        self.following = False  # feeds are polled (`serve --follow`, or one followed here)
+        self._follow_lock = threading.Lock()
         self.indexing = False  # a change is being written now
 
     @property
@@ -118,6 +121,52 @@ class LiveIndex:
                 report.articles_total,
             )  # fmt: skip
         return report
+
+    def index_feed_entries(self, files: list[Path]) -> IndexReport:
+        """Indexes entry files a feed poll kept (index.feeds calls this)."""
+        report = self._change(lambda builder: builder.run(files))
+        if report.changed:
+            log.info("feeds: %d added; %d articles", len(report.added), report.articles_total)
+        return report
+
+    def start_following(self) -> None:
+        """Polls the followed feeds on their interval from now on, on a thread of its own."""
+        from index.feeds import FeedFollower
+
+        with self._follow_lock:
+            if self.following:
+                return
+            self.following = True
+        follower = FeedFollower(self.settings, self.index_feed_entries)
+        stop = threading.Event()
+        threading.Thread(
+            target=follower.run, args=(stop,), name="newsqa-feeds", daemon=True
+        ).start()
+
+    def feeds(self) -> list[Feed]:
+        """The followed feeds' rows; none when their list can't be read (the log says why)."""
+        try:
+            return FeedBook(self.settings.index_dir).feeds()
+        except NewsqaError as error:
+            log.warning("%s", error)
+            return []
+
+    def follow(self, url: str) -> tuple[Feed, bool]:
+        """Follows the feed at `url` and polls the feeds from now on: its first poll starts
+        within a second. False when it was followed already."""
+        try:
+            followed = FeedBook(self.settings.index_dir).add(url)
+        except OSError as error:
+            raise disk_refusal(error, "following a feed") from None
+        self.start_following()
+        return followed
+
+    def unfollow(self, url: str) -> Feed:
+        """Stops following a feed; the articles it brought in stay in the library."""
+        try:
+            return FeedBook(self.settings.index_dir).remove(url)
+        except OSError as error:
+            raise disk_refusal(error, "unfollowing a feed") from None
 
     def status(self) -> str:
         """One line for the page: how many articles, when the library last changed, and
