@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import ipaddress
 import json
@@ -34,13 +33,14 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from index.errors import NewsqaError
+from index.jsonfile import LockedJsonFile
 from index.metadata import normalise_date
 from index.settings import FeedSettings, Settings
 
@@ -116,51 +116,56 @@ def check_feed_url(url: str) -> str:
 
 
 class FeedBook:
-    """The followed feeds of one index, kept in INDEX_DIR/feeds/feeds.json. Every change is a
-    read, a change and a whole-file replace under a lock, so `newsqa follow` in one process and
-    the follower in the server can both write it."""
+    """The followed feeds of one index, kept in INDEX_DIR/feeds/feeds.json, which `newsqa
+    follow` in one process and the follower in the server can both change."""
 
     def __init__(self, index_dir: Path) -> None:
         self.folder = index_dir / FEEDS_FOLDER
-        self.path = self.folder / BOOK_FILE
+        self.file = LockedJsonFile(self.folder / BOOK_FILE, "the list of followed feeds")
 
     def feeds(self) -> list[Feed]:
-        return self._read()
+        return rows_to_feeds(self.file.read())
 
     def get(self, url: str) -> Feed | None:
-        return next((f for f in self._read() if f.url == url), None)
+        return next((f for f in self.feeds() if f.url == url), None)
 
     def add(self, url: str) -> tuple[Feed, bool]:
         """The feed at `url`, followed from now on; False when it already was."""
         url = check_feed_url(url)
-        with self._locked():
-            feeds = self._read()
+
+        def add(rows: Any) -> tuple[Any, tuple[Feed, bool]]:
+            feeds = rows_to_feeds(rows)
             for feed in feeds:
                 if feed.url == url:
-                    return feed, False
+                    return None, (feed, False)
             feed = Feed(url=url, added_at=now_iso())
-            feeds.append(feed)
-            self._write(feeds)
-        return feed, True
+            return [asdict(f) for f in [*feeds, feed]], (feed, True)
+
+        return self.file.change(add)
 
     def remove(self, url: str) -> Feed:
-        with self._locked():
-            feeds = self._read()
+        def remove(rows: Any) -> tuple[Any, Feed | None]:
+            feeds = rows_to_feeds(rows)
             found = next((f for f in feeds if f.url == url.strip()), None)
             if found is None:
-                raise FeedError(f"{url!r} is not followed (`newsqa feeds` lists what is)")
-            self._write([f for f in feeds if f is not found])
-        return found
+                return None, None
+            return [asdict(f) for f in feeds if f is not found], found
+
+        removed = self.file.change(remove)
+        if removed is None:
+            raise FeedError(f"{url!r} is not followed (`newsqa feeds` lists what is)")
+        return removed
 
     def update(self, feed: Feed) -> None:
         """Stores this feed's row; a feed removed meanwhile stays removed."""
-        with self._locked():
-            feeds = self._read()
-            for number, kept in enumerate(feeds):
-                if kept.url == feed.url:
-                    feeds[number] = feed
-                    self._write(feeds)
-                    return
+
+        def update(rows: Any) -> tuple[Any, None]:
+            feeds = rows_to_feeds(rows)
+            if not any(f.url == feed.url for f in feeds):
+                return None, None
+            return [asdict(feed if f.url == feed.url else f) for f in feeds], None
+
+        self.file.change(update)
 
     def entry_folder(self, feed: Feed) -> Path:
         return self.folder / feed.key
@@ -171,35 +176,10 @@ class FeedBook:
             return sorted(self.entry_folder(feed).glob("*.json"))
         return sorted(self.folder.glob("*/*.json"))
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / "LOCK", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _read(self) -> list[Feed]:
-        try:
-            rows = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return []
-        except (OSError, ValueError) as error:
-            raise FeedError(
-                f"the list of followed feeds, {self.path}, can't be read ({error}); "
-                "move it away and follow the feeds again (their articles stay indexed)"
-            ) from None
-        known = {f.name for f in fields(Feed)}
-        return [Feed(**{k: v for k, v in row.items() if k in known}) for row in rows]
-
-    def _write(self, feeds: list[Feed]) -> None:
-        temporary = self.path.with_name(f".{BOOK_FILE}.{os.getpid()}")
-        temporary.write_text(
-            json.dumps([asdict(f) for f in feeds], indent=1, ensure_ascii=False), encoding="utf-8"
-        )
-        os.replace(temporary, self.path)
+def rows_to_feeds(rows: Any) -> list[Feed]:
+    known = {f.name for f in fields(Feed)}
+    return [Feed(**{k: v for k, v in row.items() if k in known}) for row in rows or []]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 from index.errors import NewsqaError
 from index.settings import Settings
 from index.watch import FolderWatcher
-from ui import chat_tab, library, library_tab, render
+from ui import chat_tab, library, library_tab, render, watching_tab
 from ui.guard import RequestGuard
 from ui.live import LiveIndex
 
@@ -75,20 +75,33 @@ def build_app(live: LiveIndex) -> gr.Blocks:
                 chat = chat_tab.build(live)
             with gr.Tab("Library", id="library", elem_id="nq-library-tab"):
                 shelf = library_tab.build(live, chat)
+            with gr.Tab("Watching", id="watching", elem_id="nq-watching-tab"):
+                watching = watching_tab.build(live)
         # A page opened after an upload shows the library as it is now, not as it was at start.
         app.load(shelf.refresh, shelf.listing, shelf.views, api_visibility="private")
         app.load(shelf.feed_rows, None, shelf.feeds_table, api_visibility="private")
+        app.load(watching.rows, None, watching.table, api_visibility="private")
+        watches_seen = gr.State(live.watches_changed_at)
 
-        def tick(seen: dt.datetime | None, listing: library.Listing) -> tuple[Any, ...]:
+        def tick(
+            seen: dt.datetime | None, listing: library.Listing, checked: dt.datetime | None
+        ) -> tuple[Any, ...]:
             status = f'<p class="nq-live">{render.escape(live.status())}</p>'
             feeds = shelf.feed_rows() if live.following else gr.skip()
+            # The watched questions were asked again (articles arrived): their rows and badges.
+            watches = (
+                (watching.rows(), live.watches_changed_at)
+                if checked != live.watches_changed_at
+                else (gr.skip(), gr.skip())
+            )
             if seen == live.updated_at:
-                return (status, feeds, gr.skip(), *(gr.skip(),) * len(shelf.views))
-            return (status, feeds, live.updated_at, *shelf.refresh(listing))
+                return (status, feeds, *watches, gr.skip(), *(gr.skip(),) * len(shelf.views))
+            return (status, feeds, *watches, live.updated_at, *shelf.refresh(listing))
 
         gr.Timer(LIVE_STATUS_SECONDS).tick(
-            tick, [seen_version, shelf.listing],
-            [live_status, shelf.feeds_table, seen_version, *shelf.views],
+            tick, [seen_version, shelf.listing, watches_seen],
+            [live_status, shelf.feeds_table, watching.table, watches_seen, seen_version,
+             *shelf.views],
             api_visibility="private", show_progress="hidden",
         )  # fmt: skip
         gr.api(ask_api, api_name="ask")  # type: ignore[attr-defined]

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import logging
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from index.errors import NewsqaError
 from index.metadata import describe_date
@@ -28,6 +32,7 @@ from qa.pipeline import (
 )
 from qa.results import Answer
 from qa.session import ChatHistory
+from qa.timeline import Timeline, timeline_of
 from ui import export, library, render
 from ui.live import LiveIndex, outlets_of
 
@@ -48,12 +53,15 @@ class Conversation:
 
     history: ChatHistory = field(default_factory=ChatHistory)
     turns: list[tuple[str, Answer]] = field(default_factory=list)
+    timelines: dict[int, Timeline] = field(default_factory=dict)  # turn -> its timeline
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])  # names its export files
 
 
 # While an answer streams or fails: "Search as written" and the take-away outputs stay as they
-# were (the last answer's Markdown, both export files, the copy button).
-UNCHANGED = (gr.skip(),) * 6
+# were (the last answer's Markdown, both export files, the copy and watch buttons, the
+# timeline).
+UNCHANGED = (gr.skip(),) * 10
+log = logging.getLogger(__name__)
 
 
 def exports_dir() -> Path:
@@ -111,6 +119,17 @@ def follow_library(index: StoredIndex) -> tuple[Any, ...]:
         gr.Dataset(samples=[[text] for text in shown], label=label, visible=bool(shown)),
         questions,
     )
+
+
+def timeline_frame(timeline: Timeline | None) -> pd.DataFrame:
+    """The timeline's chart data: reports a day, by outlet; days named as a reader says them."""
+    import pandas as pd
+
+    rows = [
+        {"day": describe_date(day), "outlet": outlet, "reports": count}
+        for day, outlet, count in (timeline.per_day() if timeline else [])
+    ]
+    return pd.DataFrame(rows, columns=["day", "outlet", "reports"])
 
 
 def build(live: LiveIndex) -> ChatTab:
@@ -172,6 +191,12 @@ def build(live: LiveIndex) -> ChatTab:
             state.history.turns.extend(history.turns)
         state.turns.append((answer.question, answer))
         turn = len(state.turns) - 1
+        try:
+            day = parse_day(as_of, "“Ask as of”")
+            state.timelines[turn] = timeline_of(pipeline, answer, day, filters)
+        except Exception:  # the answer stands without its timeline; the log says why
+            log.exception("the timeline of %r failed", answer.question)
+            state.timelines.pop(turn, None)
         chat = [*chat, {"role": "assistant", "content": render.answer_message(answer, turn)}]
         sources = render.source_cards(state.turns, pipeline.index.articles)
         rewritten = gr.update(visible=answer.query != answer.question)
@@ -219,14 +244,38 @@ def build(live: LiveIndex) -> ChatTab:
         folder = exports_dir() / state.id
         folder.mkdir(parents=True, exist_ok=True)
         as_markdown = folder / "newsqa-conversation.md"
-        as_markdown.write_text(export.conversation_markdown(state.turns, articles), "utf-8")
+        as_markdown.write_text(
+            export.conversation_markdown(state.turns, articles, state.timelines), "utf-8"
+        )
         as_json = folder / "newsqa-conversation.json"
-        as_json.write_text(export.conversation_json(state.turns), "utf-8")
+        as_json.write_text(export.conversation_json(state.turns, state.timelines), "utf-8")
+        timeline = state.timelines.get(len(state.turns) - 1)
         return (
             export.answer_markdown(question, answer, articles),
             gr.update(value=str(as_markdown), visible=True),
             gr.update(value=str(as_json), visible=True),
             gr.update(visible=True),
+            gr.update(visible=True),
+            gr.update(value="", visible=False),  # a new answer: not watched yet
+            render.timeline_html(timeline, answer, len(state.turns) - 1),
+            timeline_frame(timeline),
+        )
+
+    def watch_last(state: Conversation | None) -> Any:
+        """Watches the last question asked (as the search read it, follow-ups included)."""
+        if not state or not state.turns:
+            said = "Ask a question first; then it can be watched."
+            return gr.update(value=f"<p>{said}</p>", visible=True)
+        _, answer = state.turns[-1]
+        try:
+            watch, added = live.watch(answer.query or answer.question)
+        except NewsqaError as error:
+            return gr.update(value=f"<p>{render.escape(str(error))}</p>", visible=True)
+        said = "Watching" if added else "Already watching"
+        return gr.update(
+            value=f"<p>{said} “{render.escape(watch.question)}”: it is asked again whenever "
+            "articles arrive, and the Watching tab marks it when the answer changes.</p>",
+            visible=True,
         )
 
     def clear() -> tuple[Any, ...]:
@@ -242,6 +291,10 @@ def build(live: LiveIndex) -> ChatTab:
             hidden,
             hidden,
             hidden,
+            hidden,
+            gr.update(value="", visible=False),
+            render.timeline_html(None, None, 0),
+            timeline_frame(None),
         )
 
     state = gr.State(None)
@@ -344,11 +397,25 @@ def build(live: LiveIndex) -> ChatTab:
                     elem_id="nq-export-json",
                 )  # fmt: skip
                 clear_button = gr.Button("New conversation", size="sm", elem_id="nq-clear")
+                watch_button = gr.Button(
+                    "Watch this question", size="sm", visible=False, elem_id="nq-watch-this"
+                )
+            # Said under the buttons once asked: watched, or why not.
+            watch_status = gr.HTML(visible=False, elem_id="nq-watch-status")
             # The last answer as Markdown, for the copy button's script to read.
             last_markdown = gr.Textbox(visible=False, elem_id="nq-last-md")
         with gr.Column(scale=2):
             gr.Markdown("### Sources")
             sources = gr.HTML(render.source_cards([], {}), elem_id="nq-sources")
+    # The last answer's reports and the others on its subject, oldest first, and a chart of
+    # how many a day, by outlet (qa.timeline).
+    with gr.Accordion("Timeline", open=False, elem_id="nq-timeline"):
+        timeline_list = gr.HTML(render.timeline_html(None, None, 0), elem_id="nq-timeline-list")
+        timeline_chart = gr.BarPlot(
+            timeline_frame(None), x="day", y="reports", color="outlet", show_label=False,
+            x_title="Published", y_title="Reports", elem_id="nq-timeline-chart", height=260,
+            sort=None,
+        )  # fmt: skip
     with gr.Accordion("Settings and filters", open=False):
         with gr.Row():
             # The LLM is offered only when it is set up: chosen in the settings, or
@@ -385,7 +452,7 @@ def build(live: LiveIndex) -> ChatTab:
     inputs = [box, chatbot, state, *options]
     outputs = [
         chatbot, sources, state, box, undo, as_newest, last_markdown, export_md, export_json,
-        copy,
+        copy, watch_button, watch_status, timeline_list, timeline_chart,
     ]  # fmt: skip
     # The browser copies: the server has no clipboard of the user's.
     copy.click(
@@ -409,5 +476,6 @@ def build(live: LiveIndex) -> ChatTab:
     # Every way of starting over resets the history and the sources, the chat's own trash
     # icon included.
     clear_button.click(clear, None, outputs, api_visibility="private")
+    watch_button.click(watch_last, state, watch_status, api_visibility="private")
     chatbot.clear(clear, None, outputs, api_visibility="private")
     return ChatTab(outlets, examples, example_questions)

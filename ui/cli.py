@@ -189,6 +189,8 @@ def index_command(
         + (f" ({rate:.1f} chunks/s)" if rate else "")
         + (f"; entities found in {report.entity_seconds:.1f} s" if report.entity_seconds else "")
     )
+    if report.added or report.updated:
+        check_watches(settings)
 
 
 @app.command()
@@ -431,6 +433,8 @@ def feed_indexer(settings: Settings) -> Callable[[list[Path]], object]:
                 f"{len(report.updated)} updated; {report.articles_total} articles in "
                 f"{index_location(settings)}"
             )
+        if report.added or report.updated:
+            check_watches(settings, builder.embedder)
         return report
 
     return apply
@@ -586,6 +590,8 @@ def watch_folder(folder: Path, settings: Settings) -> None:
                 f"{len(report.updated)} updated, {len(report.removed)} removed; "
                 f"{report.articles_total} articles in {index_location(settings)}"
             )
+        if report.added or report.updated:
+            check_watches(settings, builder.embedder)
         return report
 
     typer.echo(f"Watching {folder} (Ctrl-C stops).")
@@ -755,6 +761,123 @@ def eval_command(
     ]
     if missed:
         raise fail("below the minimum: " + "; ".join(missed))
+
+
+watch_app = typer.Typer(
+    help="Watched questions: asked again as articles arrive, marked when the answer changes.",
+    no_args_is_help=True,
+)
+app.add_typer(watch_app, name="watch")
+
+
+def print_change(question: str, change: Any) -> None:
+    typer.echo(f"{change.at[:16].replace('T', ' ')}  {question}\n    {change.summary}")
+
+
+@watch_app.command("add")
+def watch_add(
+    question: Annotated[str, typer.Argument(help="The question to watch.")],
+    index_dir: IndexDir = None,
+) -> None:
+    """Watch QUESTION: it is asked again whenever articles arrive."""
+    from qa.pipeline import Pipeline
+    from qa.watches import WatchBook
+
+    settings = make_settings(index_dir)
+    try:
+        watch, added = WatchBook(settings.index_dir).add(Pipeline.load(settings), question)
+    except NewsqaError as error:
+        raise fail(str(error)) from None
+    said = "watching" if added else "already watching"
+    typer.echo(f"{said} [{watch.id}] {watch.question}\n    now: {watch.last.lead}"
+               + ("" if watch.last.abstained else f" ({watch.last.byline})"))  # fmt: skip
+
+
+@watch_app.command("list")
+def watch_list(
+    index_dir: IndexDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the watches as JSON.")] = False,
+) -> None:
+    """List the watched questions, their answer now and their changes."""
+    from qa.watches import WatchBook
+
+    settings = make_settings(index_dir)
+    try:
+        watches = WatchBook(settings.index_dir).watches()
+    except NewsqaError as error:
+        raise fail(str(error)) from None
+    if as_json:
+        typer.echo(json.dumps([w.to_json() for w in watches], indent=1, ensure_ascii=False))
+        return
+    if not watches:
+        typer.echo('No questions watched. Add one with: newsqa watch add "QUESTION"')
+    for watch in watches:
+        changes = len(watch.changes)
+        typer.echo(f"[{watch.id}] {watch.question}  ({changes} change{'s' * (changes != 1)})\n"
+                   f"    now: {watch.last.lead}")  # fmt: skip
+
+
+@watch_app.command("remove")
+def watch_remove(
+    key: Annotated[str, typer.Argument(help="The watch's id, or its question.")],
+    index_dir: IndexDir = None,
+) -> None:
+    """Stop watching a question."""
+    from qa.watches import WatchBook
+
+    settings = make_settings(index_dir)
+    try:
+        watch = WatchBook(settings.index_dir).remove(key)
+    except NewsqaError as error:
+        raise fail(str(error)) from None
+    typer.echo(f"no longer watching [{watch.id}] {watch.question}")
+
+
+@watch_app.command("check")
+def watch_check(
+    index_dir: IndexDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the changes as JSON.")] = False,
+) -> None:
+    """Ask every watched question again, as of now. Prints each change once (also those found
+    when articles arrived) and exits 1 when there is one: for cron."""
+    from qa.pipeline import Pipeline
+    from qa.watches import WatchBook
+
+    settings = make_settings(index_dir)
+    book = WatchBook(settings.index_dir)
+    try:
+        if book.watches():
+            book.check(Pipeline.load(settings))
+        fresh = book.take_alerts()
+    except NewsqaError as error:
+        raise fail(str(error)) from None
+    if as_json:
+        rows = [{"id": w.id, "question": w.question, **c.to_json()} for w, c in fresh]
+        typer.echo(json.dumps(rows, indent=1, ensure_ascii=False))
+    elif not fresh:
+        typer.echo("No watched answer changed.")
+    for watch, change in [] if as_json else fresh:
+        print_change(watch.question, change)
+    if fresh:
+        raise typer.Exit(1)
+
+
+def check_watches(settings: Settings, embedder: Any = None) -> None:
+    """After articles arrived: the watched questions asked again; a line a change."""
+    from qa.pipeline import Pipeline
+    from qa.watches import WatchBook
+
+    book = WatchBook(settings.index_dir)
+    try:
+        if not book.watches():
+            return
+        changed = book.check(Pipeline.load(settings, embedder))
+    except NewsqaError as error:
+        typer.secho(f"watched questions not checked: {error}", fg="yellow", err=True)
+        return
+    for watch, change in changed:
+        typer.secho("watched answer changed:", bold=True)
+        print_change(watch.question, change)
 
 
 bench_app = typer.Typer(help="Benchmarks that print and save numbers.", no_args_is_help=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 from index.metadata import describe_date
 from qa.results import Answer
+from qa.timeline import Timeline
 from ui.render import web_address
 
 # Marks that make Markdown out of text anywhere in a line, and those that do at its start.
@@ -85,12 +86,39 @@ def one_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def conversation_markdown(turns: Sequence[tuple[str, Answer]], articles: Mapping[str, Any]) -> str:
-    blocks = [answer_markdown(question, answer, articles) for question, answer in turns]
+def conversation_markdown(
+    turns: Sequence[tuple[str, Answer]],
+    articles: Mapping[str, Any],
+    timelines: Mapping[int, Timeline] | None = None,
+) -> str:
+    blocks = []
+    for turn, (question, answer) in enumerate(turns):
+        block = answer_markdown(question, answer, articles)
+        timeline = (timelines or {}).get(turn)
+        if timeline is not None and timeline.entries:
+            block += timeline_markdown(timeline)
+        blocks.append(block)
     return "# newsqa conversation\n\n" + "\n---\n\n".join(blocks)
 
 
-def conversation_json(turns: Sequence[tuple[str, Answer]]) -> str:
-    return json.dumps(
-        {"conversation": [answer.to_json() for _, answer in turns]}, ensure_ascii=False, indent=1
-    )
+def timeline_markdown(timeline: Timeline) -> str:
+    """The timeline under an answer: one line a report, oldest first, and its sentence."""
+    lines = ["Timeline:"]
+    for entry in timeline.entries:
+        day = describe_date(entry.published) if entry.published else "date unknown"
+        cited = f" [{entry.citation}]" if entry.citation is not None else ""
+        title = as_text(one_line(entry.title or entry.doc_id))
+        outlet = as_text(one_line(entry.source or "outlet unknown"))
+        lines.append(f"- {day} · {outlet} · “{title}”{cited}")
+        lines.append(f"  > {as_text(one_line(entry.sentence))}")
+    return "\n".join(lines) + "\n"
+
+
+def conversation_json(
+    turns: Sequence[tuple[str, Answer]], timelines: Mapping[int, Timeline] | None = None
+) -> str:
+    rows = []
+    for turn, (_, answer) in enumerate(turns):
+        timeline = (timelines or {}).get(turn)
+        rows.append({**answer.to_json(), "timeline": timeline.to_json() if timeline else None})
+    return json.dumps({"conversation": rows}, ensure_ascii=False, indent=1)

@@ -271,8 +271,9 @@ def build(live: LiveIndex, chat: ChatTab) -> LibraryTab:
         except NewsqaError as error:
             return render.escape(str(error)), gr.skip(), feed_rows()
         said = (
-            "Following it: its entries are read now, and appear in the library as they are "
-            "indexed." if added else "Already following it."
+            "Following it: its entries are read now, and appear in the library as they are indexed."
+            if added
+            else "Already following it."
         )
         return f"{render.escape(feed.url)}: {said}", "", feed_rows()
 

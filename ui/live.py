@@ -34,6 +34,7 @@ from index.settings import Settings
 from index.store import open_store
 from index.stored import StoredIndex, indexed_outlets
 from qa.pipeline import Pipeline
+from qa.watches import Watch, WatchBook
 
 log = logging.getLogger(__name__)
 Changed = TypeVar("Changed")
@@ -76,6 +77,9 @@ class LiveIndex:
         self.watching: Path | None = None  # a live folder (`serve --watch`)
         self.following = False  # feeds are polled (`serve --follow`, or one followed here)
         self._follow_lock = threading.Lock()
+        self._watch_lock = threading.Lock()
+        # When a watch was added or asked again: the Watching tab refreshes after it.
+        self.watches_changed_at = dt.datetime.now()
         self.indexing = False  # a change is being written now
 
     @property
@@ -227,7 +231,32 @@ class LiveIndex:
             if not isinstance(result, IndexReport) or result.saved:
                 self._pipeline = Pipeline.load(self.settings, self._pipeline.embedder)
                 self.updated_at = dt.datetime.now()
+        if isinstance(result, IndexReport) and (result.added or result.updated):
+            threading.Thread(target=self.check_watches, name="newsqa-watches", daemon=True).start()
         return result
+
+    def watch(self, question: str) -> tuple[Watch, bool]:
+        """Watches `question` as answered now; False when it was watched already."""
+        try:
+            watched = WatchBook(self.settings.index_dir).add(self._pipeline, question)
+        except OSError as error:
+            raise disk_refusal(error, "watching a question") from None
+        self.watches_changed_at = dt.datetime.now()
+        return watched
+
+    def check_watches(self) -> None:
+        """Asks the watched questions again on the library as it is now, and marks changes
+        (qa.watches). One check at a time; a failure is logged, never the caller's."""
+        with self._watch_lock:
+            try:
+                book = WatchBook(self.settings.index_dir)
+                if book.watches():
+                    changed = book.check(self._pipeline)
+                    for watch, change in changed:
+                        log.info("watched answer changed: %s: %s", watch.question, change.summary)
+            except Exception:
+                log.exception("checking the watched questions failed")
+            self.watches_changed_at = dt.datetime.now()
 
     def follow_other_writers(self) -> None:
         """Loads the index again when another process changed it (`newsqa index`, a feed

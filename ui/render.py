@@ -7,8 +7,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from index.metadata import byline
+from index.metadata import byline, describe_date
 from qa.results import Answer, Citation, ShortAnswer
+from qa.timeline import Timeline
 from qa.verify import MARKER
 
 # Around the cited span, show this much of the passage it was found in.
@@ -320,3 +321,30 @@ def _highlight(text: str, start: int, end: int, short: ShortAnswer | None) -> st
 def _shorten(text: str, limit: int) -> str:
     flat = re.sub(r"\s+", " ", text).strip()
     return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def timeline_html(timeline: Timeline | None, answer: Answer | None, turn: int) -> str:
+    """The timeline's reports, oldest first: date, outlet, headline and the sentence that
+    bears on the question, with the answer's marker to its source card where it cites one."""
+    if timeline is None or answer is None:
+        return '<p class="nq-timeline-empty">Ask a question: its reports appear here by date.</p>'
+    if not timeline.entries:
+        return '<p class="nq-timeline-empty">No report found on this subject.</p>'
+    cards = card_numbers(answer.citations)
+    items = []
+    for entry in timeline.entries:
+        marker = ""
+        if entry.citation is not None:
+            target = card_id(turn, cards.get(entry.citation, entry.citation))
+            marker = (
+                f' <a class="nq-marker" href="#{target}" title="Show source {entry.citation}">'
+                f"[{entry.citation}]</a>"
+            )
+        day = describe_date(entry.published) if entry.published else "date unknown"
+        items.append(
+            f'<li><span class="nq-tl-day">{escape(day)}</span> · '
+            f'<span class="nq-tl-outlet">{escape(entry.source or "outlet unknown")}</span> · '
+            f"“{escape(entry.title or entry.doc_id)}”"
+            f"<blockquote>{escape(entry.sentence)}{marker}</blockquote></li>"
+        )
+    return f'<ol class="nq-timeline-list">{"".join(items)}</ol>'
