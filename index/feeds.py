@@ -52,7 +52,8 @@ MAX_REDIRECTS = 5
 # A feed entry's own text is used as the article when it is at least this many words: a
 # summary or a teaser is shorter, and then the page is read.
 FULL_TEXT_WORDS = 120
-FEED_TYPES = ("xml", "rss", "atom", "rdf", "json")
+# An entry whose text was already kept under another address leaves only this mark.
+COPY_SUFFIX = ".copy"
 HTML_TYPES = ("text/html", "application/xhtml")
 
 
@@ -515,8 +516,13 @@ class FeedFollower:
         return f"{feed.url}#text-{text_digest(entry_text(entry))}"
 
     def _kept(self, key: str) -> bool:
+        """Whether the entry was read before: kept, or found to be a copy of a kept text."""
         name = file_name(key)
-        return any(folder.joinpath(name).exists() for folder in self.book.folder.glob("*/"))
+        copy_mark = Path(name).with_suffix(COPY_SUFFIX).name
+        return any(
+            (folder / name).exists() or (folder / copy_mark).exists()
+            for folder in self.book.folder.glob("*/")
+        )
 
     def _texts_kept(self) -> set[str]:
         if self._seen_texts is None:
@@ -562,13 +568,15 @@ class FeedFollower:
             record["published_at"] = record["published_at"] or article.published
             record["author"] = record["author"] or article.author
         digest = text_digest(record["body"])
-        if digest in self._texts_kept():
-            log.info("feed %s: %s has the text of an entry already kept; not kept twice",
-                     feed.url, key)  # fmt: skip
-            return None
         folder = self.book.entry_folder(feed)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / file_name(key)
+        if digest in self._texts_kept():
+            log.info("feed %s: %s has the text of an entry already kept; not kept twice",
+                     feed.url, key)  # fmt: skip
+            # Marked, so that its page is not fetched again at the next poll.
+            path.with_suffix(COPY_SUFFIX).touch()
+            return None
         temporary = folder / f".{path.name}.part"
         record = {k: v for k, v in record.items() if v}
         if url is None:

@@ -125,12 +125,20 @@ def question_content(analysis: QuestionAnalysis) -> frozenset[str]:
     return frozenset(analysis.stems - stems_of(" ".join(QUESTION_WORDS)))
 
 
-def counted(text: str, end: int, content: frozenset[str]) -> frozenset[str]:
-    """The question's words among the COUNTED_WORDS words after a value ending at `end`: what
-    it counts; empty when fewer than two of them (or than the question has) are there."""
+def counted(text: str, span: tuple[int, int], content: frozenset[str]) -> frozenset[str]:
+    """The question's words among the COUNTED_WORDS words after a value ("38 people died"),
+    else among those before it in its clause ("the number of people who died … has risen to
+    38"): what it counts; empty when fewer than two of them (or than the question has) are
+    there."""
+    start, end = span
     following = " ".join(WORD.findall(text[end : end + 80])[:COUNTED_WORDS])
-    found = content & stems_of(following)
-    return frozenset(found) if len(found) >= min(2, len(content)) else frozenset()
+    clause = re.split(r"[.;:!?]\s|,", text[max(0, start - 160) : start])[-1]
+    before = " ".join(WORD.findall(clause)[-3 * COUNTED_WORDS :])
+    for words in (following, before):
+        found = content & stems_of(words)
+        if len(found) >= min(2, len(content)):
+            return frozenset(found)
+    return frozenset()
 
 
 def find_voices(
@@ -149,7 +157,7 @@ def find_voices(
     voices: dict[int, Voice] = {}
     for i, (candidate, values) in enumerate(named):
         text = candidate.passage.article.text
-        counting = {v: counted(text, span[1], content) for v, span in values.items()}
+        counting = {v: counted(text, span, content) for v, span in values.items()}
         if len(values) > 1 and content:
             # Several figures: the one that counts what the question asks about, if one does
             # ("45 people died …, and 200 homes were destroyed").

@@ -264,3 +264,32 @@ def test_index_follow_picks_entries_up_within_two_polls_and_a_kill_mid_poll_lose
                    "--index-dir", index_dir, env=env)  # fmt: skip
     assert "removed its 30 articles" in gone.stdout, gone.stderr
     assert len(feed_articles(settings)) == 30
+
+
+def test_the_same_text_under_another_address_is_kept_once(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    from tests.feed_server import page_html
+
+    kept: list[Path] = []
+    settings = loopback_settings(tmp_path)
+    server.release("atom", 2)
+    server.extra["/syndicated/1.html"] = (
+        200, {"Content-Type": "text/html"}, page_html("atom", 1).encode("utf-8"),
+    )  # fmt: skip
+    items = "".join(
+        f"<item><title>Copy {n}</title><link>{server.url}{path}</link></item>"
+        for n, path in enumerate(["/news/atom/1.html", "/syndicated/1.html", "/news/atom/0.html"])
+    )
+    server.extra["/copies.xml"] = (
+        200, {"Content-Type": "application/rss+xml"},
+        f'<rss version="2.0"><channel><title>Copies</title>{items}</channel></rss>'.encode(),
+    )  # fmt: skip
+    feed, _ = FeedBook(settings.index_dir).add(server.url + "/copies.xml")
+    report = FeedFollower(settings, kept.extend).poll(feed)
+    assert len(report.new_files) == 2  # atom/1 and atom/0; the syndicated copy is not kept
+    bodies = [json.loads(p.read_text(encoding="utf-8"))[0]["url"] for p in report.new_files]
+    assert f"{server.url}/syndicated/1.html" not in bodies
+    # Polled again: the copy's page is not fetched again either (its address is remembered).
+    FeedFollower(settings, kept.extend).poll(FeedBook(settings.index_dir).get(feed.url))  # type: ignore[arg-type]
+    assert server.requests.count("/syndicated/1.html") == 1

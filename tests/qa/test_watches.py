@@ -42,8 +42,17 @@ REPORTS = {
 }  # fmt: skip
 
 
-def report_file(folder: Path, name: str) -> Path:
-    day, outlet, title, body = REPORTS[name]
+# The second report in other words: what the figure counts comes before it.
+SECOND_WORDED_OTHERWISE = (
+    "MARROWVALE - The number of people who died in the Marrowvale floods has risen to 38, the "
+    "regional emergency office said on Wednesday, as rescue teams reached villages cut off by "
+    "the water. Dozens of people are still missing."
+)
+
+
+def report_file(folder: Path, name: str, body: str | None = None) -> Path:
+    day, outlet, title, own_body = REPORTS[name]
+    body = body or own_body
     path = folder / f"{name}.json"
     record = {"title": title, "source": outlet, "published_at": day, "body": body,
               "url": f"https://{name}.example/story"}  # fmt: skip
@@ -51,15 +60,17 @@ def report_file(folder: Path, name: str) -> Path:
     return path
 
 
+@pytest.mark.parametrize("second_body", [None, SECOND_WORDED_OTHERWISE])
 def test_a_rising_toll_marks_the_watch_twice_with_each_new_figure_and_its_report(
-    tmp_path: Path, embedder: Embedder
+    tmp_path: Path, embedder: Embedder, second_body: str | None
 ) -> None:
     settings = Settings(index_dir=tmp_path / ".newsqa")
     builder = IndexBuilder(settings, embedder)
     book = WatchBook(settings.index_dir)
 
     def arrive(name: str) -> list[str]:
-        builder.run([report_file(tmp_path, name)])
+        body = second_body if name == "second" else None
+        builder.run([report_file(tmp_path, name, body)])
         return [c.kind for _, c in book.check(Pipeline.load(settings, embedder))]
 
     builder.run([report_file(tmp_path, "first")])
