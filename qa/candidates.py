@@ -23,7 +23,14 @@ from qa.analysis import QuestionAnalysis, edition_fit
 from qa.instructions import MachineAddress
 from qa.reader import ReaderInput
 from qa.results import Passage
-from qa.sentences import WORD, key_terms, starts_with_reference, stem, stems_of
+from qa.sentences import (
+    WORD,
+    key_terms,
+    starts_with_reference,
+    stem,
+    stems_of,
+    with_death_words,
+)
 from qa.timeframe import YEARS
 
 PASSAGES_READ = 6
@@ -236,9 +243,8 @@ class CandidateFinder:
         # specialist" or "he". Such a term counts where the candidate's article has it.
         context = set(weights) - {t.stem for t in analysis.terms}
         stems_by_candidate = [
-            stems_of(c.text()) | (context & self._article_stems(c.doc_id))
-            if context
-            else stems_of(c.text())
+            with_death_words(stems_of(c.text()), analysis.stems)
+            | (context & self._article_stems(c.doc_id) if context else frozenset())
             for c in candidates
         ]
         lexical = [

@@ -42,6 +42,7 @@ from qa.versions import (
     SAME_CLAIM,
     VOICE_SHARE,
     Voice,
+    counting_alike,
     find_voices,
     group_versions,
     settle,
@@ -389,6 +390,10 @@ class ExtractiveAnswerer:
             if id(twin) not in voting:
                 voters.append(twin)
                 voting.add(id(twin))
+        readable = [c for c in scored.candidates if c.ruled_out is None and time_fit(c, scope) >= 0]
+        for alike in counting_alike(voters, [*readable, *others], analysis, answer_entities):
+            voters.append(alike)
+            voting.add(id(alike))
         voters.sort(key=lambda c: -c.probability)
         # Read sentences have their vectors in `scored`; twins from unread passages, and the
         # one sentence of a pair that holds a value (qa.versions.holding), are looked up.

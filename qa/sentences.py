@@ -34,6 +34,22 @@ QUESTION_WORDS = {
 }  # fmt: skip
 
 
+# A death toll counts people who died: news gives one figure as "12 people died", "12 were
+# killed", "the death toll rose to 12", "12 dead" or "12 fatalities". For a question about
+# deaths, a sentence that speaks of deaths in any of these words holds the question's words for
+# them, and "people", whom they count.
+DEATH_STEMS = frozenset({"die", "dead", "death", "kill", "toll", "fatal"})
+
+
+def with_death_words(stems: frozenset[str], question: frozenset[str]) -> frozenset[str]:
+    """`stems` (a sentence's), with the question's words for deaths, and its "people", when
+    both speak of deaths."""
+    asked = question & DEATH_STEMS
+    if not asked or not stems & DEATH_STEMS:
+        return stems
+    return stems | asked | (question & {"peopl"})
+
+
 # News style abbreviates a month beside a day ("Oct. 12"); questions spell it out ("October 12").
 MONTH_ABBREVIATIONS = {
     "jan": "january", "feb": "february", "mar": "march", "apr": "april", "jun": "june",

@@ -36,7 +36,7 @@ from index.metadata import MONTHS, describe_date, full_date
 from qa.analysis import QuestionAnalysis
 from qa.candidates import Candidate
 from qa.results import Version, Versions
-from qa.sentences import QUESTION_WORDS, stems_of
+from qa.sentences import QUESTION_WORDS, stems_of, with_death_words
 
 # A sentence is a voice when the answer model rates it at least this share of the best one's
 # probability. On RGB's train quarter with true and altered passages, 0.75 showed both values
@@ -128,15 +128,18 @@ def question_content(analysis: QuestionAnalysis) -> frozenset[str]:
 def counted(text: str, span: tuple[int, int], content: frozenset[str]) -> frozenset[str]:
     """The question's words among the COUNTED_WORDS words after a value ("38 people died"),
     else among those before it in its clause ("the number of people who died … has risen to
-    38"): what it counts; empty when fewer than two of them (or than the question has) are
+    38"): what it counts; empty when fewer than half of them (and two, where it has two) are
     there."""
     start, end = span
     following = " ".join(WORD.findall(text[end : end + 80])[:COUNTED_WORDS])
     clause = re.split(r"[.;:!?]\s|,", text[max(0, start - 160) : start])[-1]
     before = " ".join(WORD.findall(clause)[-3 * COUNTED_WORDS :])
+    # At least half the question's own words, and two where it has two: a long question shares
+    # a couple of words with many figures ("bonus bets" beside "$100" and "$1,000").
+    enough = max(min(2, len(content)), (len(content) + 1) // 2)
     for words in (following, before):
-        found = content & stems_of(words)
-        if len(found) >= min(2, len(content)):
+        found = content & with_death_words(stems_of(words), content)
+        if len(found) >= enough:
             return frozenset(found)
     return frozenset()
 
@@ -182,6 +185,38 @@ def find_voices(
                 value = written(candidate, span)
                 voices.setdefault(k, Voice(candidate, key(value), value, holding(candidate, span)))
     return [voices[i] for i in sorted(voices)]
+
+
+def counting_alike(
+    voters: Sequence[Candidate],
+    candidates: Sequence[Candidate],
+    analysis: QuestionAnalysis,
+    values_of: Callable[[Candidate, QuestionAnalysis], dict[str, tuple[int, int]]],
+) -> list[Candidate]:
+    """Sentences of other reports giving a figure of the very thing a voter's figure counts
+    (counted): a later report's "the death toll rose to 45" beside "at least 12 people died".
+    They count however the model rates them, as twins do: a report that updates a figure often
+    words it less like the question than the first report did."""
+    content = question_content(analysis)
+    if analysis.kind not in COUNT_KINDS or not content:
+        return []
+
+    def counts(candidate: Candidate) -> list[frozenset[str]]:
+        text = candidate.passage.article.text
+        found = [counted(text, span, content) for span in values_of(candidate, analysis).values()]
+        return [c for c in found if c]
+
+    wanted = {c for voter in voters for c in counts(voter)}
+    voting = {id(v) for v in voters}
+    reports = {v.doc_id for v in voters}
+    alike = []
+    for candidate in candidates:
+        if id(candidate) in voting or candidate.doc_id in reports:
+            continue
+        if any(c in wanted for c in counts(candidate)):
+            alike.append(candidate)
+            reports.add(candidate.doc_id)
+    return alike
 
 
 def twins(

@@ -42,12 +42,26 @@ REPORTS = {
 }  # fmt: skip
 
 
-# The second report in other words: what the figure counts comes before it.
-SECOND_WORDED_OTHERWISE = (
-    "MARROWVALE - The number of people who died in the Marrowvale floods has risen to 38, the "
-    "regional emergency office said on Wednesday, as rescue teams reached villages cut off by "
-    "the water. Dozens of people are still missing."
-)
+# The story in other words: what the figure counts comes before it, or is a death toll.
+WORDINGS = {
+    "people died": {},
+    "number of people": {
+        "second": "MARROWVALE - The number of people who died in the Marrowvale floods has "
+        "risen to 38, the regional emergency office said on Wednesday, as rescue teams reached "
+        "villages cut off by the water. Dozens of people are still missing.",
+    },
+    "death toll": {
+        "first": "MARROWVALE - Flash floods swept through the town of Marrowvale on Sunday "
+        "night after two days of heavy rain. The death toll stands at 12, the regional "
+        "emergency office said on Monday. Rescue teams were still searching the lower town.",
+        "second": "MARROWVALE - The death toll from the Marrowvale floods rose to 38 on "
+        "Wednesday, the regional emergency office said, as rescue teams reached villages cut "
+        "off by the water. Dozens of people are still missing.",
+        "third": "MARROWVALE - The search for survivors of the Marrowvale floods ended on "
+        "Saturday. The death toll rose to 45, the regional emergency office said, and 200 homes "
+        "were destroyed.",
+    },
+}
 
 
 def report_file(folder: Path, name: str, body: str | None = None) -> Path:
@@ -60,20 +74,19 @@ def report_file(folder: Path, name: str, body: str | None = None) -> Path:
     return path
 
 
-@pytest.mark.parametrize("second_body", [None, SECOND_WORDED_OTHERWISE])
+@pytest.mark.parametrize("wording", list(WORDINGS))
 def test_a_rising_toll_marks_the_watch_twice_with_each_new_figure_and_its_report(
-    tmp_path: Path, embedder: Embedder, second_body: str | None
+    tmp_path: Path, embedder: Embedder, wording: str
 ) -> None:
     settings = Settings(index_dir=tmp_path / ".newsqa")
     builder = IndexBuilder(settings, embedder)
     book = WatchBook(settings.index_dir)
 
     def arrive(name: str) -> list[str]:
-        body = second_body if name == "second" else None
-        builder.run([report_file(tmp_path, name, body)])
+        builder.run([report_file(tmp_path, name, WORDINGS[wording].get(name))])
         return [c.kind for _, c in book.check(Pipeline.load(settings, embedder))]
 
-    builder.run([report_file(tmp_path, "first")])
+    builder.run([report_file(tmp_path, "first", WORDINGS[wording].get("first"))])
     watch, added = book.add(Pipeline.load(settings, embedder), QUESTION)
     assert added and "12" in watch.last.lead and watch.last.source == "Valley Courier"
     assert arrive("unrelated") == []
