@@ -511,10 +511,13 @@ class Pipeline:
         filters: Filters | None = None,
         mmr: bool | None = None,
         as_of: dt.date | None = None,
+        query_vector: np.ndarray | None = None,
     ) -> list[Passage]:
+        """The best passages for `question`; `query_vector`: its embedding, when the caller
+        has it already."""
         question, _ = prepare_question(question, self.settings)
         scope = parse_time(question, parse_as_of(as_of))
-        vector = self.embedder.embed([question])[0]
+        vector = query_vector if query_vector is not None else self.embedder.embed([question])[0]
         passages = self.retriever.run(question, top_k, filters, mmr, vector, scope)
         if not self.settings.retrieval.read_order or not passages:
             return passages

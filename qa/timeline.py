@@ -66,10 +66,10 @@ def timeline_of(
     within `filters`)."""
     query = answer.query or answer.question
     timeline = Timeline(answer.question)
-    passages = pipeline.search(query, top_k=depth, filters=filters, as_of=as_of)
+    vector = pipeline.embedder.embed([query])[0]
+    passages = pipeline.search(query, depth, filters, as_of=as_of, query_vector=vector)
     if not passages:
         return timeline
-    vector = pipeline.embedder.embed([query])[0]
     scored = pipeline.extractive.score(
         answer.question, passages, query, vector, len(passages), every_passage=True
     )

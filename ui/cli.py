@@ -549,6 +549,7 @@ def unfollow(
     from index.build import IndexBuilder
     from index.feeds import FeedBook
     from index.store import open_store
+    from index.stored import field_values
 
     settings = make_settings(index_dir)
     book = FeedBook(settings.index_dir)
@@ -563,8 +564,13 @@ def unfollow(
             return
         kept = {str(p.resolve()) for p in files}
         store = open_store(settings)
-        articles = store.load().articles.values() if store.exists() and kept else []
-        ids = [a.doc_id for a in articles if str(Path(a.path).resolve()) in kept]
+        articles = store.load().articles if store.exists() and kept else {}
+        paths = field_values(articles, "path")
+        ids = [
+            d
+            for d, path in zip(articles, paths, strict=True)
+            if str(Path(path or "").resolve()) in kept
+        ]
         if ids:
             IndexBuilder(settings).remove(ids)
         shutil.rmtree(book.entry_folder(feed), ignore_errors=True)

@@ -86,13 +86,14 @@ def test_a_question_naming_outlets_gets_passages_from_each(
     assert {p.article.source for p in passages[:2]} == {"TASS", "Sputnik"}
     assert len({p.chunk.chunk_id for p in passages}) == len(passages)  # interleaved, no repeats
     # Switched off, the outlets' own passages are not pulled up.
-    plain = Pipeline.load(
-        seed_index.model_copy(
-            update={"retrieval": seed_index.retrieval.model_copy(update={"outlet_search": False})}
-        ),
-        pipeline.embedder,
-    )
+    plain = with_retrieval(seed_index, pipeline, outlet_search=False)
     assert plain.retriever.named_outlets(question) == []
+
+
+def with_retrieval(seed_index: Settings, pipeline: Pipeline, **changes: object) -> Pipeline:
+    """The seed index's pipeline with some retrieval settings changed."""
+    retrieval = seed_index.retrieval.model_copy(update=changes)
+    return Pipeline.load(seed_index.model_copy(update={"retrieval": retrieval}), pipeline.embedder)
 
 
 def test_a_named_outlets_words_leave_the_bm25_query_once_each(
@@ -104,12 +105,7 @@ def test_a_named_outlets_words_leave_the_bm25_query_once_each(
     assert "tass" not in tokens and "talk" in tokens
     tokens = pipeline.retriever._bm25_tokens("What did TASS say about the TASS reporters?")
     assert tokens.count("tass") == 1
-    plain = Pipeline.load(
-        seed_index.model_copy(
-            update={"retrieval": seed_index.retrieval.model_copy(update={"outlet_search": False})}
-        ),
-        pipeline.embedder,
-    )
+    plain = with_retrieval(seed_index, pipeline, outlet_search=False)
     assert "tass" in plain.retriever._bm25_tokens("How did TASS describe the talks?")
 
 
@@ -124,12 +120,7 @@ def test_a_named_dates_day_and_year_leave_the_bm25_query_and_its_month_stays(
     assert "2019" not in tokens and "12" not in tokens and "12th" not in tokens
     assert "septemb" in tokens and "talk" in tokens
     assert "2019" in pipeline.retriever._bm25_tokens("What was said at the talks in 2019?")
-    plain = Pipeline.load(
-        seed_index.model_copy(
-            update={"retrieval": seed_index.retrieval.model_copy(update={"date_search": False})}
-        ),
-        pipeline.embedder,
-    )
+    plain = with_retrieval(seed_index, pipeline, date_search=False)
     assert "2019" in plain.retriever._bm25_tokens("What was said on September 12, 2019?")
 
 
