@@ -31,7 +31,8 @@ def main() -> None:
 
     from pymilvus import DataType, Function, FunctionType, MilvusClient
 
-    from index.milvus_store import idf, stem_dimension, term_weights
+    from index.milvus_store import stem_dimension, term_weights
+    from index.search import idf
     from index.settings import Settings
     from index.store import LocalStore
     from index.stored import bm25_text, bm25_tokenize

@@ -48,7 +48,7 @@ import numpy as np
 from index.documents import Article, Chunk, Correction
 from index.errors import IndexCorruptError, IndexMissingError, StoreUnavailableError
 from index.metadata import full_date
-from index.search import Filters
+from index.search import Filters, idf
 from index.sentences import SentenceTable, no_entities
 from index.settings import Settings
 from index.stored import (
@@ -89,10 +89,6 @@ def term_weights(tokens: list[str], average_length: float) -> dict[int, float]:
         dimension = stem_dimension(stem)
         weights[dimension] = weights.get(dimension, 0.0) + tf / (norm + tf)
     return weights
-
-
-def idf(df: int, chunks: int) -> float:
-    return float(np.log(1 + (chunks - df + 0.5) / (df + 0.5)))
 
 
 def expression(filters: Filters | None) -> str:
@@ -804,8 +800,15 @@ class MilvusSearch:
         return [row for row, _ in self._rows(hits, depth)]
 
     def bm25_scores(
-        self, tokens: list[str], depth: int, filters: Filters | None, mask: np.ndarray | None
+        self,
+        tokens: list[str],
+        depth: int,
+        filters: Filters | None,
+        mask: np.ndarray | None,
+        near: np.ndarray | None = None,
     ) -> np.ndarray:
+        # Rarity is counted over the whole index (`near` unused): the stems of the chunks near
+        # a question would each have to be fetched from Milvus.
         scores = np.zeros(len(self.row_of), dtype=np.float32)
         query: dict[int, float] = {}
         for stem in tokens:

@@ -57,10 +57,16 @@ class ChunkSearch(Protocol):
         ...
 
     def bm25_scores(
-        self, tokens: list[str], depth: int, filters: Filters | None, mask: np.ndarray | None
+        self,
+        tokens: list[str],
+        depth: int,
+        filters: Filters | None,
+        mask: np.ndarray | None,
+        near: np.ndarray | None = None,
     ) -> np.ndarray:
         """A BM25 score for every row: the `depth` best are exact, and a row that is not among
-        them may read 0 (Milvus returns only the best)."""
+        them may read 0 (Milvus returns only the best). `near`, the question's vector: where
+        the store counts words' rarity among the chunks nearest it (LocalSearch)."""
         ...
 
     def vectors(self, rows: Sequence[int]) -> np.ndarray:
@@ -83,12 +89,21 @@ class LocalSearch:
         self._frequencies: dict[str, int] | None = None
         # A question's scopes (named outlets, days) rank by the same BM25 scores, masked: they
         # are computed once per question, not once per scope.
-        self._last_scores: tuple[tuple[str, ...], np.ndarray] | None = None
+        self._last_scores: tuple[tuple[str, ...], bytes, np.ndarray] | None = None
+        # The rows nearest the last question's vector, rarity_neighbours of them, best first:
+        # its dense ranking is their first rows, so one FAISS search serves both (ranking
+        # 12,000 rows costs 3 ms more than ranking 50 at 100,000 articles; the IVF lists nearest
+        # the question, taken whole without ranking, were cheaper but a worse neighbourhood:
+        # docs/evaluation.md).
+        self._last_nearest: tuple[bytes, np.ndarray] | None = None
 
     def dense_rows(
         self, vector: np.ndarray, depth: int, filters: Filters | None, mask: np.ndarray | None
     ) -> list[int]:
         if mask is None:
+            near = self._last_nearest
+            if near is not None and near[0] == vector.tobytes() and depth <= len(near[1]):
+                return [int(row) for row in near[1][:depth]]
             return faiss_search(self.faiss_index, vector, depth, self.settings)
         allowed = np.flatnonzero(mask)
         if len(allowed) <= EXACT_FILTERED_ROWS:
@@ -98,18 +113,66 @@ class LocalSearch:
         return faiss_search(self.faiss_index, vector, depth, self.settings, mask)
 
     def bm25_scores(
-        self, tokens: list[str], depth: int, filters: Filters | None, mask: np.ndarray | None
+        self,
+        tokens: list[str],
+        depth: int,
+        filters: Filters | None,
+        mask: np.ndarray | None,
+        near: np.ndarray | None = None,
     ) -> np.ndarray:
         if not tokens:
             return np.zeros(int(self.faiss_index.ntotal), dtype=np.float32)
+        total = int(self.faiss_index.ntotal)
+        if near is None or not 0 < self.settings.rarity_neighbours < total:
+            near = None  # the whole index is the neighbourhood: bm25s's own counts
+        key = near.tobytes() if near is not None else b""
         last = self._last_scores
-        if last is not None and last[0] == tuple(tokens):
-            scores = last[1]
-        else:
+        if last is not None and last[0] == tuple(tokens) and last[1] == key:
+            scores = last[2]
+        elif near is None:
             scores = np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
-            self._last_scores = (tuple(tokens), scores)
+        else:
+            scores = self._scores_among(tokens, self._nearest(near))
+        self._last_scores = (tuple(tokens), key, scores)
         if mask is not None:
             scores = np.where(mask, scores, 0.0).astype(np.float32)
+        return scores
+
+    def _nearest(self, vector: np.ndarray) -> np.ndarray:
+        key = vector.tobytes()
+        if self._last_nearest is None or self._last_nearest[0] != key:
+            rows = faiss_rows(
+                self.faiss_index, vector, self.settings.rarity_neighbours, self.settings
+            )
+            self._last_nearest = (key, rows)
+        return self._last_nearest[1]
+
+    def _scores_among(self, tokens: list[str], nearest: np.ndarray) -> np.ndarray:
+        """BM25 with each word's IDF counted among the `nearest` rows, not the whole index.
+        bm25s stores each stem's score in each chunk with the index's IDF in it: that IDF is
+        traded for the neighbourhood's, stem by stem (one column of the score matrix each),
+        and the columns are summed as bm25s sums them."""
+        matrix, vocabulary = self.bm25.scores, self.bm25.vocab_dict
+        total = int(self.faiss_index.ntotal)
+        frequencies = self.document_frequencies()
+        inside = np.zeros(total, dtype=bool)
+        inside[nearest] = True
+        rows, weighted = [], []
+        for token in tokens:
+            column = vocabulary.get(token)
+            if column is None or not frequencies.get(token):
+                continue
+            start, end = matrix["indptr"][column], matrix["indptr"][column + 1]
+            holding = matrix["indices"][start:end]
+            nearby = idf(int(np.count_nonzero(inside[holding])), len(nearest))
+            rows.append(holding)
+            weighted.append(
+                matrix["data"][start:end] * np.float32(nearby / idf(frequencies[token], total))
+            )
+        scores = np.zeros(total, dtype=np.float32)
+        if rows:
+            # One unbuffered add over every column: a fancy-index += per column takes twice as long.
+            np.add.at(scores, np.concatenate(rows), np.concatenate(weighted))
         return scores
 
     def vectors(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -138,6 +201,17 @@ def faiss_search(
 ) -> list[int]:
     """Top `depth` rows by inner product, among the rows `mask` allows (None: all). An IVF
     index scans its `ivf_probes` nearest lists."""
+    return [int(row) for row in faiss_rows(faiss_index, vector, depth, settings, mask)]
+
+
+def faiss_rows(
+    faiss_index: Any,
+    vector: np.ndarray,
+    depth: int,
+    settings: RetrievalSettings,
+    mask: np.ndarray | None = None,
+) -> np.ndarray:
+    """`faiss_search`'s rows as an array."""
     import faiss
 
     query = vector.reshape(1, -1).astype(np.float32)
@@ -151,7 +225,20 @@ def faiss_search(
         params = params or faiss.SearchParameters()
         params.sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap))
     _, rows = faiss_index.search(query, depth, params=params)
-    return [int(row) for row in rows[0] if row >= 0]
+    found: np.ndarray = rows[0][rows[0] >= 0]
+    return found
+
+
+def idf(document_frequency: int, chunks: int) -> float:
+    """BM25's IDF, as bm25s counts it (Lucene's formula)."""
+    return float(np.log(1 + (chunks - document_frequency + 0.5) / (document_frequency + 0.5)))
+
+
+def top_positive_rows(scores: np.ndarray, depth: int) -> list[int]:
+    """`top_rows` among the rows scoring above zero: a BM25 score is zero wherever none of the
+    question's words is, most of a large index, so that is fewer rows to partition."""
+    positive = np.flatnonzero(scores > 0)
+    return [int(row) for row in positive[top_rows(scores[positive], depth)]]
 
 
 def top_rows(scores: np.ndarray, depth: int) -> np.ndarray:

@@ -63,6 +63,12 @@ class RetrievalSettings(_Section):
     # 0.25 keeps dense retrieval's paraphrase matches, which the seed questions need.
     bm25_weight: float = Field(1.0, ge=0)
     dense_weight: float = Field(0.25, ge=0)
+    # BM25 weighs a question's word by how rare it is among the chunks nearest the question's
+    # vector, this many of them, not among the whole index: in a large archive, the passages on
+    # the question's subject, not whatever else the archive holds. An index of fewer chunks
+    # (about 800 articles) is counted whole, as with 0. Milvus counts the whole index. Chosen on
+    # MultiHop-RAG's train half at 609 and 100,000 articles (docs/evaluation.md, "Word rarity").
+    rarity_neighbours: int = Field(12_000, ge=0, le=100_000)
     # A question naming indexed outlets ("as reported by The Verge") or full dates ("on
     # October 7, 2023") is also searched within each of them; see README, "Retrieval levers".
     outlet_search: bool = True

@@ -95,6 +95,15 @@ class ChunkTable(Sequence[Chunk]):
     def __iter__(self) -> Iterator[Chunk]:
         return (self[row] for row in range(len(self)))
 
+    def doc_id(self, row: int) -> str:
+        """The article of the chunk at `row`, without making the chunk (and slicing its text)."""
+        return self.doc_ids[int(self.rows[row, 0])]
+
+
+def chunk_doc_id(chunks: Sequence[Chunk], row: int) -> str:
+    """The article of the chunk at `row`: read from a ChunkTable's column, made otherwise."""
+    return chunks.doc_id(row) if isinstance(chunks, ChunkTable) else chunks[row].doc_id
+
 
 class ArticleTable(Mapping[str, Article]):
     """The articles of a loaded local index, doc_id -> Article: their fields as columns (a list

@@ -19,9 +19,15 @@ import numpy as np
 
 from index.embed import Embedder
 from index.metadata import describe_date, full_date
-from index.search import Filters, top_rows
+from index.search import Filters, top_positive_rows
 from index.settings import RetrievalSettings
-from index.stored import StoredIndex, bm25_tokenize, field_values, indexed_outlets
+from index.stored import (
+    StoredIndex,
+    bm25_tokenize,
+    chunk_doc_id,
+    field_values,
+    indexed_outlets,
+)
 from qa.results import Passage
 from qa.sentences import MONTH_ABBREVIATIONS
 from qa.timeframe import MONTH, TimeScope
@@ -170,7 +176,7 @@ class Retriever:
         depth = min(max(self.settings.candidates, top_k), total)
         vector = query_vector if query_vector is not None else self.embedder.embed([query])[0]
         tokens = self._bm25_tokens(query)
-        bm25_scores = self.index.search.bm25_scores(tokens, depth, filters, mask)
+        bm25_scores = self.index.search.bm25_scores(tokens, depth, filters, mask, vector)
         fused = self._fused(vector, bm25_scores, depth, filters, mask)
         ordered = sorted(fused, key=lambda row: -fused[row])
         use_mmr = self.settings.mmr if mmr is None else mmr
@@ -236,7 +242,7 @@ class Retriever:
         chosen: dict[str, str] = {}  # group (its first member) -> the copy ranked first
         kept = []
         for row in ordered:
-            doc_id = self.index.chunks[row].doc_id
+            doc_id = chunk_doc_id(self.index.chunks, row)
             group = copies.get(doc_id)
             if group is None or chosen.setdefault(group[0], doc_id) == doc_id:
                 kept.append(row)
@@ -306,7 +312,7 @@ class Retriever:
         mask: np.ndarray | None,
     ) -> dict[int, float]:
         dense_rows = self.index.search.dense_rows(vector, depth, filters, mask)
-        bm25_rows = [int(row) for row in top_rows(bm25_scores, depth) if bm25_scores[row] > 0]
+        bm25_rows = top_positive_rows(bm25_scores, depth)
         return fuse_rankings(
             [(dense_rows, self.settings.dense_weight), (bm25_rows, self.settings.bm25_weight)],
             self.settings.rrf_k,
@@ -341,7 +347,7 @@ class Retriever:
             if not own.any() or own.sum() > searchable * BROAD_SCOPE:
                 continue  # empty, or most of the index ("in 2023" over 2023's news): no preference
             within = scope.narrowed(filters)
-            scores = self.index.search.bm25_scores(tokens, depth, within, own)
+            scores = self.index.search.bm25_scores(tokens, depth, within, own, vector)
             scope_fused = self._fused(vector, scores, depth, within, own)
             rankings.append(sorted(scope_fused, key=lambda row: -scope_fused[row]))
             for row, score in scope_fused.items():
