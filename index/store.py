@@ -77,6 +77,8 @@ COPY_GROUPS = "copy_groups.npy"
 VERIFIED = "verified.json"
 SIGNATURES = "article_signatures.npy"
 VERSIONS = "versions"
+# Versions a reader tries when each it opens is replaced by a writer while it reads it.
+READ_TRIES = 3
 FLAT = "flat-fp16"
 
 
@@ -231,7 +233,19 @@ class LocalStore:
         return version
 
     def load(self) -> StoredIndex:
-        version = self.current_version()
+        for _ in range(READ_TRIES - 1):
+            version = self.current_version()
+            try:
+                return self._load_named(version)
+            except (IndexCorruptError, IndexMissingError):
+                # A writer in another process may have put a new version in place and removed
+                # this one while it was being read (a file opened late is then gone): that is
+                # no damage, and the new version is read instead.
+                if self.current_version() == version:
+                    raise
+        return self._load_named(self.current_version())
+
+    def _load_named(self, version: str) -> StoredIndex:
         folder = self.index_dir / VERSIONS / version
         try:
             return self._load_version(folder, version)

@@ -1,4 +1,6 @@
 """Finds the passages that best match a question: dense (FAISS) and BM25 rankings, fused.
+BM25 weighs the question's words by how rare they are among the chunks nearest its vector
+(index.search, `rarity_neighbours`), so a large archive's other subjects don't set the weights.
 
 Weighted reciprocal rank fusion, then optional MMR to spread the picks over different articles,
 with optional outlet and date filters applied before ranking. A question that names outlets

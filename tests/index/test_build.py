@@ -283,6 +283,38 @@ def test_missing_and_damaged_index_give_clear_errors_and_index_rebuilds(
         store.load()
 
 
+def test_a_version_replaced_while_it_is_read_is_no_damage(
+    tmp_path: Path, seed_copy: Path, counting_embedder: CountingEmbedder
+) -> None:
+    """Another process (`newsqa index --follow`, a live folder) may write a new version and
+    remove the one a reader has just named in CURRENT: the reader takes the new one, instead of
+    calling the index damaged. Here the writer runs, for real, between the two."""
+    settings = Settings(index_dir=tmp_path / "ix")
+    build(settings, counting_embedder, seed_copy)
+    store = LocalStore(settings.index_dir)
+    first = store.current_version()
+    read_version = store._load_version
+    opened: list[str] = []
+
+    def a_writer_gets_in_first(folder: Path, version: str) -> object:
+        if not opened:
+            (seed_copy / "later.txt").write_text(
+                "Harbour festival opens\n\nThe harbour festival opened on Saturday with "
+                "boats, music and food stalls. Thousands walked the quays in the sun. The mayor "
+                "said the town would hold it again next summer, with more boats from the north.",
+                encoding="utf-8",
+            )
+            assert build(settings, counting_embedder, seed_copy).added == ["later"]
+        opened.append(version)
+        return read_version(folder, version)
+
+    store._load_version = a_writer_gets_in_first  # type: ignore[method-assign]
+    loaded = store.load()
+    assert opened[0] == first and not (settings.index_dir / "versions" / first).exists()
+    assert opened[1] == store.current_version() != first
+    assert len(loaded.articles) == 6
+
+
 def _hold_lock(
     index_dir: str,
     ready: "multiprocessing.synchronize.Event",
