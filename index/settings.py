@@ -67,7 +67,8 @@ class RetrievalSettings(_Section):
     # vector, this many of them, not among the whole index: in a large archive, the passages on
     # the question's subject, not whatever else the archive holds. An index of fewer chunks
     # (about 800 articles) is counted whole, as with 0. Milvus counts the whole index. Chosen on
-    # MultiHop-RAG's train half at 609 and 100,000 articles (docs/evaluation.md, "Word rarity").
+    # MultiHop-RAG's train half at 609 and 100,000 articles (docs/evaluation.md, "A word's rarity
+    # is counted among the chunks nearest the question").
     rarity_neighbours: int = Field(12_000, ge=0, le=100_000)
     # A question naming indexed outlets ("as reported by The Verge") or full dates ("on
     # October 7, 2023") is also searched within each of them; see README, "Retrieval levers".
