@@ -120,9 +120,9 @@ class LocalSearch:
         mask: np.ndarray | None,
         near: np.ndarray | None = None,
     ) -> np.ndarray:
-        if not tokens:
-            return np.zeros(int(self.faiss_index.ntotal), dtype=np.float32)
         total = int(self.faiss_index.ntotal)
+        if not tokens:
+            return np.zeros(total, dtype=np.float32)
         if near is None or not 0 < self.settings.rarity_neighbours < total:
             near = None  # the whole index is the neighbourhood: bm25s's own counts
         key = near.tobytes() if near is not None else b""
